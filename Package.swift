@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+// otter-cert: a certification harness for Otter Public API integrations.
+// No SwiftPM package dependencies: libcurl and OpenSSL's libcrypto come in as system libraries.
+import PackageDescription
+
+let package = Package(
+    name: "otter-cert",
+    products: [
+        .executable(name: "otter-cert", targets: ["otter-cert"]),
+        .executable(name: "sample-partner", targets: ["sample-partner"]),
+    ],
+    targets: [
+        // C at the bottom of the graph (header-only shims; no .c files are compiled in a system library).
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // HMAC-SHA256 and SHA-256 from libcrypto: computation only, no I/O.
+        .target(name: "OtterCrypto", dependencies: ["CCrypto"]),
+        // The pure core: JSON, checklists, the event log model, HAR import, evaluation, verdict text. No I/O.
+        .target(name: "OtterCore", dependencies: ["OtterCrypto"]),
+        // HTTP/1.1 message parser and the embedded server (sockets).
+        .target(name: "OtterHTTP"),
+        // The libcurl HTTP client.
+        .target(name: "OtterClient", dependencies: ["CCurl"]),
+        // Files, the terminal, the run driver: everything that touches the outside world.
+        .target(name: "OtterHarness", dependencies: ["OtterCore", "OtterCrypto", "OtterHTTP", "OtterClient"]),
+        // Argument parsing and the commands.
+        .target(name: "OtterCLI", dependencies: ["OtterHarness", "OtterCore"]),
+        .executableTarget(name: "otter-cert", dependencies: ["OtterCLI"]),
+        .executableTarget(name: "sample-partner", dependencies: ["OtterHarness", "OtterCore", "OtterHTTP", "OtterClient", "OtterCrypto"]),
+
+        .target(name: "TestSupport", dependencies: ["OtterCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "OtterCoreTests", dependencies: ["OtterCore", "TestSupport"]),
+        .testTarget(name: "OtterCryptoTests", dependencies: ["OtterCrypto"]),
+        .testTarget(name: "OtterHTTPTests", dependencies: ["OtterHTTP", "TestSupport"]),
+        .testTarget(name: "OtterClientTests", dependencies: ["OtterClient", "OtterHTTP", "TestSupport"]),
+        .testTarget(name: "OtterCLITests", dependencies: ["OtterCLI", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,6 @@
+#ifndef OTTER_CCRYPTO_SHIM_H
+#define OTTER_CCRYPTO_SHIM_H
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#endif

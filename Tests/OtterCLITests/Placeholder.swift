@@ -1,0 +1,2 @@
+import XCTest
+final class OtterCLITestsPlaceholder: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class OtterClientTestsPlaceholder: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class OtterCoreTestsPlaceholder: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class OtterCryptoTestsPlaceholder: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class OtterHTTPTestsPlaceholder: XCTestCase { func testBuilds() {} }
