@@ -1,2 +1,0 @@
-import XCTest
-final class OtterCryptoTestsPlaceholder: XCTestCase { func testBuilds() {} }
