@@ -1,2 +1,0 @@
-import XCTest
-final class OtterClientTestsPlaceholder: XCTestCase { func testBuilds() {} }
