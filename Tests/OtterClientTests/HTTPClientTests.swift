@@ -6,9 +6,10 @@ import Glibc
 #endif
 
 final class HTTPClientTests: XCTestCase {
-    override func setUp() {
+    override class func setUp() {
         super.setUp()
         // libcurl honours proxy variables; loopback test traffic must never go to a proxy.
+        // Set once, before any transfer of this class runs (setenv is not safe against concurrent getenv).
         setenv("no_proxy", "127.0.0.1,localhost", 1)
     }
 
@@ -259,6 +260,15 @@ final class HTTPClientTests: XCTestCase {
         default:
             XCTFail("expected .tls, got \(result)")
         }
+    }
+
+    func testUnreadableCAFileIsATLSError() throws {
+        let server = try ScriptedServer(mode: .raw([]))
+        addTeardownBlock { server.stop() }
+        let client = HTTPClient(configuration: ClientConfiguration(caFile: "/nonexistent/otter-ca.pem"))
+        let result = client.send(ClientRequest(url: "https://127.0.0.1:\(server.port)/", timeout: 5))
+        guard case .tls(let message)? = failure(result) else { return XCTFail("expected .tls, got \(result)") }
+        XCTAssertFalse(message.isEmpty)
     }
 
     func testServerClosingEarlyIsAnError() throws {
