@@ -1,3 +1,5 @@
+import Foundation  // links libm (rounding) on Linux
+
 /// Deterministic JSON text output: compact or 2-space pretty, optionally with keys sorted by UTF-8 bytes.
 struct JSONSerializer {
     private var out: [UInt8] = []
@@ -94,8 +96,10 @@ struct JSONSerializer {
         if d == d.rounded(.towardZero) && abs(d) < 1e15 {
             return String(Int64(d))  // -0 becomes "0"
         }
-        let s = d.description  // shortest round-trip, e.g. "1e-05", "1.5e+20", "0.1"
-        guard let e = s.firstIndex(where: { $0 == "e" || $0 == "E" }) else { return s }
+        let s = d.description  // shortest round-trip, e.g. "1e-05", "1.5e+20", "0.1", "1000000000000000.0"
+        guard let e = s.firstIndex(where: { $0 == "e" || $0 == "E" }) else {
+            return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+        }
         var mantissa = String(s[..<e])
         if mantissa.hasSuffix(".0") { mantissa.removeLast(2) }
         var exp = s[s.index(after: e)...]

@@ -1,3 +1,5 @@
+import Foundation  // links libm (rounding) on Linux
+
 /// A JSON value: null, boolean, number (a `Double`), string, array or ordered object.
 ///
 /// Equality is JSON equality: numbers compare as `Double`s, objects compare by
