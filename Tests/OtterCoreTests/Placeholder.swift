@@ -1,2 +1,0 @@
-import XCTest
-final class OtterCoreTestsPlaceholder: XCTestCase { func testBuilds() {} }
