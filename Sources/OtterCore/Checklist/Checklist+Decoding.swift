@@ -66,7 +66,7 @@ extension Record {
             if !names.insert(step.name).inserted {
                 throw DataError(path: at, recordId: id, message: "duplicate step name '\(step.name)'")
             }
-            if let a = step.await {
+            if let a = step.awaiting {
                 for v in a.path.variables where !known.contains(v) {
                     throw DataError(path: at + ".await.path", recordId: id, message: "unknown variable '{\(v)}' (known: \(known.sorted().joined(separator: ", ")))")
                 }
@@ -105,7 +105,7 @@ extension Step {
         let o = try node.object(allowed: ["name", "webhook", "signature", "deliveries", "match", "action", "instructions", "await"])
         name = isTrigger ? "trigger" : (try node.child("name")?.nonEmptyString() ?? defaultName)
         if isTrigger, node.child("name") != nil { throw node.error("the trigger step is always named 'trigger'; remove 'name'") }
-        await = try node.child("await").map { n throws(DataError) in try RequestPattern(node: n, allowExport: true) }
+        awaiting = try node.child("await").map { n throws(DataError) in try RequestPattern(node: n, allowExport: true) }
         switch (o["webhook"], o["action"]) {
         case (.some, .some): throw node.error("a step is either a 'webhook' or an 'action', not both")
         case (.none, .none): throw node.error("a step needs 'webhook' (a fixture) or 'action' (a partner move)")
@@ -131,7 +131,7 @@ extension Step {
             for k in ["signature", "deliveries", "match"] where o[k] != nil { throw node.error("'\(k)' applies to webhook steps only") }
             let a = try node.required("action").nonEmptyString()
             guard a.range(of: "^[a-z]+\\.[a-z_]+$", options: .regularExpression) != nil else {
-                throw node.required("action").error("action names look like 'pos.confirm_order', got '\(a)'")
+                throw (try node.required("action")).error("action names look like 'pos.confirm_order', got '\(a)'")
             }
             source = .action(name: a, instructions: try node.required("instructions").nonEmptyString())
         }
@@ -161,7 +161,7 @@ extension Fault {
         method = try parseMethod(try node.required("method"))
         path = try node.required("path").pathTemplate()
         status = try node.required("status").int(min: 100)
-        if status > 599 { throw node.required("status").error("status must be 100...599") }
+        if status > 599 { throw (try node.required("status")).error("status must be 100...599") }
         times = try node.child("times")?.int(min: 1) ?? 1
         headers = try (node.child("headers")?.entries() ?? []).map { (k, n) throws(DataError) in (k, try n.string()) }
     }
@@ -220,7 +220,7 @@ extension Expectation {
         case "sequence":
             _ = try node.object(allowed: ["kind", "method", "path", "step", "field", "order", "require", "final", "withinSeconds", "fromState"])
             let order = try node.required("order").array().map { n throws(DataError) in try n.nonEmptyString() }
-            if order.isEmpty { throw node.required("order").error("must list at least one state") }
+            if order.isEmpty { throw (try node.required("order")).error("must list at least one state") }
             func known(_ n: JSONNode) throws(DataError) -> String {
                 let s = try n.string()
                 if !order.contains(s) { throw n.error("'\(s)' is not in order (\(order.joined(separator: ", ")))") }
@@ -247,7 +247,7 @@ extension Expectation {
         case "anyOf":
             _ = try node.object(allowed: ["kind", "of"])
             let of = try node.required("of").array()
-            if of.count < 2 { throw node.required("of").error("anyOf needs at least two expectations") }
+            if of.count < 2 { throw (try node.required("of")).error("anyOf needs at least two expectations") }
             self = .anyOf(try of.map { n throws(DataError) in try Expectation(node: n) })
         case "token":
             _ = try node.object(allowed: ["kind", "scope"])

@@ -56,7 +56,7 @@ public struct Step: Sendable {
     /// What happens in this step.
     public var source: Source
     /// A request the step waits for before the next step starts (and the variables it exports).
-    public var await: RequestPattern?
+    public var awaiting: RequestPattern?
 
     /// Webhook or partner action.
     public enum Source: Sendable {
