@@ -246,7 +246,7 @@ private func parseStrictly(
 
 private func notAllowedMessage(_ option: OptionSpec, subject: String, value: String) -> String {
     let choices = (option.allowed ?? []).joined(separator: ", ")
-    return "\(subject) must be one of \(choices)" + (option.secret ? "" : "; got '\(value)'")
+    return "\(subject) must be one of \(choices); got '\(value)'"  // secret options cannot have `allowed`
 }
 
 private func unknownSubcommand(_ name: String, chain: [CommandSpec]) -> UsageError {

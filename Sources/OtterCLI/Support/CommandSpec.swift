@@ -129,6 +129,9 @@ public struct CommandSpec: Sendable, Equatable {
             if !option.takesValue && (option.allowed != nil || option.defaultValue != nil || option.repeatable) {
                 problems.append("\(prefix): flag '--\(option.name)' cannot have allowed values, a default or be repeatable")
             }
+            if option.secret && option.allowed != nil {
+                problems.append("\(prefix): secret option '--\(option.name)' cannot have allowed values (they would be echoed)")
+            }
             if let allowed = option.allowed, let def = option.defaultValue, !allowed.contains(def) {
                 problems.append("\(prefix): default of '--\(option.name)' is not an allowed value")
             }

@@ -62,7 +62,8 @@ private func usageLine(_ command: CommandSpec, commandLine: String, width: Int) 
     if !command.subcommands.isEmpty { items.append("<subcommand>") }
 
     let lead = "USAGE: \(commandLine)"
-    let indent = String(repeating: " ", count: min(lead.count + 1, width / 2))
+    let longestItem = items.map(\.count).max() ?? 0
+    let indent = String(repeating: " ", count: min(lead.count + 1, max(2, width - longestItem)))
     var lines: [String] = []
     var line = lead
     for item in items {
@@ -87,11 +88,11 @@ private func optionLeft(_ option: OptionSpec) -> String {
 private func optionHelp(_ option: OptionSpec) -> String {
     var extras: [String] = []
     if let allowed = option.allowed { extras.append("values: " + allowed.joined(separator: ", ")) }
-    if let def = option.defaultValue, !option.secret { extras.append("default: \(def)") }
+    if let def = option.defaultValue, !option.secret { extras.append("default:\(glue)\(def)") }
     if option.repeatable { extras.append("repeatable") }
     var text = option.help
     if !extras.isEmpty { text += (text.isEmpty ? "" : " ") + "(" + extras.joined(separator: "; ") + ")" }
-    if let env = option.env { text += (text.isEmpty ? "" : " ") + "[env: \(env)]" }
+    if let env = option.env { text += (text.isEmpty ? "" : " ") + "[env:\(glue)\(env)]" }
     return text
 }
 
@@ -111,12 +112,19 @@ private func twoColumn(left: String, help: String, column: Int, width: Int) -> [
     return lines
 }
 
-/// Greedy word wrap; explicit newlines are kept, words longer than `width` stay whole.
+/// Joins words that `wrap` must keep on one line; rendered as a space.
+let glue: Character = "\u{1F}"
+
+/// Greedy word wrap; explicit newlines are kept, words longer than `width` stay whole, `glue` is a non-breaking space.
 func wrap(_ text: String, width: Int) -> [String] {
     var lines: [String] = []
     for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
         var line = ""
-        for word in paragraph.split(separator: " ") {
+        // A glued group that cannot fit on a line by itself is split back into words.
+        let words = paragraph.split(separator: " ").flatMap { word in
+            word.count > width && word.contains(glue) ? word.split(separator: glue) : [word]
+        }
+        for word in words {
             if line.isEmpty {
                 line = String(word)
             } else if line.count + 1 + word.count <= width {
@@ -128,7 +136,7 @@ func wrap(_ text: String, width: Int) -> [String] {
         }
         lines.append(line)
     }
-    return lines
+    return lines.map { String($0.map { $0 == glue ? " " : $0 }) }
 }
 
 private func trimTrailingWhitespace(_ text: String) -> String {

@@ -44,8 +44,11 @@ public struct TerminalStyle: Sendable, Equatable {
 /// Whether the file descriptor refers to a terminal (`isatty`).
 public func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+/// Unambiguous name for `OtterCLI.OutputStream` in files that also import Foundation (which has its own `OutputStream`).
+public typealias LineWriter = OutputStream
+
 /// A thread-safe, unbuffered text writer: each call is written whole, with no interleaving between threads.
-/// Note: Foundation also declares `OutputStream`; files importing both must write `OtterCLI.OutputStream`.
+/// Note: Foundation also declares `OutputStream`; files importing both write `LineWriter` or `OtterCLI.OutputStream`.
 public final class OutputStream: @unchecked Sendable {
     private enum Target { case fileDescriptor(Int32), capture }
 
