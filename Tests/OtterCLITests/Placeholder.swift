@@ -1,2 +1,0 @@
-import XCTest
-final class OtterCLITestsPlaceholder: XCTestCase { func testBuilds() {} }
