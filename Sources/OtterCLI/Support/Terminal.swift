@@ -44,18 +44,17 @@ public struct TerminalStyle: Sendable, Equatable {
 /// Whether the file descriptor refers to a terminal (`isatty`).
 public func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
-/// Unambiguous name for `OtterCLI.OutputStream` in files that also import Foundation (which has its own `OutputStream`).
-public typealias LineWriter = OutputStream
+/// Unambiguous name for `OtterCLI.LineWriter` in files that also import Foundation (which has its own `LineWriter`).
 
 /// A thread-safe, unbuffered text writer: each call is written whole, with no interleaving between threads.
-/// Note: Foundation also declares `OutputStream`; files importing both write `LineWriter` or `OtterCLI.OutputStream`.
-public final class OutputStream: @unchecked Sendable {
+/// Note: Foundation also declares `LineWriter`; files importing both write `LineWriter` or `OtterCLI.LineWriter`.
+public final class LineWriter: @unchecked Sendable {
     private enum Target { case fileDescriptor(Int32), capture }
 
     /// Standard output (fd 1).
-    public static let stdout = OutputStream(fileDescriptor: 1)
+    public static let stdout = LineWriter(fileDescriptor: 1)
     /// Standard error (fd 2).
-    public static let stderr = OutputStream(fileDescriptor: 2)
+    public static let stderr = LineWriter(fileDescriptor: 2)
 
     private let target: Target
     private let lock = NSLock()
@@ -67,7 +66,7 @@ public final class OutputStream: @unchecked Sendable {
     private init(capturing: Void) { target = .capture }
 
     /// A writer that keeps everything in memory (see `captured`), for tests.
-    public static func capturing() -> OutputStream { OutputStream(capturing: ()) }
+    public static func capturing() -> LineWriter { LineWriter(capturing: ()) }
 
     /// Everything written so far by a capturing writer (empty for file descriptors).
     public var captured: String { lock.withLock { buffer } }

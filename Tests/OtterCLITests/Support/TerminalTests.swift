@@ -29,13 +29,13 @@ final class TerminalTests: XCTestCase {
         XCTAssertEqual(pipe(&fds), 0)
         defer { close(fds[0]); close(fds[1]) }
         XCTAssertFalse(isTerminal(fds[1]))
-        XCTAssertFalse(OtterCLI.OutputStream(fileDescriptor: fds[1]).isTerminal)
+        XCTAssertFalse(OtterCLI.LineWriter(fileDescriptor: fds[1]).isTerminal)
     }
 
     func testFileDescriptorWriterWritesWholeLines() throws {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
-        let writer = OtterCLI.OutputStream(fileDescriptor: fds[1])
+        let writer = OtterCLI.LineWriter(fileDescriptor: fds[1])
         DispatchQueue.concurrentPerform(iterations: 50) { i in
             writer.line(String(repeating: "\(i % 10)", count: 100))
         }
