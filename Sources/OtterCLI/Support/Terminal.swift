@@ -44,10 +44,7 @@ public struct TerminalStyle: Sendable, Equatable {
 /// Whether the file descriptor refers to a terminal (`isatty`).
 public func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
-/// Unambiguous name for `OtterCLI.LineWriter` in files that also import Foundation (which has its own `LineWriter`).
-
 /// A thread-safe, unbuffered text writer: each call is written whole, with no interleaving between threads.
-/// Note: Foundation also declares `LineWriter`; files importing both write `LineWriter` or `OtterCLI.LineWriter`.
 public final class LineWriter: @unchecked Sendable {
     private enum Target { case fileDescriptor(Int32), capture }
 
