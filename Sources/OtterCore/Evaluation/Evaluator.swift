@@ -1,0 +1,204 @@
+import Foundation
+import OtterCrypto
+
+/// Options of an evaluation.
+public struct EvaluationOptions: Sendable {
+    /// The webhook secret, when known: lets a log without record tags tell invalid signatures apart.
+    public var webhookSecret: [UInt8]?
+    /// How far out of time order log lines may be (lines are written when exchanges end).
+    public var reorderWindowSeconds: Double
+    /// Creates options.
+    public init(webhookSecret: [UInt8]? = nil, reorderWindowSeconds: Double = 120) {
+        self.webhookSecret = webhookSecret; self.reorderWindowSeconds = reorderWindowSeconds
+    }
+}
+
+/// The evaluator: one pure, deterministic, streaming function from (checklist, event log) to verdicts.
+///
+/// Feed entries with `consume` in log order and call `finish`. State grows with open correlations
+/// (records waiting for their requests), not with the log: entries are held only in a bounded
+/// reorder window, and evidence is capped per expectation.
+public final class Evaluator {
+    let checklist: Checklist
+    let endpoints: EndpointTable
+    let schemas: JSONSchemaValidator?
+    let options: EvaluationOptions
+
+    var stats = LogStats()
+    var run: RunNote?
+    var warnings: [String] = []
+    var records: [RecordRuntime]
+    var recordIndex: [String: Int] = [:]
+    var knownEventTypes: Set<String> = []
+    var unknownEventTypes: [String: Int] = [:]
+    var tokens = TokenAudit()
+    var uniqueValues: [String: Set<String>] = [:]
+    var acceptedPaths: Set<String> = []
+    var earlierPatterns: [RequestPattern] = []
+    var regexCache: [String: NSRegularExpression] = [:]
+    private var heap = EntryHeap()
+    private var maxSeen = -Double.infinity
+    private var finished = false
+
+    /// Creates an evaluator for a checklist.
+    public init(checklist: Checklist, endpoints: EndpointTable = EndpointTable(), schemas: JSONSchemaValidator? = nil,
+                options: EvaluationOptions = EvaluationOptions()) {
+        self.checklist = checklist; self.endpoints = endpoints; self.schemas = schemas; self.options = options
+        records = []
+        for (i, r) in checklist.records.enumerated() {
+            recordIndex[r.id] = i
+            for s in r.steps { if let t = s.webhook?.eventType { knownEventTypes.insert(t) } }
+            for e in r.expect { collectEarlier(e) }
+        }
+        records = checklist.records.map { RecordRuntime(record: $0) }
+        for rr in records { rr.makeMatchers(self) }
+    }
+
+    private func collectEarlier(_ e: Expectation) {
+        switch e {
+        case .request(let r): earlierPatterns += r.requiresEarlier
+        case .anyOf(let xs): xs.forEach(collectEarlier)
+        default: break
+        }
+    }
+
+    /// Feeds one log entry (entries may be slightly out of time order).
+    public func consume(_ entry: LogEntry) {
+        precondition(!finished, "consume after finish")
+        stats.entries += 1
+        maxSeen = max(maxSeen, entry.startedAt)
+        heap.push(entry)
+        while let top = heap.peek, top.startedAt < maxSeen - options.reorderWindowSeconds || heap.count > 100_000 {
+            process(heap.pop()!)
+        }
+    }
+
+    /// Counts a malformed line skipped by a lenient reader.
+    public func noteSkippedLine() { stats.skippedLines += 1 }
+
+    /// Counts a capture entry that was neither a webhook nor an Otter API call.
+    public func noteUnclassified() { stats.unclassified += 1 }
+
+    /// Evaluates what was consumed and returns a verdict per record.
+    public func finish() -> EvaluationResult {
+        if !finished {
+            while let e = heap.pop() { process(e) }
+            finished = true
+        }
+        if let t = run?.integrationType, t != checklist.integrationType.rawValue {
+            warnings.append("this log was recorded for the \(t) checklist; it is evaluated against \(checklist.integrationType.rawValue)")
+        }
+        let verdicts = records.map { $0.verdict(self) }
+        return EvaluationResult(integrationType: checklist.integrationType, checklistVersion: checklist.version, verdicts: verdicts,
+                                run: run, stats: stats,
+                                unknownEventTypes: unknownEventTypes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                warnings: warnings)
+    }
+
+    // MARK: - Processing in time order
+
+    private func process(_ entry: LogEntry) {
+        if stats.firstAt == nil || entry.startedAt < stats.firstAt! { stats.firstAt = entry.startedAt }
+        if stats.lastAt == nil || entry.startedAt > stats.lastAt! { stats.lastAt = entry.startedAt }
+        switch entry.kind {
+        case .run:
+            if run == nil { run = entry.run }
+        case .action:
+            stats.actions += 1
+            if let id = entry.record, let i = recordIndex[id] { records[i].bindAction(entry, self) }
+        case .webhook:
+            stats.webhooks += 1
+            webhook(Exchange(entry))
+        case .token:
+            stats.tokens += 1
+            tokens.grant(Exchange(entry))
+        case .callback:
+            stats.callbacks += 1
+            callback(Exchange(entry))
+        }
+    }
+
+    private func webhook(_ x: Exchange) {
+        let body = x.requestJSON
+        let eventType = body?["eventType"]?.stringValue ?? "?"
+        if !knownEventTypes.contains(eventType) { unknownEventTypes[eventType, default: 0] += 1 }
+        if let id = x.entry.record {
+            guard let i = recordIndex[id] else { return }
+            records[i].bindWebhook(x, eventType: eventType, tagged: true, self)
+        } else {
+            for rr in records { rr.bindWebhook(x, eventType: eventType, tagged: false, self) }
+        }
+    }
+
+    private func callback(_ x: Exchange) {
+        tokens.audit(x, endpoints: endpoints)
+        if let id = x.entry.record, let i = recordIndex[id] {
+            records[i].offer(x, self)
+        } else {
+            for rr in records { rr.offer(x, self) }
+        }
+        if x.accepted { remember(x) }
+    }
+
+    /// Records what later requests are compared with: unique field values and accepted paths.
+    private func remember(_ x: Exchange) {
+        for rr in records { rr.rememberUnique(x, self) }
+        if earlierPatterns.contains(where: { $0.method == x.method && $0.path.match(x.path, bound: [:]) != nil }) {
+            acceptedPaths.insert(x.method + " " + x.path)
+        }
+    }
+
+    func regex(_ p: String) -> NSRegularExpression? {
+        if let r = regexCache[p] { return r }
+        let r = try? NSRegularExpression(pattern: p)
+        regexCache[p] = r
+        return r
+    }
+
+    /// Whether a webhook's signature is known to be invalid: tagged by the harness, or checked with the secret.
+    func signatureInvalid(_ x: Exchange) -> Bool? {
+        if x.entry.tags.contains("invalid-signature") { return true }
+        if x.entry.tags.contains("valid-signature") { return false }
+        guard let secret = options.webhookSecret, let req = x.entry.request else { return nil }
+        guard let sig = req.header("X-HMAC-SHA256") else { return true }
+        let mac = Digest.hmacSHA256(key: secret, message: Array(req.body.utf8))
+        return !(sig == Digest.base64(mac) || sig.lowercased() == Digest.hex(mac))
+    }
+}
+
+/// A min-heap of entries by (startedAt, seq): the reorder window.
+struct EntryHeap {
+    private var items: [LogEntry] = []
+    var count: Int { items.count }
+    var peek: LogEntry? { items.first }
+
+    private static func less(_ a: LogEntry, _ b: LogEntry) -> Bool {
+        a.startedAt != b.startedAt ? a.startedAt < b.startedAt : a.seq < b.seq
+    }
+
+    mutating func push(_ e: LogEntry) {
+        items.append(e)
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard EntryHeap.less(items[i], items[p]) else { break }
+            items.swapAt(i, p); i = p
+        }
+    }
+
+    mutating func pop() -> LogEntry? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count, EntryHeap.less(items[l], items[m]) { m = l }
+            if r < items.count, EntryHeap.less(items[r], items[m]) { m = r }
+            if m == i { break }
+            items.swapAt(i, m); i = m
+        }
+        return top
+    }
+}

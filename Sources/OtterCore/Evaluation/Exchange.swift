@@ -1,0 +1,66 @@
+import Foundation
+
+/// A log entry being evaluated, with its path and JSON bodies parsed at most once.
+final class Exchange {
+    let entry: LogEntry
+    let method: String
+    let path: String
+    private var requestJSONState: JSONValue??
+    private var responseJSONState: JSONValue??
+
+    init(_ entry: LogEntry) {
+        self.entry = entry
+        method = entry.request?.method.uppercased() ?? ""
+        path = entry.request?.path ?? ""
+    }
+
+    var t: Double { entry.startedAt }
+
+    /// The request body as JSON, nil when empty or not JSON.
+    var requestJSON: JSONValue? {
+        if let s = requestJSONState { return s }
+        let v = entry.request?.json
+        requestJSONState = .some(v)
+        return v
+    }
+
+    /// The response body as JSON.
+    var responseJSON: JSONValue? {
+        if let s = responseJSONState { return s }
+        let v = entry.response?.json
+        responseJSONState = .some(v)
+        return v
+    }
+
+    func header(_ name: String) -> String? { entry.request?.header(name) }
+
+    /// The status Otter answered, nil when no answer was recorded.
+    var status: Int? { entry.response?.status }
+
+    /// Accepted by Otter: answered 2xx, or recorded without an answer (a capture that lacks responses).
+    var accepted: Bool {
+        if let s = status { return (200...299).contains(s) }
+        return entry.error == nil
+    }
+
+    /// `POST /v1/x` for messages.
+    var label: String { "\(method) \(path)" }
+}
+
+/// Seconds with one decimal, for messages ("41.2 s").
+func seconds(_ s: Double) -> String { String(format: "%.1f s", s) }
+
+/// Milliseconds without decimals ("412 ms").
+func millis(_ ms: Double) -> String { String(format: "%.0f ms", ms) }
+
+/// A value shortened for a message: long ids keep their start and end.
+func short(_ s: String, _ n: Int = 40) -> String {
+    if s.count <= n { return s }
+    return String(s.prefix(n - 10)) + "…" + String(s.suffix(8))
+}
+
+/// A JSON value as it appears in a message.
+func show(_ v: JSONValue) -> String {
+    if case .string(let s) = v { return "'" + short(s) + "'" }
+    return short(v.serialized())
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Tokens issued by `POST /v1/auth/token`, and whether every call to the Public API used a valid one.
+struct TokenAudit {
+    struct Grant {
+        var issuedAt: Double
+        var expiresAt: Double
+        var scopes: Set<String>
+        var entry: LogEntry
+    }
+
+    /// Granted tokens by their (redacted) value.
+    var grants: [String: Grant] = [:]
+    /// Token calls seen (capped), for evidence.
+    var exchanges: [LogEntry] = []
+    /// Token calls that did not yield a client-credentials token, with why (capped).
+    var refused: [(LogEntry, String)] = []
+    /// The first call that did not carry a valid token, and why.
+    var firstViolation: (LogEntry, String)?
+    /// Calls checked.
+    var checked = 0
+
+    mutating func grant(_ x: Exchange) {
+        if exchanges.count < 10 { exchanges.append(x.entry) }
+        let body = x.entry.request?.body ?? ""
+        let form = parseForm(body)
+        let requestJSON = form.isEmpty ? x.requestJSON : nil
+        let grantType = form["grant_type"] ?? requestJSON?["grant_type"]?.stringValue
+        let requested = form["scope"] ?? requestJSON?["scope"]?.stringValue ?? ""
+        func refuse(_ why: String) { if refused.count < 10 { refused.append((x.entry, why)) } }
+        guard grantType == "client_credentials" else {
+            refuse("grant_type was \(grantType.map { "'\($0)'" } ?? "missing"), expected 'client_credentials'"); return
+        }
+        guard let status = x.status else { refuse("the token call got no answer"); return }
+        guard status == 200 else { refuse("the token call was answered \(status)"); return }
+        guard let resp = x.responseJSON, let token = resp["access_token"]?.stringValue else {
+            refuse("the token answer holds no access_token"); return
+        }
+        let expiresIn = resp["expires_in"]?.doubleValue ?? 3600
+        let granted = resp["scope"]?.stringValue ?? requested
+        grants[token] = Grant(issuedAt: x.t, expiresAt: x.t + expiresIn,
+                              scopes: Set(granted.split(separator: " ").map(String.init)), entry: x.entry)
+    }
+
+    /// Why a call's Authorization is not a valid bearer token with `scope`, or nil when it is.
+    func problem(_ x: Exchange, scope: String?) -> String? {
+        guard let auth = x.header("Authorization") else { return "no Authorization header" }
+        let parts = auth.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            return "Authorization is not a Bearer token (scheme '\(parts.first.map(String.init) ?? "")')"
+        }
+        guard let g = grants[String(parts[1])] else {
+            return "the bearer token was never issued by POST /v1/auth/token in this log"
+        }
+        if x.t > g.expiresAt {
+            return "the bearer token expired \(seconds(x.t - g.expiresAt)) before this call (expires_in \(formatNumber(g.expiresAt - g.issuedAt)) s)"
+        }
+        if let s = scope, !g.scopes.contains(s) {
+            return "the token's scope '\(g.scopes.sorted().joined(separator: " "))' lacks '\(s)'"
+        }
+        return nil
+    }
+
+    mutating func audit(_ x: Exchange, endpoints: EndpointTable) {
+        checked += 1
+        guard firstViolation == nil else { return }
+        let scope = endpoints.endpoint(method: x.method, path: x.path)?.scope
+        if let p = problem(x, scope: scope) { firstViolation = (x.entry, "\(x.label): \(p)") }
+    }
+
+    /// The outcome of a token expectation.
+    func result(_ t: TokenExpectation) -> (CheckResult, [Evidence]) {
+        let label = "token with scope \(t.scope)"
+        let good = grants.values.filter { $0.scopes.contains(t.scope) }.sorted { $0.issuedAt < $1.issuedAt }
+        if good.isEmpty {
+            if let (e, why) = refused.first {
+                return (CheckResult(label: label, status: .failed, reason: "no client-credentials token with scope \(t.scope) was obtained: \(why)"),
+                        [Evidence(role: .closestMiss, entry: e, note: why)])
+            }
+            if let g = grants.values.sorted(by: { $0.issuedAt < $1.issuedAt }).first {
+                let why = "the token's scope '\(g.scopes.sorted().joined(separator: " "))' lacks '\(t.scope)'"
+                return (CheckResult(label: label, status: .failed, reason: "no token with scope \(t.scope) was obtained: \(why)",
+                                    expected: t.scope, seen: g.scopes.sorted().joined(separator: " ")),
+                        [Evidence(role: .closestMiss, entry: g.entry, note: why)])
+            }
+            return (CheckResult(label: label, status: .failed, reason: "no POST /v1/auth/token call obtained a token (client_credentials, scope \(t.scope))"), [])
+        }
+        var ev = [Evidence(role: .token, entry: good[0].entry, note: "client-credentials token with scope \(t.scope)")]
+        if let (e, why) = firstViolation {
+            ev.append(Evidence(role: .violation, entry: e, note: why))
+            return (CheckResult(label: label, status: .failed, reason: why), ev)
+        }
+        return (CheckResult(label: label, status: .passed,
+                            reason: "token obtained with scope \(t.scope) and a valid bearer token on all \(checked) call(s)"), ev)
+    }
+}
+
+/// Parses `a=1&b=two+words` (empty when the text is not a form).
+func parseForm(_ s: String) -> [String: String] {
+    guard s.contains("="), !s.hasPrefix("{") else { return [:] }
+    var out: [String: String] = [:]
+    for pair in s.split(separator: "&") {
+        let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard kv.count == 2 else { continue }
+        func dec(_ x: Substring) -> String { String(x).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(x) }
+        out[dec(kv[0])] = dec(kv[1])
+    }
+    return out
+}

@@ -1,0 +1,115 @@
+import Foundation
+
+/// The outcome of one record.
+public struct Verdict: Sendable {
+    /// Passed, failed, or skipped (not observed, or not run).
+    public enum Status: String, Sendable, CaseIterable { case passed, failed, skipped }
+
+    /// Record id.
+    public var id: String
+    /// Record title.
+    public var title: String
+    /// Whether certification needs it.
+    public var required: Bool
+    /// What the partner must do.
+    public var rationale: String
+    /// The outcome.
+    public var status: Status
+    /// One sentence: why.
+    public var reason: String
+    /// Every expectation's own outcome, in checklist order.
+    public var checks: [CheckResult]
+    /// The exchanges that decided it.
+    public var evidence: [Evidence]
+    /// When the record's clock started (its trigger), if observed.
+    public var startedAt: Double?
+    /// Deadlines drawn on the timeline.
+    public var deadlines: [Deadline]
+}
+
+/// One expectation's outcome.
+public struct CheckResult: Sendable {
+    /// What was checked (`POST /v1/delivery/d-1/quotes`).
+    public var label: String
+    /// Its outcome.
+    public var status: Verdict.Status
+    /// Why, in one sentence.
+    public var reason: String
+    /// What was expected, when a single value tells it.
+    public var expected: String?
+    /// What was seen instead.
+    public var seen: String?
+
+    /// Creates a result.
+    public init(label: String, status: Verdict.Status, reason: String, expected: String? = nil, seen: String? = nil) {
+        self.label = label; self.status = status; self.reason = reason; self.expected = expected; self.seen = seen
+    }
+}
+
+/// A log entry cited as evidence, and what it shows.
+public struct Evidence: Sendable {
+    /// Why the entry is cited.
+    public enum Role: String, Sendable { case trigger, setup, matched, closestMiss = "closest-miss", violation, attempt, action, token }
+    /// Why it is cited.
+    public var role: Role
+    /// The exchange (secrets already redacted in the log).
+    public var entry: LogEntry
+    /// What it shows.
+    public var note: String
+}
+
+/// A deadline on a record's timeline.
+public struct Deadline: Sendable {
+    /// What must have happened by then.
+    public var label: String
+    /// When, in seconds since 1970.
+    public var at: Double
+}
+
+/// The outcome of evaluating a whole log against a checklist.
+public struct EvaluationResult: Sendable {
+    /// Integration type of the checklist.
+    public var integrationType: IntegrationType
+    /// Checklist version.
+    public var checklistVersion: String
+    /// One verdict per record, in checklist order.
+    public var verdicts: [Verdict]
+    /// Facts of the run, when the log starts with a `run` line.
+    public var run: RunNote?
+    /// Counts of what the log held.
+    public var stats: LogStats
+    /// Webhook event types seen in the log that no record uses, with counts (reported, not fatal).
+    public var unknownEventTypes: [(eventType: String, count: Int)]
+    /// Notes for the reader (a log of another integration type, a missing secret …).
+    public var warnings: [String]
+
+    /// Certified: every required record passed.
+    public var certified: Bool { verdicts.allSatisfy { !$0.required || $0.status == .passed } }
+
+    /// How many verdicts have a status.
+    public func count(_ s: Verdict.Status) -> Int { verdicts.filter { $0.status == s }.count }
+}
+
+/// Counts of what a log held.
+public struct LogStats: Sendable {
+    /// Entries read.
+    public var entries = 0
+    /// Webhooks.
+    public var webhooks = 0
+    /// Token calls.
+    public var tokens = 0
+    /// Other partner → Otter calls.
+    public var callbacks = 0
+    /// Partner actions.
+    public var actions = 0
+    /// Lines skipped as malformed (with `--lenient`).
+    public var skippedLines = 0
+    /// HAR entries that were neither a webhook nor an Otter API call.
+    public var unclassified = 0
+    /// Time of the first and last exchange.
+    public var firstAt: Double?
+    /// Time of the last exchange.
+    public var lastAt: Double?
+    /// Creates empty stats.
+    public init() {}
+}
