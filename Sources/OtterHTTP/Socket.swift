@@ -143,5 +143,6 @@ func cString(_ chars: [CChar]) -> String {
 @inline(__always) func monotonicNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
 @inline(__always) func nanos(_ seconds: TimeInterval) -> UInt64 {
-    seconds <= 0 ? 0 : UInt64(min(seconds, 1e9) * 1e9)
+    guard seconds > 0 else { return 0 }  // also catches NaN
+    return UInt64(min(seconds, 1e9) * 1e9)
 }
