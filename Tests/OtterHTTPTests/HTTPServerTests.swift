@@ -237,20 +237,24 @@ final class HTTPServerTests: XCTestCase {
         let s = try startServer()
         let c = try client(s)
         let fd = c.fd
-        let writer = Thread {
+        let stopFlag = Flag()
+        // The writer must be joined before `c` closes its descriptor, or it could write into
+        // a later test's socket that reuses the number.
+        let writer = spawn {
             _ = "GET / HTTP/1.1\r\n".withCString { send(fd, $0, 16, Int32(MSG_NOSIGNAL)) }
             let line = Array(("X-Endless: " + String(repeating: "e", count: 50) + "\r\n").utf8)
             // Keep sending until the server stops taking bytes (closed / reset / send timeout).
-            for _ in 0..<100_000 {
+            for _ in 0..<100_000 where !stopFlag.isSet {
                 if line.withUnsafeBytes({ send(fd, $0.baseAddress, line.count, Int32(MSG_NOSIGNAL)) }) <= 0 { break }
             }
         }
-        writer.start()
         let started = Date()
         let r = c.readResponse(timeout: 5)
         XCTAssertEqual(r?.status, 431)
         XCTAssertLessThan(Date().timeIntervalSince(started), 3)
         XCTAssertTrue(c.waitClosed(timeout: 5))
+        stopFlag.set()
+        writer.wait()
     }
 
     func testTrickledHeadIsClosedAfterHeaderTimeout() throws {
@@ -258,7 +262,8 @@ final class HTTPServerTests: XCTestCase {
         let c = try client(s)
         let fd = c.fd
         let stopFlag = Flag()
-        let trickler = Thread {
+        let started = Date()
+        let trickler = spawn {
             let bytes = Array("GET / HTTP/1.1\r\nX-Slow: abcdefghijklmnopqrstuvwxyz0123456789\r\n".utf8)
             for b in bytes {
                 if stopFlag.isSet { return }
@@ -267,8 +272,6 @@ final class HTTPServerTests: XCTestCase {
                 usleep(30_000)
             }
         }
-        let started = Date()
-        trickler.start()
         let r = c.readResponse(timeout: 3)
         let elapsed = Date().timeIntervalSince(started)
         stopFlag.set()
@@ -276,6 +279,7 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertGreaterThan(elapsed, 0.4)
         XCTAssertLessThan(elapsed, 1.5)
         XCTAssertTrue(c.waitClosed(timeout: 3))
+        trickler.wait()
     }
 
     func testSlowBodyGets408AfterBodyTimeout() throws {
@@ -460,6 +464,16 @@ final class HTTPServerTests: XCTestCase {
         s.stop()  // idempotent
         XCTAssertNil(RawClient(port: s.port), "listener still open after stop()")
     }
+}
+
+/// Runs `body` on a new thread; wait on the result to join it.
+func spawn(_ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
+    let done = DispatchSemaphore(value: 0)
+    Thread {
+        body()
+        done.signal()
+    }.start()
+    return done
 }
 
 final class Flag: @unchecked Sendable {
