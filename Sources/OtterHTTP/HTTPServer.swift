@@ -49,10 +49,16 @@ public enum HTTPServerError: Error, CustomStringConvertible, Equatable, Sendable
 ///   long a response write may make no progress.
 /// - `idleTimeout` closes a keep-alive connection that has been quiet since its last response.
 /// - `maxConnections`: when reached, the server stops accepting; further clients wait in the
-///   listen backlog until a connection closes (no 503 is sent).
+///   listen backlog until a connection closes (no 503 is sent). Connections in their closing
+///   linger (below) still count.
 /// - After an error response (4xx/5xx from the parser, 408) the connection is closed: the
 ///   write side is shut down first and unread input is drained for up to a second, so the
 ///   client can read the error instead of getting a reset.
+///
+/// Responses always carry `Date` (unless the handler set one) and `Content-Length` (the
+/// handler's body size; a handler's own Content-Length / Transfer-Encoding / Connection
+/// headers are replaced), except 1xx/204/304, which get neither body nor Content-Length.
+/// HEAD responses get the headers of the handler's response without its body.
 ///
 /// `stop()` closes the listener and every connection and joins the I/O thread. Handlers
 /// already running cannot be interrupted: they finish on their worker thread and their
@@ -220,27 +226,27 @@ private final class EventLoop: @unchecked Sendable {
         }
         let first = !stopRequested
         stopRequested = true
+        if first { wakeLocked() }
         lock.unlock()
-        if first { wake() }
         done.wait()
         done.signal()  // let any other concurrent stop() return too
     }
 
-    private func wake() {
+    /// Writes a wake-up byte. Caller holds `lock`; the pipe is closed under the same lock,
+    /// so this never writes to a closed (or reused) descriptor.
+    private func wakeLocked() {
+        guard !finished else { return }
         var b: UInt8 = 1
-        _ = write(wakeWrite, &b, 1)
+        _ = write(wakeWrite, &b, 1)  // EAGAIN (pipe full) is fine: the loop is awake anyway
     }
 
     /// Called on a worker thread when a handler has finished.
     private func complete(id: UInt64, bytes: [UInt8], close: Bool) {
         lock.lock()
-        if stopRequested {
-            lock.unlock()
-            return
-        }
+        defer { lock.unlock() }
+        if stopRequested { return }
         completions.append((id, bytes, close))
-        lock.unlock()
-        wake()
+        wakeLocked()
     }
 
     // MARK: Loop
@@ -307,9 +313,9 @@ private final class EventLoop: @unchecked Sendable {
         lock.lock()
         finished = true
         completions = []
-        lock.unlock()
         close(wakeRead)
         close(wakeWrite)
+        lock.unlock()
         done.signal()
     }
 
