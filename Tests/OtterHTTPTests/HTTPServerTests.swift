@@ -257,6 +257,44 @@ final class HTTPServerTests: XCTestCase {
         writer.wait()
     }
 
+    /// 50 clients each try to push up to 4 MB of header lines without ever ending the head.
+    /// Every one gets 431, and the server's resident memory grows by far less than the bytes
+    /// it accepted (it reads them, then stops buffering at `maxHeaderBytes`).
+    func testManyEndlessHeaderStreamsKeepMemoryBounded() throws {
+        let s = try startServer()
+        let clients = try (0..<50).map { _ in try client(s) }
+        let before = residentBytes()
+        let fds = clients.map(\.fd)
+        let total = Counter()
+        let writers = (0..<2).map { part in
+            spawn {
+                let line = Array(("X-Flood: " + String(repeating: "f", count: 1000) + "\r\n").utf8)
+                let mine = fds.enumerated().filter { $0.offset % 2 == part }.map(\.element)
+                for fd in mine { _ = "GET / HTTP/1.1\r\n".withCString { send(fd, $0, 16, Int32(MSG_NOSIGNAL)) } }
+                var alive = Set(mine)
+                var sent = [Int32: Int]()
+                while !alive.isEmpty {
+                    for fd in alive {
+                        let n = line.withUnsafeBytes { send(fd, $0.baseAddress, line.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                        if n > 0 {
+                            sent[fd, default: 0] += n
+                            total.add(n)
+                        }
+                        if (n < 0 && errno != EAGAIN) || sent[fd, default: 0] >= 4 << 20 { alive.remove(fd) }
+                    }
+                }
+            }
+        }
+        var statuses: [Int] = []
+        for c in clients { statuses.append(c.readResponse(timeout: 10)?.status ?? -1) }
+        for w in writers { w.wait() }
+        let growth = residentBytes() - before
+        XCTAssertEqual(statuses, Array(repeating: 431, count: clients.count))
+        XCTAssertGreaterThan(total.value, 20 << 20, "the flood should have pushed real volume")
+        XCTAssertLessThan(growth, total.value / 4, "resident memory grew by \(growth >> 10) KB")
+        print("endless header flood: \(total.value >> 10) KB sent, RSS growth \(growth >> 10) KB")
+    }
+
     func testTrickledHeadIsClosedAfterHeaderTimeout() throws {
         let s = try startServer { $0.headerTimeout = 0.5 }
         let c = try client(s)
@@ -466,6 +504,14 @@ final class HTTPServerTests: XCTestCase {
     }
 }
 
+/// Resident set size of this process (the server runs in it).
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
 /// Runs `body` on a new thread; wait on the result to join it.
 func spawn(_ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
     let done = DispatchSemaphore(value: 0)
@@ -474,6 +520,13 @@ func spawn(_ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
         done.signal()
     }.start()
     return done
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add(_ d: Int) { lock.lock(); n += d; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }
 
 final class Flag: @unchecked Sendable {
