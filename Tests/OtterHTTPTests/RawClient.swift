@@ -1,0 +1,143 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A response as read off the wire by `RawClient`.
+struct RawResponse {
+    var status: Int
+    var headers: [(String, String)]
+    var body: [UInt8]
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Minimal blocking-ish TCP client for tests: raw bytes out, responses parsed just enough.
+final class RawClient {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+    private(set) var sawClose = false
+
+    init?(port: Int, host: String = "127.0.0.1") {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var res: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &res) == 0, let ai = res else { return nil }
+        defer { freeaddrinfo(res) }
+        let s = socket(ai.pointee.ai_family, ai.pointee.ai_socktype, ai.pointee.ai_protocol)
+        guard s >= 0 else { return nil }
+        var tv = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        guard connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 else {
+            Glibc.close(s)
+            return nil
+        }
+        fd = s
+    }
+
+    deinit { Glibc.close(fd) }
+
+    /// Sends everything; false if the peer is gone (reset/EPIPE) or the send timed out.
+    @discardableResult
+    func send(_ bytes: [UInt8]) -> Bool {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 {
+                if n < 0 && errno == EINTR { continue }
+                return false
+            }
+            off += n
+        }
+        return true
+    }
+
+    @discardableResult
+    func send(_ s: String) -> Bool { send(Array(s.utf8)) }
+
+    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Reads more bytes into the buffer. Returns >0 bytes read, 0 on EOF/reset, -1 on timeout.
+    private func fill(until deadline: Date) -> Int {
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return -1 }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let rc = poll(&p, 1, Int32(left * 1000) + 1)
+            if rc == 0 { continue }
+            if rc < 0 { if errno == EINTR { continue }; return 0 }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = recv(fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
+            if n > 0 {
+                buffer.append(contentsOf: chunk[0..<n])
+                return n
+            }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
+            sawClose = true
+            return 0
+        }
+    }
+
+    /// Reads one full response (skipping 1xx). nil if the connection closed or timed out first.
+    func readResponse(head: Bool = false, timeout: TimeInterval = 5) -> RawResponse? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            guard let end = findHeadEnd() else {
+                if fill(until: deadline) <= 0 { return nil }
+                continue
+            }
+            let headText = String(decoding: buffer[0..<end], as: UTF8.self)
+            var lines = headText.components(separatedBy: "\r\n")
+            let statusLine = lines.removeFirst().split(separator: " ")
+            guard statusLine.count >= 2, let status = Int(statusLine[1]) else { return nil }
+            var headers: [(String, String)] = []
+            for l in lines where !l.isEmpty {
+                guard let c = l.firstIndex(of: ":") else { continue }
+                headers.append((String(l[..<c]), l[l.index(after: c)...].trimmingCharacters(in: .whitespaces)))
+            }
+            if status >= 100 && status < 200 {
+                buffer.removeSubrange(0..<(end + 4))
+                continue
+            }
+            var length = 0
+            if !head && status != 204 && status != 304,
+               let cl = headers.first(where: { $0.0.lowercased() == "content-length" }) {
+                length = Int(cl.1) ?? 0
+            }
+            while buffer.count < end + 4 + length {
+                if fill(until: deadline) <= 0 { return nil }
+            }
+            let body = Array(buffer[(end + 4)..<(end + 4 + length)])
+            buffer.removeSubrange(0..<(end + 4 + length))
+            return RawResponse(status: status, headers: headers, body: body)
+        }
+    }
+
+    /// True when the server closes the connection (EOF or reset) within `timeout`; data is discarded.
+    func waitClosed(timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            buffer.removeAll()
+            let n = fill(until: deadline)
+            if n == 0 { return true }
+            if n < 0 { return false }
+        }
+    }
+
+    /// Bytes received but not yet consumed as a response.
+    var pendingBytes: Int { buffer.count }
+
+    private func findHeadEnd() -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        for i in 0...(buffer.count - 4)
+        where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+            return i
+        }
+        return nil
+    }
+}
