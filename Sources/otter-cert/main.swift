@@ -1,1 +1,4 @@
-print("otter-cert")
+import Foundation
+import OtterCLI
+
+exit(OtterCert.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,89 @@
+import Foundation
+import OtterCore
+import OtterHarness
+
+/// `otter-cert checklist list|show|validate`.
+enum ChecklistCommand {
+    static let spec = CommandSpec(
+        name: "checklist", abstract: "List, show and validate certification checklists.",
+        discussion: "", options: [], arguments: [],
+        subcommands: [
+            CommandSpec(name: "list", abstract: "List the bundled checklists: type, version, record count and ids.",
+                        discussion: "Example:\n  otter-cert checklist list", options: [], arguments: [], subcommands: []),
+            CommandSpec(name: "show", abstract: "Show every record of a checklist: id, title, trigger, expectations, rationale.",
+                        discussion: "Example:\n  otter-cert checklist show delivery", options: [],
+                        arguments: [ArgumentSpec(name: "type", help: "delivery, pos or orders")], subcommands: []),
+            CommandSpec(name: "validate", abstract: "Check checklist files: format, record ids, steps, fixtures, variables.",
+                        discussion: "Prints one line per file and the first mistake with its file, record id and JSON path.\nExample:\n  otter-cert checklist validate checklists/*.json",
+                        options: [], arguments: [ArgumentSpec(name: "file", help: "Checklist files to check.", variadic: true)], subcommands: []),
+        ])
+
+    static func run(_ c: Context) throws -> Int32 {
+        let files = try c.files()
+        switch c.args.commandPath.dropFirst().first {
+        case "list":
+            for t in IntegrationType.allCases {
+                let (cl, sha) = try DataFiles.checklist(files.checklist(t).path, files: files)
+                c.out.line("\(t.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) v\(cl.version)  \(cl.records.count) records  sha256:\(sha.prefix(12))  \(cl.title)")
+                c.out.line("          " + cl.records.map(\.id).joined(separator: " "))
+            }
+            return OtterCert.Exit.ok
+        case "show":
+            let name = c.args.argument("type") ?? ""
+            guard let t = IntegrationType(rawValue: name) else { throw HarnessError.input("unknown checklist '\(name)'; types: delivery, pos, orders") }
+            let (cl, _) = try DataFiles.checklist(files.checklist(t).path, files: files)
+            c.out.line("\(cl.title) (v\(cl.version), \(cl.records.count) records)")
+            for r in cl.records {
+                c.out.line("")
+                c.out.line("\(r.id)  \(r.title)\(r.required ? "" : " (optional)")")
+                for s in r.steps { c.out.line("  \(s.name == "trigger" ? "trigger" : "setup  "): \(describe(s))") }
+                for e in r.expect { c.out.line("  expect:  \(e.label)") }
+                c.out.line("  why:     \(r.rationale)")
+            }
+            return OtterCert.Exit.ok
+        default:
+            let paths = c.args.arguments("file")
+            if paths.isEmpty { throw HarnessError.input("give one or more checklist files, e.g. otter-cert checklist validate checklists/*.json") }
+            var bad = 0
+            for p in paths {
+                do {
+                    c.out.line("ok    \(p): " + (try validate(p, files: files)))
+                } catch {
+                    bad += 1
+                    c.out.line("FAIL  \(error.description)")
+                }
+            }
+            return bad == 0 ? OtterCert.Exit.ok : OtterCert.Exit.usage
+        }
+    }
+
+    /// Validates one data file by what it holds: a checklist, the endpoint table, or a JSON Schema.
+    static func validate(_ path: String, files: ProjectFiles) throws(HarnessError) -> String {
+        let json = try DataFiles.json(path)
+        if json["records"] == nil, json["endpoints"] != nil {
+            do {
+                let t = try EndpointTable(json: json)
+                return "endpoint table, \(t.endpoints.count) endpoints"
+            } catch { var e = error; e.file = path; throw .input(e.description) }
+        }
+        if json["records"] == nil, json["$schema"] != nil {
+            do {
+                let v = try JSONSchemaValidator(document: json)
+                return "JSON Schema, \(v.schemaNames.count) definitions"
+            } catch { throw .input("\(path): \(error)") }
+        }
+        let (cl, _) = try DataFiles.checklist(path, files: files)
+        return "\(cl.integrationType.rawValue) v\(cl.version), \(cl.records.count) records"
+    }
+
+    static func describe(_ s: Step) -> String {
+        switch s.source {
+        case .webhook(let w):
+            var d = "\(w.eventType ?? "?") webhook (\(w.fixture))"
+            if w.signature == .invalid { d += ", invalid signature" }
+            if w.deliveries > 1 { d += ", delivered \(w.deliveries) times" }
+            return d
+        case .action(let name, let instructions): return "partner action \(name): \(instructions)"
+        }
+    }
+}

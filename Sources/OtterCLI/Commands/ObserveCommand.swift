@@ -1,0 +1,54 @@
+import Foundation
+import OtterCore
+import OtterHarness
+
+/// `otter-cert observe`: judge a recorded event log or HAR capture.
+enum ObserveCommand {
+    static let spec = CommandSpec(
+        name: "observe", abstract: "Evaluate a recorded event log (.jsonl) or HAR capture (.har) against a checklist.",
+        discussion: """
+        Prints a verdict per record and a summary. A HAR file (from a browser, mitmproxy, Charles or Postman) is
+        classified entry by entry: webhooks (JSON bodies with eventId and eventType), token calls and Public API calls.
+
+        Exit codes: 0 certified, 1 not certified, 2 usage or input error.
+
+        Examples:
+          otter-cert observe --type delivery --log run/events.jsonl
+          otter-cert observe --type pos --log capture.har --report-json report.json
+          cat events.jsonl | otter-cert observe --type orders --log -
+        """,
+        options: [
+            OtterCert.typeOption,
+            OptionSpec(name: "log", short: "l", valueName: "file", help: "Event log (.jsonl) or HAR capture (.har); - reads standard input.", required: true),
+            OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
+            OptionSpec(name: "report-json", valueName: "file", help: "Also write the report as JSON to this file."),
+            OptionSpec(name: "webhook-secret", valueName: "secret",
+                       help: "Webhook secret; lets a log without record tags tell invalid signatures apart.",
+                       env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),
+            .flag("lenient", help: "Skip malformed log lines (and count them) instead of stopping at the first."),
+            .flag("quiet", short: "q", help: "Print only the summary."),
+        ],
+        arguments: [], subcommands: [])
+
+    static func run(_ c: Context) throws -> Int32 {
+        let obs = try Observer(files: try c.files()).observe(type: try c.type(), checklistPath: c.args.value("checklist"),
+                                                             logPath: c.args.value("log") ?? "-", lenient: c.args.flag("lenient"),
+                                                             webhookSecret: c.args.value("webhook-secret"))
+        try print(obs, c, reportJSON: c.args.value("report-json"))
+        return obs.result.certified ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
+    }
+
+    static func print(_ obs: Observer.Observation, _ c: Context, reportJSON: String?) throws {
+        if c.args.flag("quiet") {
+            c.out.line(VerdictText.summary(obs.result, style: c.style))
+        } else {
+            c.out.line(VerdictText.render(obs.result, style: c.style))
+        }
+        if let path = reportJSON {
+            let text = ReportJSON.make(obs.result, source: obs.source).serialized(pretty: true) + "\n"
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw HarnessError.environment("cannot write \(path): \(error.localizedDescription)")
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import OtterCore
+import OtterHarness
+
+/// The `otter-cert` command line: parses arguments, runs a command, returns the exit code.
+public enum OtterCert {
+    /// Exit codes shared by every command.
+    public enum Exit {
+        /// Certified / success.
+        public static let ok: Int32 = 0
+        /// Not certified.
+        public static let notCertified: Int32 = 1
+        /// Usage or input error.
+        public static let usage: Int32 = 2
+        /// Environment error (port in use, libcurl failure, missing data).
+        public static let environment: Int32 = 3
+        /// Interrupted.
+        public static let interrupted: Int32 = 130
+    }
+
+    static let typeOption = OptionSpec(name: "type", short: "t", valueName: "type", help: "Integration type to certify.",
+                                       allowed: IntegrationType.allCases.map(\.rawValue), required: true)
+
+    /// The command tree.
+    public static let root = CommandSpec(
+        name: "otter-cert",
+        abstract: "Certification harness for Otter Public API integrations (Orders, POS, Delivery).",
+        discussion: """
+        Loads the certification checklist of an integration type and judges a partner's integration against it:
+        `observe` reads a recorded event log or HAR capture; `demo` shows the whole thing on bundled data.
+
+        Exit codes: 0 certified, 1 not certified, 2 usage or input error, 3 environment error, 130 interrupted.
+
+        Examples:
+          otter-cert demo
+          otter-cert checklist list
+          otter-cert observe --type delivery --log events.jsonl --report-json report.json
+        """,
+        options: [], arguments: [],
+        subcommands: [ChecklistCommand.spec, ObserveCommand.spec, DemoCommand.spec])
+
+    /// Runs the command line and returns the process exit code.
+    public static func main(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+                            out: LineWriter = .stdout, err: LineWriter = .stderr) -> Int32 {
+        let parsed: ParsedArguments
+        do {
+            switch try parseCommandLine(argv, root: root, environment: environment) {
+            case .help(let text): out.line(text); return Exit.ok
+            case .version: out.line(Harness.name); return Exit.ok
+            case .parsed(let p): parsed = p
+            }
+        } catch {
+            err.line(error.description)
+            if error.helpText == nil { err.line(error.hint) }
+            return Exit.usage
+        }
+        let context = Context(args: parsed, environment: environment, out: out, err: err)
+        do {
+            switch parsed.commandPath.first {
+            case "checklist": return try ChecklistCommand.run(context)
+            case "observe": return try ObserveCommand.run(context)
+            case "demo": return try DemoCommand.run(context)
+            default: out.line(helpText(for: [], root: root)); return Exit.usage
+            }
+        } catch let e as HarnessError {
+            err.line("otter-cert: error: \(e.description)")
+            return e.exitCode
+        } catch let e as UsageError {
+            err.line(e.description)
+            return Exit.usage
+        } catch {
+            err.line("otter-cert: error: \(error)")
+            return Exit.environment
+        }
+    }
+}
+
+/// What a command gets: its arguments, the environment and where to write.
+struct Context {
+    let args: ParsedArguments
+    let environment: [String: String]
+    let out: LineWriter
+    let err: LineWriter
+
+    var style: VerdictText.Style {
+        let t = TerminalStyle.detect(environment: environment, isTTY: out.isTerminal)
+        return VerdictText.Style(pass: { t.green($0) }, fail: { t.red($0) }, skip: { t.yellow($0) }, bold: { t.bold($0) }, dim: { t.dim($0) })
+    }
+
+    func files() throws(HarnessError) -> ProjectFiles { try ProjectFiles.locate(environment: environment) }
+
+    func type() throws(HarnessError) -> IntegrationType {
+        guard let t = args.value("type").flatMap(IntegrationType.init(rawValue:)) else { throw .input("--type is required") }
+        return t
+    }
+}

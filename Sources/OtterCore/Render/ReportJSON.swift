@@ -1,0 +1,96 @@
+import Foundation
+
+/// The harness's name and version, as written in reports and logs.
+public enum Harness {
+    /// Semantic version of otter-cert.
+    public static let version = "0.1.0"
+    /// `otter-cert 0.1.0`.
+    public static let name = "otter-cert \(version)"
+}
+
+/// Facts about where an evaluation came from, for the report.
+public struct ReportSource: Sendable {
+    /// The log or capture file.
+    public var log: String
+    /// `jsonl` or `har`.
+    public var format: String
+    /// SHA-256 of the checklist file.
+    public var checklistSHA256: String?
+    /// SHA-256 of the log file, when computed.
+    public var logSHA256: String?
+    /// Creates a source.
+    public init(log: String, format: String, checklistSHA256: String? = nil, logSHA256: String? = nil) {
+        self.log = log; self.format = format; self.checklistSHA256 = checklistSHA256; self.logSHA256 = logSHA256
+    }
+}
+
+/// The machine-readable report (`report.json`): the stable minimum
+/// `{certified, integrationType, records: [{id, title, required, status, reason}]}` and everything else the evaluation knows.
+public enum ReportJSON {
+    /// Version of the report format.
+    public static let schemaVersion = 1
+
+    /// Builds the report document. Deterministic: the same evaluation gives the same bytes.
+    public static func make(_ r: EvaluationResult, source: ReportSource) -> JSONValue {
+        var o = JSONObject()
+        o["schemaVersion"] = .number(Double(schemaVersion))
+        o["certified"] = .bool(r.certified)
+        o["integrationType"] = .string(r.integrationType.rawValue)
+        o["harness"] = .string(Harness.name)
+        var cl = JSONObject([("version", .string(r.checklistVersion))])
+        if let s = source.checklistSHA256 { cl["sha256"] = .string(s) }
+        o["checklist"] = .object(cl)
+        var src = JSONObject([("log", .string(source.log)), ("format", .string(source.format))])
+        if let s = source.logSHA256 { src["sha256"] = .string(s) }
+        o["source"] = .object(src)
+        if let run = r.run {
+            var ro = JSONObject()
+            if let v = run.partnerURL { ro["partnerUrl"] = .string(v) }
+            if let v = run.storeId { ro["storeId"] = .string(v) }
+            if let v = run.harness { ro["harness"] = .string(v) }
+            for (k, v) in run.extra { ro[k] = v }
+            o["run"] = .object(ro)
+        }
+        o["counts"] = .object(JSONObject([("total", .number(Double(r.verdicts.count))), ("passed", .number(Double(r.count(.passed)))),
+                                          ("failed", .number(Double(r.count(.failed)))), ("skipped", .number(Double(r.count(.skipped))))]))
+        o["records"] = .array(r.verdicts.map(record))
+        o["warnings"] = .array(r.warnings.map { .string($0) })
+        o["unknownEventTypes"] = .array(r.unknownEventTypes.map { .object(JSONObject([("eventType", .string($0.eventType)), ("count", .number(Double($0.count)))])) })
+        var stats = JSONObject([("entries", .number(Double(r.stats.entries))), ("webhooks", .number(Double(r.stats.webhooks))),
+                                ("tokens", .number(Double(r.stats.tokens))), ("callbacks", .number(Double(r.stats.callbacks))),
+                                ("actions", .number(Double(r.stats.actions))), ("skippedLines", .number(Double(r.stats.skippedLines))),
+                                ("unclassified", .number(Double(r.stats.unclassified)))])
+        if let f = r.stats.firstAt { stats["firstAt"] = .string(Timestamp.format(f)) }
+        if let l = r.stats.lastAt { stats["lastAt"] = .string(Timestamp.format(l)) }
+        o["stats"] = .object(stats)
+        return .object(o)
+    }
+
+    static func record(_ v: Verdict) -> JSONValue {
+        var o = JSONObject()
+        o["id"] = .string(v.id)
+        o["title"] = .string(v.title)
+        o["required"] = .bool(v.required)
+        o["status"] = .string(v.status.rawValue)
+        o["reason"] = .string(v.reason)
+        o["rationale"] = .string(v.rationale)
+        if let t = v.startedAt { o["startedAt"] = .string(Timestamp.format(t)) }
+        o["checks"] = .array(v.checks.map { c in
+            var co = JSONObject([("label", .string(c.label)), ("status", .string(c.status.rawValue)), ("reason", .string(c.reason))])
+            if let e = c.expected { co["expected"] = .string(e) }
+            if let s = c.seen { co["seen"] = .string(s) }
+            return .object(co)
+        })
+        o["deadlines"] = .array(v.deadlines.map { .object(JSONObject([("label", .string($0.label)), ("at", .string(Timestamp.format($0.at)))])) })
+        o["evidence"] = .array(v.evidence.map { e in
+            var eo = JSONObject([("role", .string(e.role.rawValue)), ("note", .string(e.note)), ("seq", .number(Double(e.entry.seq))),
+                                 ("kind", .string(e.entry.kind.rawValue)), ("startedAt", .string(Timestamp.format(e.entry.startedAt))),
+                                 ("durationMs", .number((e.entry.durationMs * 1000).rounded() / 1000))])
+            if let r = e.entry.request { eo["method"] = .string(r.method); eo["url"] = .string(r.url) }
+            if let s = e.entry.response?.status { eo["status"] = .number(Double(s)) }
+            if let err = e.entry.error { eo["error"] = .string("\(err.kind): \(err.message)") }
+            return .object(eo)
+        })
+        return .object(o)
+    }
+}

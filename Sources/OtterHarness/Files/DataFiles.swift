@@ -1,0 +1,77 @@
+import Foundation
+import OtterCore
+import OtterCrypto
+
+/// Reads whole data files (checklists, endpoint tables, schemas, fixtures) with precise errors.
+public enum DataFiles {
+    /// The largest data file read whole (checklists, HAR captures).
+    public static let maxWholeFileBytes = 512 << 20
+
+    /// Reads a file's bytes, refusing directories and oversized files.
+    public static func bytes(_ path: String) throws(HarnessError) -> [UInt8] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw .input("\(path): no such file") }
+        if isDir.boolValue { throw .input("\(path): is a directory, expected a file") }
+        guard let h = FileHandle(forReadingAtPath: path) else { throw .input("\(path): cannot be read (permission denied?)") }
+        defer { try? h.close() }
+        var out: [UInt8] = []
+        while true {
+            let chunk: Data
+            do { chunk = try h.read(upToCount: 1 << 20) ?? Data() } catch { throw .input("\(path): read error: \(error.localizedDescription)") }
+            if chunk.isEmpty { break }
+            out.append(contentsOf: chunk)
+            if out.count > maxWholeFileBytes { throw .input("\(path): larger than \(maxWholeFileBytes >> 20) MiB") }
+        }
+        return out
+    }
+
+    /// Parses a JSON file, naming the file and line on error.
+    public static func json(_ path: String) throws(HarnessError) -> JSONValue {
+        let b = try bytes(path)
+        do { return try JSONValue.parse(b) } catch { throw .input("\(path): \(error.description)") }
+    }
+
+    /// Loads a checklist file with its webhook fixtures; returns it with its SHA-256.
+    public static func checklist(_ path: String, files: ProjectFiles) throws(HarnessError) -> (Checklist, sha256: String) {
+        let b = try bytes(path)
+        let json: JSONValue
+        do { json = try JSONValue.parse(b) } catch { throw .input("\(path): \(error.description)") }
+        var fixtureProblem: String?
+        let lookup: (String) -> JSONValue? = { rel in
+            let p = files.webhooks.appendingPathComponent(rel).path
+            guard FileManager.default.fileExists(atPath: p) else { return nil }
+            do { return try DataFiles.json(p) } catch { fixtureProblem = "\(error)"; return nil }
+        }
+        do {
+            let c = try Checklist(json: json, fixture: lookup)
+            if let p = fixtureProblem { throw HarnessError.input(p) }
+            for r in c.records {
+                for s in r.steps {
+                    if let w = s.webhook, w.eventType == nil {
+                        throw HarnessError.input("\(path): record \(r.id): webhook fixture '\(w.fixture)' not found under \(files.webhooks.path)")
+                    }
+                }
+            }
+            return (c, Digest.hex(Digest.sha256(b)))
+        } catch let e as DataError {
+            var e = e; e.file = path
+            throw .input(e.description)
+        } catch let e as HarnessError { throw e } catch { throw .input("\(path): \(error)") }
+    }
+
+    /// Loads the endpoint table (`checklists/endpoints.json`).
+    public static func endpoints(files: ProjectFiles) throws(HarnessError) -> EndpointTable {
+        let path = files.checklists.appendingPathComponent("endpoints.json").path
+        do { return try EndpointTable(json: try json(path)) } catch let e as DataError {
+            var e = e; e.file = path; throw .input(e.description)
+        } catch let e as HarnessError { throw e } catch { throw .input("\(path): \(error)") }
+    }
+
+    /// Loads the API body schemas (`checklists/schemas/otter-api.schema.json`).
+    public static func schemas(files: ProjectFiles) throws(HarnessError) -> JSONSchemaValidator {
+        let path = files.checklists.appendingPathComponent("schemas/otter-api.schema.json").path
+        do { return try JSONSchemaValidator(document: try json(path)) } catch let e as HarnessError { throw e } catch {
+            throw .input("\(path): \(error)")
+        }
+    }
+}
