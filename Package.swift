@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(name: "otter-cert", dependencies: ["OtterCLI"]),
         .executableTarget(name: "sample-partner", dependencies: ["OtterHarness", "OtterCore", "OtterHTTP", "OtterClient", "OtterCrypto"]),
 
-        .target(name: "TestSupport", dependencies: ["OtterCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["OtterCore", "OtterHarness"], path: "Tests/TestSupport"),
         .testTarget(name: "OtterCoreTests", dependencies: ["OtterCore", "TestSupport"]),
         .testTarget(name: "OtterCryptoTests", dependencies: ["OtterCrypto"]),
         .testTarget(name: "OtterHTTPTests", dependencies: ["OtterHTTP", "TestSupport"]),

@@ -77,8 +77,10 @@ HTTP_TIMEOUT = 15.0
 IDLE_WAIT = 30.0           # how long an action waits for pending webhook work on its resource
 
 # Body of POST /v1/menus/current: the OpenAPI example MenuSendCallbackRequestExample, with the
-# two values that contradict the schema fixed (TimeRange.end 1320 -> "22:00", nutrition strings
-# like "5.2," -> numbers).
+# values that contradict the schema fixed: TimeRange.end 1320 -> "22:00", nutrition strings like
+# "5.2," -> numbers, and the required-but-missing fields added (Paper straw: photoIds [],
+# priceOverrides []; photo: contentType "image/jpeg").
+# Body of POST /v1/menus: the OpenAPI example UpsertMenuRequestExample, unchanged.
 SEND_MENU_BODY_JSON = (
     '{"menuData":{"menus":{"ff6dd693-5e55-4a92-a359-ea61b23ed423":{"id":"ff6dd693-5e55-4a92-a35'
     '9-ea61b23ed423","name":"Tasty BBQ","categoryIds":["b01485b0-034a-47c5-8a0a-0eeca08bf994"],'
@@ -112,15 +114,16 @@ SEND_MENU_BODY_JSON = (
     'dThirdPartyInfos":[{"externalId":"ff6dd693-5e55-4a92-a359-ea61b23ed423","externalServiceSl'
     'ug":"3PD"}]},"6d53cf04-9d62-40f5-a8b3-706e3377668f":{"id":"6d53cf04-9d62-40f5-a8b3-706e337'
     '7668f","name":"Paper straw","description":"A paper straw","price":{"currencyCode":"USD","a'
-    'mount":0.5},"status":{"saleStatus":"FOR_SALE"}}},"modifierGroups":{"f4c69056-3ae3-4517-929'
-    '4-5ceec8df5f81":{"id":"f4c69056-3ae3-4517-9294-5ceec8df5f81","name":"Add Straw","minimumSe'
-    'lections":0,"maximumSelections":1,"defaultModifierSelectionData":{"defaultModifierSelectio'
-    'ns":[{"itemId":"6d53cf04-9d62-40f5-a8b3-706e3377668f","selectionQuantity":1}]},"itemIds":['
-    '"6d53cf04-9d62-40f5-a8b3-706e3377668f"],"type":"DEFAULT","exposedThirdPartyInfos":[{"exter'
-    'nalId":"ff6dd693-5e55-4a92-a359-ea61b23ed423","externalServiceSlug":"3PD"}]}},"photos":{"c'
-    '75d9460-5d48-423d-8d01-f825fd5b1672":{"id":"c75d9460-5d48-423d-8d01-f825fd5b1672","fileNam'
-    'e":"c75d9460-5d48-423d-8d01-f825fd5b1672.jpeg","url":"https://example.com/photos/c75d9460-'
-    '5d48-423d-8d01-f825fd5b1672.jpeg"}}}}'
+    'mount":0.5},"status":{"saleStatus":"FOR_SALE"},"photoIds":[],"priceOverrides":[]}},"modifi'
+    'erGroups":{"f4c69056-3ae3-4517-9294-5ceec8df5f81":{"id":"f4c69056-3ae3-4517-9294-5ceec8df5'
+    'f81","name":"Add Straw","minimumSelections":0,"maximumSelections":1,"defaultModifierSelect'
+    'ionData":{"defaultModifierSelections":[{"itemId":"6d53cf04-9d62-40f5-a8b3-706e3377668f","s'
+    'electionQuantity":1}]},"itemIds":["6d53cf04-9d62-40f5-a8b3-706e3377668f"],"type":"DEFAULT"'
+    ',"exposedThirdPartyInfos":[{"externalId":"ff6dd693-5e55-4a92-a359-ea61b23ed423","externalS'
+    'erviceSlug":"3PD"}]}},"photos":{"c75d9460-5d48-423d-8d01-f825fd5b1672":{"id":"c75d9460-5d4'
+    '8-423d-8d01-f825fd5b1672","fileName":"c75d9460-5d48-423d-8d01-f825fd5b1672.jpeg","url":"ht'
+    'tps://example.com/photos/c75d9460-5d48-423d-8d01-f825fd5b1672.jpeg","contentType":"image/j'
+    'peg"}}}}'
 )
 UPSERT_MENU_BODY_JSON = (
     '{"categories":{"b01485b0-034a-47c5-8a0a-0eeca08bf994":{"name":"Drinks","description":"All '

@@ -1,0 +1,64 @@
+import XCTest
+import OtterCore
+import TestSupport
+
+/// The recorded passing run of each type is certified; every failing variant under Fixtures/cases fails exactly
+/// the records it names, for the reason it names.
+final class RecordedRunTests: XCTestCase {
+    func testPassingRunsAreCertified() throws {
+        for type in IntegrationType.allCases {
+            let r = try Repo.evaluate(type, lines: try Repo.passingLog(type))
+            let notPassed = r.verdicts.filter { $0.status != .passed }.map { "\($0.id): \($0.reason)" }
+            XCTAssertEqual(notPassed, [], "\(type)")
+            XCTAssertTrue(r.certified, "\(type)")
+            XCTAssertEqual(r.verdicts.count, try Repo.checklist(type).records.count)
+        }
+    }
+
+    func testEveryFailingCaseFailsExactlyItsRecords() throws {
+        for type in IntegrationType.allCases {
+            let base = try Repo.passingLog(type)
+            for path in try LogCase.all(type) {
+                let c = try LogCase(path: path)
+                let r = try Repo.evaluate(type, lines: try c.apply(to: base))
+                var seen: [String: Verdict] = [:]
+                for v in r.verdicts where v.status != .passed { seen[v.id] = v }
+                XCTAssertEqual(Set(seen.keys), Set(c.expect.keys),
+                               "\(c.name): records not passing: \(seen.values.map { "\($0.id) \($0.status): \($0.reason)" }.sorted())")
+                for (id, want) in c.expect {
+                    guard let v = seen[id] else { continue }
+                    XCTAssertEqual(v.status.rawValue, want.status, "\(c.name) \(id): \(v.reason)")
+                    XCTAssertTrue(v.reason.contains(want.reason), "\(c.name) \(id): reason was «\(v.reason)», expected it to contain «\(want.reason)»")
+                }
+                XCTAssertFalse(r.certified, c.name)
+            }
+        }
+    }
+
+    func testEveryRecordHasAFailingCase() throws {
+        for type in IntegrationType.allCases {
+            var covered = Set<String>()
+            for path in try LogCase.all(type) { covered.formUnion(try LogCase(path: path).expect.keys) }
+            let ids = Set(try Repo.checklist(type).records.map(\.id))
+            XCTAssertEqual(ids.subtracting(covered), [], "\(type): records without a failing variant")
+        }
+    }
+
+    func testEvaluationIsDeterministic() throws {
+        let c = try LogCase(path: Repo.path("Fixtures/cases/delivery/DEL-04-wrong-event-id.json"))
+        let lines = try c.apply(to: try Repo.passingLog(.delivery))
+        let a = ReportJSON.make(try Repo.evaluate(.delivery, lines: lines), source: ReportSource(log: "x", format: "jsonl")).serialized(pretty: true)
+        let b = ReportJSON.make(try Repo.evaluate(.delivery, lines: lines), source: ReportSource(log: "x", format: "jsonl")).serialized(pretty: true)
+        XCTAssertEqual(a, b)
+        XCTAssertTrue(a.contains("\"certified\": false"))
+    }
+
+    func testOutOfOrderLinesGiveTheSameVerdicts() throws {
+        // Lines are written when exchanges end: a callback may precede its webhook in the file.
+        let lines = try Repo.passingLog(.delivery)
+        let shuffled = lines.enumerated().map { ($0.offset % 7, $0.element) }.sorted { $0.0 < $1.0 }.map(\.1)
+        let a = try Repo.evaluate(.delivery, lines: lines).verdicts.map { "\($0.id) \($0.status)" }
+        let b = try Repo.evaluate(.delivery, lines: shuffled).verdicts.map { "\($0.id) \($0.status)" }
+        XCTAssertEqual(a, b)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import OtterCore
+import OtterHarness
+
+/// Paths of the checkout the tests run in, and shortcuts to its bundled data.
+public enum Repo {
+    /// The repository root (three levels above this file).
+    public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The bundled data locator.
+    public static let files = ProjectFiles(root: root)
+    /// A path under the root.
+    public static func path(_ rel: String) -> String { root.appendingPathComponent(rel).path }
+
+    /// The bundled checklist of a type (loaded once per call; cheap).
+    public static func checklist(_ type: IntegrationType) throws -> Checklist {
+        try DataFiles.checklist(files.checklist(type).path, files: files).0
+    }
+
+    /// Evaluates log lines (JSONL text) against the bundled checklist of a type.
+    public static func evaluate(_ type: IntegrationType, lines: [String], secret: String? = nil) throws -> EvaluationResult {
+        let ev = Evaluator(checklist: try checklist(type), endpoints: try DataFiles.endpoints(files: files),
+                           schemas: try DataFiles.schemas(files: files),
+                           options: EvaluationOptions(webhookSecret: secret.map { Array($0.utf8) }))
+        for (i, line) in lines.enumerated() where !line.isEmpty {
+            ev.consume(try LogCodec.decode(try JSONValue.parse(line), lineNumber: i + 1))
+        }
+        return ev.finish()
+    }
+
+    /// The lines of the recorded passing run of a type.
+    public static func passingLog(_ type: IntegrationType) throws -> [String] {
+        try String(contentsOfFile: path("Fixtures/logs/\(type.rawValue)/pass.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+    }
+
+    /// The built `otter-cert` binary.
+    public static var binary: String { path(".build/debug/otter-cert") }
+}
+
+/// Runs a program and captures what it printed.
+public struct ProcessResult: Sendable {
+    /// Exit status.
+    public var status: Int32
+    /// Standard output.
+    public var stdout: String
+    /// Standard error.
+    public var stderr: String
+}
+
+/// Runs `executable` with `arguments`, feeding `stdin`, and waits (killing it after `timeout` seconds).
+public func runProcess(_ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil,
+                       currentDirectory: String? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let environment { p.environment = environment }
+    if let currentDirectory { p.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    p.standardOutput = out; p.standardError = err; p.standardInput = inp
+    try p.run()
+    let group = DispatchGroup()
+    nonisolated(unsafe) var outData = Data(), errData = Data()
+    group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    if let stdin { inp.fileHandleForWriting.write(stdin) }
+    try? inp.fileHandleForWriting.close()
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning && Date() < deadline { usleep(10_000) }
+    if p.isRunning { p.terminate() }
+    p.waitUntilExit()
+    group.wait()
+    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
