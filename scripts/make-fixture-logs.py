@@ -95,7 +95,7 @@ class Sim:
         for d in range(deliveries):
             status = 401 if invalid else 200
             self.log.add(record=record, step=step, dir="otter->partner", kind="webhook", startedAt=iso(self.log.t), durationMs=14.2 + d,
-                         attempt=d + 1, tags=["invalid-signature"] if invalid else [],
+                         attempt=d + 1, **({"tags": ["invalid-signature"]} if invalid else {}),
                          request={"method": "POST", "url": PARTNER, "headers": [["Content-Type", "application/json"], ["X-HMAC-SHA256", sig]], "body": raw},
                          response={"status": status, "headers": [], "body": "" if not invalid else '{"error":"invalid signature"}'})
             self.tick(0.03)

@@ -1,0 +1,98 @@
+import XCTest
+import OtterCore
+import OtterCrypto
+import TestSupport
+
+/// The event-log format, HAR import and redaction.
+final class LogTests: XCTestCase {
+    func testTimestampsRoundTripWithMilliseconds() {
+        XCTAssertEqual(Timestamp.parse("2026-11-29T10:00:00.123Z")!, 1795946400.123, accuracy: 0.0005)
+        XCTAssertEqual(Timestamp.format(1795946400.123), "2026-11-29T10:00:00.123Z")
+        XCTAssertEqual(Timestamp.parse("2026-11-29T11:00:00+01:00"), 1795946400)
+        XCTAssertEqual(Timestamp.format(0), "1970-01-01T00:00:00.000Z")
+        XCTAssertEqual(Timestamp.format(951782400.5), "2000-02-29T00:00:00.500Z")
+        for bad in ["2026-13-01T00:00:00Z", "2026-11-29", "2026-11-29T10:00:00", "2026-11-29T10:00:00.Z", "yesterday"] {
+            XCTAssertNil(Timestamp.parse(bad), bad)
+        }
+    }
+
+    func testEntriesRoundTripThroughTheCodec() throws {
+        for line in try Repo.passingLog(.pos) {
+            let e = try LogCodec.decode(try JSONValue.parse(line), lineNumber: 1)
+            let again = LogCodec.encode(e)
+            XCTAssertEqual(try JSONValue.parse(again), try JSONValue.parse(line))
+        }
+    }
+
+    func testMalformedLinesAreNamed() {
+        func err(_ s: String) -> String {
+            do { _ = try LogCodec.decode(try JSONValue.parse(s), lineNumber: 7); return "ok" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(err(#"{"kind":"webhook","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: a webhook line needs a 'request'")
+        XCTAssertEqual(err(#"{"kind":"telepathy","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: unknown kind 'telepathy' (expected webhook, token, callback, action, run)")
+        XCTAssertEqual(err(#"{"kind":"run","startedAt":"noon"}"#), "line 7: 'startedAt' is not an RFC 3339 time: 'noon'")
+        XCTAssertEqual(err(#"{"v":2,"kind":"run","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: unsupported log format version 2; this harness reads version 1")
+        XCTAssertEqual(err(#"[1]"#), "line 7: expected a JSON object, found array")
+    }
+
+    func testRedactionIsStableAndComparable() {
+        let r = Redactor(salt: "s1")
+        XCTAssertEqual(r.mask("tok"), r.mask("tok"))
+        XCTAssertNotEqual(r.mask("tok"), Redactor(salt: "s2").mask("tok"))
+        XCTAssertEqual(r.mask(r.mask("tok")), r.mask("tok"))
+        let h = r.headers([("Authorization", "Bearer abc.def"), ("X-Store-Id", "s")])
+        XCTAssertEqual(h[0].value, "Bearer " + r.mask("abc.def"))
+        XCTAssertEqual(h[1].value, "s")
+        XCTAssertEqual(r.body("grant_type=client_credentials&client_secret=p%40ss&scope=a+b"),
+                       "grant_type=client_credentials&client_secret=\(r.mask("p@ss"))&scope=a+b")
+        let json = r.body(#"{"access_token":"xyz","expires_in":3600}"#)
+        XCTAssertFalse(json.contains("xyz")); XCTAssertTrue(json.contains(r.mask("xyz")))
+    }
+
+    func testHARCaptureIsClassifiedAndRedacted() throws {
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Repo.path("Fixtures/har/delivery-quote-ok.har"))))
+        let (entries, unclassified) = try HARImporter.entries(from: bytes, redactor: Redactor(salt: "t"))
+        XCTAssertEqual(entries.map(\.kind), [.token, .webhook, .callback])
+        XCTAssertEqual(unclassified, 1, "the favicon request is not about Otter")
+        let all = entries.map(LogCodec.encode).joined()
+        XCTAssertFalse(all.contains("har-raw-token-7Q2x"))
+        XCTAssertFalse(all.contains("har-client-secret-Zk81"))
+        XCTAssertThrowsError(try HARImporter.entries(from: Array("{\"log\":{}}".utf8), redactor: Redactor(salt: "t"))) { e in
+            XCTAssertEqual("\(e)", "line 1: not a HAR file: 'log.entries' must be an array")
+        }
+    }
+
+    func testHARQuoteFlowsFailDEL04WithTheReason() throws {
+        func verdict(_ file: String) throws -> Verdict {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Repo.path("Fixtures/har/\(file)"))))
+            let ev = Evaluator(checklist: try Repo.checklist(.delivery), endpoints: try OtterHarnessDataEndpoints(), schemas: nil)
+            for e in try HARImporter.entries(from: bytes, redactor: Redactor(salt: "t")).entries { ev.consume(e) }
+            return ev.finish().verdicts.first { $0.id == "DEL-04" }!
+        }
+        XCTAssertEqual(try verdict("delivery-quote-ok.har").status, .passed)
+        let wrong = try verdict("delivery-quote-wrong-event-id.har")
+        XCTAssertEqual(wrong.status, .failed)
+        XCTAssertTrue(wrong.reason.contains("X-Event-Id was 7f3c2b1a-0000-4000-a000-000000000000, expected"), wrong.reason)
+        let late = try verdict("delivery-quote-late.har")
+        XCTAssertEqual(late.status, .failed)
+        XCTAssertTrue(late.reason.contains("arrived 41.4 s after the webhook, deadline 30 s"), late.reason)
+    }
+
+    func testInvalidSignaturesAreToldApartWithTheSecret() throws {
+        // Strip the record tags from the recorded run: DEL-02 can only be found by checking signatures.
+        let lines = try Repo.passingLog(.delivery).map { line -> String in
+            var o = try JSONValue.parse(line).objectValue!
+            o["record"] = nil; o["step"] = nil; o["tags"] = nil
+            return JSONValue.object(o).serialized()
+        }
+        let without = try Repo.evaluate(.delivery, lines: lines).verdicts.first { $0.id == "DEL-02" }!
+        XCTAssertEqual(without.status, .skipped)
+        XCTAssertTrue(without.reason.contains("give --webhook-secret"), without.reason)
+        let with = try Repo.evaluate(.delivery, lines: lines, secret: "fixture-webhook-secret").verdicts.first { $0.id == "DEL-02" }!
+        XCTAssertEqual(with.status, .passed, with.reason)
+    }
+}
+
+private func OtterHarnessDataEndpoints() throws -> EndpointTable {
+    try EndpointTable(json: try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: Repo.path("checklists/endpoints.json"))))))
+}
