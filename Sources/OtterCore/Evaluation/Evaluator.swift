@@ -24,7 +24,8 @@ public final class Evaluator {
     let schemas: JSONSchemaValidator?
     let options: EvaluationOptions
 
-    var stats = LogStats()
+    /// What the log held so far.
+    public private(set) var stats = LogStats()
     var run: RunNote?
     var warnings: [String] = []
     var records: [RecordRuntime]

@@ -72,7 +72,9 @@ final class RecordRuntime {
             if let name = x.entry.step, let i = all.firstIndex(where: { $0.name == name }), steps[name] == nil { index = i }
             else { index = all.indices.first { steps[all[$0].name] == nil && all[$0].webhook?.eventType == eventType } }
         } else {
-            // Without tags, steps are bound in order; actions without a marker are taken as done when reached.
+            // Without tags, steps are bound in order; actions without a marker are taken as done when reached,
+            // and steps a tagged line already bound are passed over.
+            while nextStep < all.count, steps[all[nextStep].name] != nil { nextStep += 1 }
             while nextStep < all.count, case .action = all[nextStep].source {
                 let prev = nextStep > 0 ? steps[all[nextStep - 1].name]?.startedAt : nil
                 steps[all[nextStep].name] = StepRuntime(name: all[nextStep].name, startedAt: prev ?? x.t, eventId: nil, isAction: true)

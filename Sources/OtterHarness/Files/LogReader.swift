@@ -55,6 +55,7 @@ public struct LogReader {
             return .har
         }
         var lineNumber = 0
+        var entries = 0
         var discarding = false
         func handle(_ line: ArraySlice<UInt8>) throws(HarnessError) {
             lineNumber += 1
@@ -65,7 +66,7 @@ public struct LogReader {
                 do { return .success(try LogCodec.decode(line: raw, lineNumber: lineNumber)) } catch let e as LogError { return .failure(e) } catch { return .failure(LogError(line: lineNumber, message: "\(error)")) }
             }
             switch result {
-            case .success(let entry): evaluator.consume(entry)
+            case .success(let entry): evaluator.consume(entry); entries += 1
             case .failure(var e):
                 if lenient { evaluator.noteSkippedLine(); return }
                 e.file = name
@@ -93,6 +94,7 @@ public struct LogReader {
             pending.append(contentsOf: buffer[0..<n])
         }
         if !pending.isEmpty && !discarding { try handle(pending[...]) }
+        if entries == 0 && evaluator.stats.skippedLines == 0 { throw .input("\(name): holds no log entries (only blank lines)") }
         return .jsonl
     }
 

@@ -53,6 +53,18 @@ final class RecordedRunTests: XCTestCase {
         XCTAssertTrue(a.contains("\"certified\": false"))
     }
 
+    func testUntaggedTrafficAfterATaggedRunChangesNothing() throws {
+        // A later untagged ping (production traffic in the same capture) must not rebind DEL-01's trigger.
+        var lines = try Repo.passingLog(.delivery)
+        let ping = lines.first { $0.contains("ping.ping") }!
+        var o = try JSONValue.parse(ping).objectValue!
+        o["record"] = nil; o["step"] = nil; o["startedAt"] = "2026-11-29T11:00:00.000Z"
+        o["response"] = .object(JSONObject([("status", 500)]))
+        lines.append(JSONValue.object(o).serialized())
+        let r = try Repo.evaluate(.delivery, lines: lines)
+        XCTAssertTrue(r.certified, r.verdicts.filter { $0.status != .passed }.map(\.reason).joined(separator: "; "))
+    }
+
     func testOutOfOrderLinesGiveTheSameVerdicts() throws {
         // Lines are written when exchanges end: a callback may precede its webhook in the file.
         let lines = try Repo.passingLog(.delivery)

@@ -1,0 +1,161 @@
+import XCTest
+import TestSupport
+
+/// `otter-cert` as a user runs it: the built binary, its output and its exit code.
+final class ObserveCLITests: XCTestCase {
+    var tmp: URL!
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("otter-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: Repo.binary), "build first: \(Repo.binary)")
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+
+    func cert(_ args: String..., stdin: Data? = nil) throws -> ProcessResult {
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        env.removeValue(forKey: "OTTER_CERT_WEBHOOK_SECRET")
+        return try runProcess(Repo.binary, args, stdin: stdin, environment: env, currentDirectory: Repo.root.path)
+    }
+
+    func write(_ name: String, _ lines: [String]) throws -> String {
+        let p = tmp.appendingPathComponent(name).path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: p, atomically: true, encoding: .utf8)
+        return p
+    }
+
+    func testChecklistListShowsEveryTypeAndId() throws {
+        let r = try cert("checklist", "list")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for t in ["delivery", "pos", "orders"] { XCTAssertTrue(r.stdout.contains(t)) }
+        for id in (1...12).map({ String(format: "DEL-%02d", $0) }) + (1...15).map({ String(format: "POS-%02d", $0) }) + (1...16).map({ String(format: "ORD-%02d", $0) }) {
+            XCTAssertTrue(r.stdout.contains(id), id)
+        }
+    }
+
+    func testValidateAcceptsTheBundledChecklistsAndNamesMistakes() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Repo.path("checklists")).filter { $0.hasSuffix(".json") }.map { "checklists/" + $0 }
+        let ok = try runProcess(Repo.binary, ["checklist", "validate"] + files, currentDirectory: Repo.root.path)
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        let bad = try write("bad.json", [try String(contentsOfFile: Repo.path("checklists/pos.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"withinMs\": 3000", with: "\"withinMs\": -1")])
+        let r = try cert("checklist", "validate", bad)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stdout.contains("bad.json: record POS-01: $.records[0].expect[0].withinMs: must be at least 1, got -1"), r.stdout)
+    }
+
+    func testObserveCertifiesThePassingRunsAndWritesTheReport() throws {
+        for t in ["delivery", "pos", "orders"] {
+            let report = tmp.appendingPathComponent("\(t).json").path
+            let r = try cert("observe", "--type", t, "--log", "Fixtures/logs/\(t)/pass.jsonl", "--report-json", report)
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+            XCTAssertTrue(r.stdout.contains("CERTIFIED:"), r.stdout)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
+            XCTAssertEqual(json["certified"] as? Bool, true)
+            XCTAssertEqual(json["integrationType"] as? String, t)
+            let records = json["records"] as! [[String: Any]]
+            for rec in records {
+                for key in ["id", "title", "required", "status", "reason"] { XCTAssertNotNil(rec[key], key) }
+            }
+        }
+    }
+
+    func testObserveNamesTheFailingRecordAndExitsOne() throws {
+        let c = try LogCase(path: Repo.path("Fixtures/cases/delivery/DEL-04-wrong-event-id.json"))
+        let log = try write("events.jsonl", try c.apply(to: try Repo.passingLog(.delivery)))
+        let r = try cert("observe", "--type", "delivery", "--log", log)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("FAIL  DEL-04"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("X-Event-Id was 7f3c2b1a-0000-4000-a000-000000000000"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("NOT CERTIFIED: 11 passed, 1 failed, 0 skipped"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("\u{1B}["), "no color codes with NO_COLOR")
+    }
+
+    func testHARCaptureWithAWrongEventIdFailsDEL04() throws {
+        let report = tmp.appendingPathComponent("r.json").path
+        let r = try cert("observe", "--type", "delivery", "--log", "Fixtures/har/delivery-quote-wrong-event-id.har", "--report-json", report)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("FAIL  DEL-04"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("X-Event-Id was 7f3c2b1a-0000-4000-a000-000000000000, expected"), r.stdout)
+        let text = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertFalse(text.contains("har-raw-token-7Q2x"), "the capture's bearer token never reaches the report")
+        XCTAssertFalse(r.stdout.contains("har-raw-token-7Q2x"))
+    }
+
+    func testStandardInputIsALog() throws {
+        let r = try cert("observe", "--type", "orders", "--log", "-", stdin: try Data(contentsOf: URL(fileURLWithPath: Repo.path("Fixtures/logs/orders/pass.jsonl"))))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("CERTIFIED: 16 passed"), r.stdout)
+    }
+
+    func testMalformedLinesAreNamedOrSkippedWhenLenient() throws {
+        var lines = try Repo.passingLog(.pos)
+        lines.insert("{\"kind\": \"webhook\", oops", at: 5)
+        let log = try write("bad.jsonl", lines)
+        let r = try cert("observe", "--type", "pos", "--log", log)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("bad.jsonl:6: not valid JSON: line 1, column 21"), r.stderr)
+        let lenient = try cert("observe", "--type", "pos", "--log", log, "--lenient")
+        XCTAssertEqual(lenient.status, 0, lenient.stdout + lenient.stderr)
+        XCTAssertTrue(lenient.stdout.contains("1 malformed lines skipped"), lenient.stdout)
+    }
+
+    func testBinaryTruncatedAndEmptyFilesAreErrorsNotHangs() throws {
+        var bytes = [UInt8](repeating: 0, count: 200_000)
+        var g = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &g) }
+        let bin = tmp.appendingPathComponent("random.bin").path
+        FileManager.default.createFile(atPath: bin, contents: Data(bytes))
+        let start = Date()
+        let r = try cert("observe", "--type", "delivery", "--log", bin)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("random.bin:"), r.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 20)
+
+        let full = try String(contentsOfFile: Repo.path("Fixtures/logs/delivery/pass.jsonl"), encoding: .utf8)
+        let cut = tmp.appendingPathComponent("cut.jsonl").path
+        try String(full.prefix(full.count / 2)).write(toFile: cut, atomically: true, encoding: .utf8)
+        let t = try cert("observe", "--type", "delivery", "--log", cut)
+        XCTAssertEqual(t.status, 2)
+        XCTAssertTrue(t.stderr.contains("unexpected end of input"), t.stderr)
+
+        let empty = try write("empty.jsonl", [])
+        let e = try cert("observe", "--type", "delivery", "--log", empty)
+        XCTAssertEqual(e.status, 2)
+        let missing = try cert("observe", "--type", "delivery", "--log", "/nonexistent/events.jsonl")
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("/nonexistent/events.jsonl: no such file"), missing.stderr)
+    }
+
+    func testUnknownEventTypesAreReportedNotFatal() throws {
+        var lines = try Repo.passingLog(.delivery)
+        let webhook = lines.first { $0.contains("ping.ping") }!
+        lines.append(webhook.replacingOccurrences(of: "ping.ping", with: "reports.report_generated").replacingOccurrences(of: "\"record\":\"DEL-01\",", with: ""))
+        let r = try cert("observe", "--type", "delivery", "--log", try write("x.jsonl", lines))
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("webhook event types no record uses: reports.report_generated (1)"), r.stdout)
+    }
+
+    func testUsageErrorsExitTwoAndHelpTeaches() throws {
+        let r = try cert("observe", "--type", "deliveries", "--log", "x")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("--type must be one of delivery, pos, orders; got 'deliveries'"), r.stderr)
+        let missing = try cert("observe", "--type", "pos")
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("missing required option '--log'"), missing.stderr)
+        for cmd in [["--help"], ["observe", "--help"], ["checklist", "--help"], ["checklist", "validate", "--help"], ["demo", "--help"]] {
+            let h = try runProcess(Repo.binary, cmd)
+            XCTAssertEqual(h.status, 0, cmd.joined(separator: " "))
+            XCTAssertTrue(h.stdout.contains("USAGE:"), cmd.joined(separator: " "))
+        }
+        XCTAssertTrue(try cert("observe", "--help").stdout.contains("Examples:"))
+    }
+
+    func testSecretOptionIsNeverEchoed() throws {
+        let r = try cert("observe", "--type", "delivery", "--webhook-secret", "s3cr3t-value-xyz", "--log", "Fixtures/logs/delivery/pass.jsonl", "--bogus")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertFalse((r.stdout + r.stderr).contains("s3cr3t-value-xyz"))
+    }
+}
