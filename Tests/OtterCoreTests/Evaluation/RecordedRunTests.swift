@@ -60,6 +60,11 @@ final class RecordedRunTests: XCTestCase {
         var o = try JSONValue.parse(ping).objectValue!
         o["record"] = nil; o["step"] = nil; o["startedAt"] = "2026-11-29T11:00:00.000Z"
         o["response"] = .object(JSONObject([("status", 500)]))
+        var req = o["request"]!.objectValue!
+        var body = try JSONValue.parse(req["body"]!.stringValue!).objectValue!
+        body["eventId"] = "another-ping-event"
+        req["body"] = .string(JSONValue.object(body).serialized())
+        o["request"] = .object(req)
         lines.append(JSONValue.object(o).serialized())
         let r = try Repo.evaluate(.delivery, lines: lines)
         XCTAssertTrue(r.certified, r.verdicts.filter { $0.status != .passed }.map(\.reason).joined(separator: "; "))
