@@ -65,6 +65,20 @@ final class SandboxCallbackTests: XCTestCase {
         XCTAssertTrue(good.body.isEmpty)
     }
 
+    func testStoreLinkNeedsTheSandboxApplicationId() throws {
+        let rig = try SandboxRig()
+        let token = rig.token(scope: "stores.manage")
+        let event = rig.announce(record: "ALL-01")
+        func upsert(_ app: String) -> ClientResponse {
+            rig.send("POST", "/v1/stores", headers: [("Authorization", "Bearer \(token)"), ("X-Application-Id", app), ("X-Event-Id", event),
+                                                   ("Content-Type", "application/json")], body: #"{"success":true,"storeId":"partner-store-001"}"#)
+        }
+        let wrong = upsert("someone-elses-app")
+        XCTAssertEqual(wrong.status, 404)
+        XCTAssertEqual(wrong.json?["error"]?.stringValue, "unknown_application")
+        XCTAssertEqual(upsert("otter-cert-app").status, 204)
+    }
+
     func testUnknownPathIs404AndWrongMethodIs405() throws {
         let rig = try SandboxRig()
         let token = rig.token()
