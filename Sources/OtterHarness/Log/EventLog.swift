@@ -1,0 +1,129 @@
+import Foundation
+import OtterCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The run's event log: numbers, redacts and writes every entry as one JSON line, flushed at once.
+///
+/// Each line goes to the file with `write(2)` of the whole line (plus `\n`) as soon as it is appended,
+/// so nothing is buffered in the process: a Ctrl-C loses no line that `append` returned for.
+/// `seq` is assigned under the log's lock, so file order, `seq` order and `entries` order agree.
+/// Observers run after the append, on the appending thread and outside the lock: with several threads
+/// appending at once they may see entries slightly out of `seq` order (use `seq` to order them).
+public final class EventLog: @unchecked Sendable {
+    /// Keeps an observer registered until `cancel()` is called.
+    public final class ObservationToken: @unchecked Sendable {
+        private weak var log: EventLog?
+        private let id: Int
+
+        init(log: EventLog, id: Int) { self.log = log; self.id = id }
+
+        /// Stops the observation; idempotent.
+        public func cancel() { log?.removeObserver(id) }
+    }
+
+    private let redactor: Redactor
+    private let lock = NSLock()
+    private var fd: Int32 = -1
+    private var stored: [LogEntry] = []
+    private var nextSeq = 1
+    private var observers: [(id: Int, body: @Sendable (LogEntry) -> Void)] = []
+    private var nextObserverID = 1
+    private var firstWriteError: String?
+
+    /// The file written to, or nil when the log is in memory only.
+    public let path: String?
+
+    /// Opens (creating or truncating) the log file; `path` nil keeps the log in memory only.
+    public init(path: String?, redactor: Redactor) throws(HarnessError) {
+        self.path = path
+        self.redactor = redactor
+        guard let path else { return }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        } catch {
+            throw .environment("cannot create the folder \(parent) for the event log: \(error.localizedDescription)")
+        }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw .environment("\(path) is a directory; the event log needs a file path")
+        }
+        let f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard f >= 0 else {
+            throw .environment("cannot write the event log \(path): \(String(cString: strerror(errno)))")
+        }
+        fd = f
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+
+    /// Numbers, redacts and stores an entry, writing its line to the file at once; returns the stored entry.
+    @discardableResult
+    public func append(_ entry: LogEntry) -> LogEntry {
+        lock.lock()
+        var e = redactor.entry(entry)
+        e.seq = nextSeq
+        nextSeq += 1
+        stored.append(e)
+        if fd >= 0 {
+            let line = LogCodec.encode(e) + "\n"
+            if let problem = writeAll(Array(line.utf8)), firstWriteError == nil { firstWriteError = problem }
+        }
+        let current = observers
+        lock.unlock()
+        for o in current { o.body(e) }
+        return e
+    }
+
+    /// Everything appended so far, in order.
+    public var entries: [LogEntry] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+
+    /// The first failed write to the file (disk full …), when one failed; the entry is still kept in memory.
+    public var writeError: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return firstWriteError
+    }
+
+    /// Calls `body` after each append, on the appending thread, until the token is cancelled.
+    public func observe(_ body: @escaping @Sendable (LogEntry) -> Void) -> ObservationToken {
+        lock.lock()
+        defer { lock.unlock() }
+        let id = nextObserverID
+        nextObserverID += 1
+        observers.append((id, body))
+        return ObservationToken(log: self, id: id)
+    }
+
+    /// Closes the file; later appends are kept in memory only. Idempotent.
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
+
+    private func removeObserver(_ id: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        observers.removeAll { $0.id == id }
+    }
+
+    /// Writes every byte (looping over short writes and EINTR); returns a message on failure. Caller holds `lock`.
+    private func writeAll(_ bytes: [UInt8]) -> String? {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n > 0 { offset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            let why = n < 0 ? String(cString: strerror(errno)) : "no progress"
+            return "\(path ?? "event log"): write failed: \(why)"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import OtterCore
+
+/// The active record's injected faults and how many answers each still owes.
+/// Not thread-safe: `OtterSandbox` mutates it under its lock.
+struct FaultPlan {
+    /// A fault chosen for a call: which one, and that this is its `n`th of `times` answers.
+    struct Hit { let fault: Fault; let n: Int }
+
+    private var pending: [(fault: Fault, used: Int)] = []
+    private var vars: [String: String] = [:]
+
+    /// Replaces the plan; `vars` fill the faults' path templates (unbound variables match any segment).
+    mutating func set(_ faults: [Fault], vars: [String: String]) {
+        pending = faults.map { ($0, 0) }
+        self.vars = vars
+    }
+
+    /// The first fault still owing answers that matches the call, counting the answer.
+    mutating func take(method: String, path: String) -> Hit? {
+        for i in pending.indices where pending[i].used < pending[i].fault.times {
+            let f = pending[i].fault
+            guard f.method == "*" || f.method == method, f.path.match(path, bound: vars) != nil else { continue }
+            pending[i].used += 1
+            return Hit(fault: f, n: pending[i].used)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import OtterCore
+import OtterHTTP
+
+extension OtterSandbox {
+    /// Any call but the token grant: route, auth, scope, headers, fault, rate limit, body, success.
+    func answerCallback(_ request: HTTPRequest, tags: inout [String]) -> HTTPResponse {
+        let path = request.path
+        guard let endpoint = endpoints.endpoint(method: request.method, path: path) else {
+            let allowed = Set(endpoints.endpoints.filter { $0.path.match(path, bound: [:]) != nil }.map(\.method)).sorted()
+            if allowed.isEmpty {
+                return .error(404, code: "not_found", message: "no Otter Public API endpoint at \(path)")
+            }
+            var r = HTTPResponse.error(405, code: "method_not_allowed",
+                                       message: "\(request.method) is not allowed on \(path); use \(allowed.joined(separator: ", "))")
+            r.headers.add("Allow", allowed.joined(separator: ", "))
+            return r
+        }
+        let label = "\(endpoint.method) \(endpoint.path.text)"
+
+        // Authorization.
+        func unauthorized(_ code: String, _ message: String) -> HTTPResponse {
+            var r = HTTPResponse.error(401, code: code, message: message)
+            r.headers.add("WWW-Authenticate", "Bearer realm=\"otter-sandbox\"" + (code == "invalid_token" ? ", error=\"invalid_token\"" : ""))
+            return r
+        }
+        let parts = (request.headers["Authorization"] ?? "").split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            return unauthorized("unauthorized", "\(label) needs Authorization: Bearer <access token from POST /v1/auth/token>")
+        }
+        let presented = parts[1].trimmingCharacters(in: .whitespaces)
+        switch withState({ s in s.tokens.lookup(presented, now: OtterSandbox.now()) }) {
+        case .unknown:
+            return unauthorized("invalid_token", "the bearer token was not issued by this sandbox; get one from POST /v1/auth/token")
+        case .expired:
+            return unauthorized("invalid_token", "the bearer token has expired; get a new one from POST /v1/auth/token")
+        case .valid(let scopes):
+            if let need = endpoint.scope, !scopes.contains(need) {
+                return .error(403, code: "insufficient_scope",
+                              message: "\(label) needs scope '\(need)'; the token has: \(scopes.isEmpty ? "(none)" : scopes.sorted().joined(separator: " "))")
+            }
+        }
+
+        // Required headers.
+        for name in endpoint.requiredHeaders {
+            guard let value = request.headers[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+                return .error(400, code: "missing_header", message: "\(label) needs the header \(name)")
+            }
+            switch name.lowercased() {
+            case "x-store-id" where value != configuration.storeId:
+                return .error(404, code: "unknown_store", message: "unknown store '\(value)' (X-Store-Id)")
+            case "x-event-id" where withState({ $0.events[value] == nil }):
+                return .error(404, code: "unknown_event", message: "unknown event '\(value)' (X-Event-Id): no webhook with this eventId was sent")
+            case "x-application-id" where value != configuration.applicationId:
+                return .error(404, code: "unknown_application", message: "unknown application '\(value)' (X-Application-Id)")
+            default: break
+            }
+        }
+
+        // Injected fault, then the rate limit.
+        let limit = configuration.rateLimits.limit(documented: endpoint.ratePerMinute)
+        let key = label + " " + (request.headers["X-Store-Id"] ?? "")
+        enum Gate { case fault(FaultPlan.Hit), limited(Int), open }
+        let gate: Gate = withState { s in
+            if let hit = s.faults.take(method: request.method, path: path) { return .fault(hit) }
+            if let limit, let wait = s.limiter.admit(key: key, limit: limit, now: OtterSandbox.now()) { return .limited(wait) }
+            return .open
+        }
+        switch gate {
+        case .fault(let hit):
+            tags.append("injected-fault")
+            return faultResponse(hit)
+        case .limited(let wait):
+            var r = HTTPResponse.error(429, code: "rate_limited",
+                                       message: "rate limit of \(limit ?? 0) calls per minute for \(label) exceeded; retry after \(wait) s")
+            r.headers.add("Retry-After", String(wait))
+            return r
+        case .open: break
+        }
+
+        // Body.
+        var body: JSONValue?
+        if let schema = endpoint.bodySchema {
+            let parsed: JSONValue
+            do { parsed = try JSONValue.parse(request.body) } catch {
+                let what = request.body.isEmpty ? "the body is empty" : "the body is not JSON (\(error.description))"
+                return .error(400, code: "invalid_json", message: "\(label) needs a JSON \(schema) body; \(what)")
+            }
+            let violations = schemas.validate(parsed, against: schema)
+            if !violations.isEmpty {
+                let shown = violations.prefix(5).map(\.description).joined(separator: "; ")
+                let more = violations.count > 5 ? " (and \(violations.count - 5) more)" : ""
+                return .error(422, code: "validation_failed", message: "the body is not a valid \(schema): \(shown)\(more)")
+            }
+            body = parsed
+        }
+        return success(endpoint, path: path, body: body)
+    }
+
+    /// An injected fault's answer: its status and headers, and a JSON error body (none for 204/304).
+    func faultResponse(_ hit: FaultPlan.Hit) -> HTTPResponse {
+        let f = hit.fault
+        var r: HTTPResponse
+        if f.status == 204 || f.status == 304 || f.status < 200 {
+            r = HTTPResponse(status: f.status)
+        } else {
+            let code: String
+            switch f.status {
+            case 429: code = "rate_limited"
+            case 500: code = "internal"
+            case 502, 503, 504: code = "unavailable"
+            default: code = f.status >= 500 ? "internal" : "error"
+            }
+            r = .error(f.status, code: code, message: "injected by otter-cert (\(hit.n) of \(f.times)); retry the same request")
+        }
+        for h in f.headers { r.headers.set(h.name, h.value) }
+        return r
+    }
+
+    /// The endpoint's documented success: 204 empty, 200/202 a small JSON body (an order reference for order upserts).
+    func success(_ endpoint: EndpointTable.Endpoint, path: String, body: JSONValue?) -> HTTPResponse {
+        let status = endpoint.answers.first { (200..<300).contains($0) } ?? 200
+        if status == 204 { return HTTPResponse(status: 204) }
+        var o = JSONObject()
+        let isOrderUpsert = (endpoint.method == "POST" && endpoint.path.text == "/v1/orders")
+            || (endpoint.method == "PUT" && endpoint.path.text == "/v1/orders/{orderId}")
+        if isOrderUpsert {
+            let pathId = endpoint.path.match(path, bound: [:])?["orderId"]
+            let ext = body?["externalIdentifiers"]
+            o["orderId"] = .string(ext?["id"]?.stringValue ?? pathId ?? TokenStore.randomToken())
+            if let ext { o["externalIdentifiers"] = ext }
+            o["storeId"] = .string(configuration.storeId)
+        } else {
+            o["status"] = .string(status == 202 ? "ACCEPTED" : "OK")
+        }
+        return .json(status, JSONValue.object(o).serialized())
+    }
+}

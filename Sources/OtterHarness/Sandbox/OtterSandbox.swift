@@ -1,0 +1,156 @@
+import Foundation
+import OtterCore
+import OtterHTTP
+
+/// The embedded Otter Public API the partner calls back: token endpoint, callbacks, rate limits and injected faults.
+///
+/// Every exchange is appended to the event log as one `LogEntry` (`token` for `POST /v1/auth/token`,
+/// `callback` for anything else, including 404s), tagged with the record of its `X-Event-Id` when the
+/// driver announced that event with `webhookSent`, else with the active record and step.
+///
+/// A callback is answered in this order (the first failing check answers):
+/// 1. route: unknown path 404, known path with another method 405 (with `Allow`);
+/// 2. `Authorization: Bearer` with an issued, unexpired token (401), carrying the endpoint's scope (403);
+/// 3. required headers: missing 400; `X-Store-Id` / `X-Event-Id` / `X-Application-Id` not the sandbox's 404;
+/// 4. an injected fault of the active record, if one matches (it answers before the rate limit and body checks,
+///    so a faulted call does not use a rate-limit slot and an invalid body may see the fault first);
+/// 5. the rate limit (per endpoint template and store, sliding minute): 429 with `Retry-After`;
+/// 6. the body: not JSON 400, against the endpoint's schema 422 (first violations in the message);
+/// 7. the documented success status (first 2xx of the endpoint's answers).
+///
+/// All mutable state sits behind one lock; the handler holds it only for table look-ups, never while
+/// validating or logging.
+public final class OtterSandbox: @unchecked Sendable {
+    /// State shared by the handler threads and the run driver, guarded by `lock`.
+    struct State {
+        var tokens = TokenStore()
+        var limiter = RateLimiter()
+        var faults = FaultPlan()
+        var events: [String: (record: String, step: String?)] = [:]
+        var activeRecord: String?
+        var activeStep: String?
+    }
+
+    /// The configuration the sandbox runs with.
+    public let configuration: SandboxConfiguration
+    let endpoints: EndpointTable
+    let schemas: JSONSchemaValidator
+    let log: EventLog
+    /// Every scope the endpoint table names: what the token endpoint may grant.
+    let grantableScopes: Set<String>
+
+    private let lock = NSLock()
+    private var state = State()
+    private var server: HTTPServer?
+    private var boundPort = 0
+
+    /// Creates a sandbox (not yet listening).
+    public init(configuration: SandboxConfiguration, endpoints: EndpointTable, schemas: JSONSchemaValidator, log: EventLog) {
+        self.configuration = configuration
+        self.endpoints = endpoints
+        self.schemas = schemas
+        self.log = log
+        grantableScopes = Set(endpoints.endpoints.compactMap(\.scope))
+    }
+
+    deinit { server?.stop() }
+
+    /// Binds and starts serving; a port in use (or any socket failure) is an environment error.
+    public func start() throws(HarnessError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard server == nil else { return }
+        var cfg = HTTPServer.Configuration()
+        cfg.host = configuration.host
+        cfg.port = configuration.port
+        cfg.handlerThreads = 8
+        let s = HTTPServer(configuration: cfg) { [weak self] request in
+            guard let self else { return .error(503, code: "unavailable", message: "the Otter sandbox is shutting down") }
+            return self.handle(request)
+        }
+        do {
+            try s.start()
+        } catch {
+            let at = "\(configuration.host):\(configuration.port)"
+            switch error {
+            case .addressInUse:
+                throw .environment("\(at) is already in use (another otter-cert run, or another service?); choose another sandbox port, or 0 for any free one")
+            case .cannotResolve(let m):
+                throw .environment("cannot start the Otter sandbox on \(at): cannot resolve \(m)")
+            case .socket(let m):
+                throw .environment("cannot start the Otter sandbox on \(at): \(m)")
+            }
+        }
+        server = s
+        boundPort = s.port
+    }
+
+    /// `http://HOST:PORT` of the running sandbox (port 0 before `start()`).
+    public var baseURL: String {
+        lock.lock()
+        defer { lock.unlock() }
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        return "http://\(host):\(boundPort)"
+    }
+
+    /// Stops serving; calls already being handled finish but their answers are dropped. Idempotent.
+    public func stop() {
+        lock.lock()
+        let s = server
+        server = nil
+        lock.unlock()
+        s?.stop()
+    }
+
+    // MARK: - Run driver
+
+    /// Announces a webhook: its eventId becomes a valid `X-Event-Id`, and calls carrying it are tagged with `record`.
+    public func webhookSent(eventId: String, record: String) {
+        withState { s in s.events[eventId] = (record, s.activeRecord == record ? s.activeStep : nil) }
+    }
+
+    /// Sets the record (and step) that calls without a known `X-Event-Id` are tagged with.
+    public func setActiveRecord(_ id: String?, step: String?) {
+        withState { s in s.activeRecord = id; s.activeStep = id == nil ? nil : step }
+    }
+
+    /// Replaces the injected faults with the active record's; path templates are filled with `vars`.
+    public func setFaults(_ faults: [Fault], vars: [String: String]) {
+        withState { s in s.faults.set(faults, vars: vars) }
+    }
+
+    // MARK: - Handling
+
+    /// Runs `body` on the state under the lock.
+    func withState<T>(_ body: (inout State) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
+    }
+
+    /// Monotonic seconds, for token expiry and rate-limit windows.
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// Answers one request and logs the exchange.
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let base = baseURL
+        let tag: (record: String?, step: String?) = withState { s in
+            if let id = request.headers["X-Event-Id"], let e = s.events[id] { return (e.record, e.step) }
+            return (s.activeRecord, s.activeStep)
+        }
+        let isToken = request.path == "/v1/auth/token"
+        var tags: [String] = []
+        let response = isToken && request.method == "POST" ? answerToken(request) : answerCallback(request, tags: &tags)
+        let finished = Date()
+        let entry = LogEntry(seq: 0, record: tag.record, step: tag.step, direction: .partnerToOtter, kind: isToken ? .token : .callback,
+                             startedAt: request.receivedAt.timeIntervalSince1970,
+                             durationMs: max(0, finished.timeIntervalSince(request.receivedAt) * 1000),
+                             request: Message(method: request.method, url: base + request.target, headers: request.headers.pairs,
+                                              body: String(decoding: request.body, as: UTF8.self)),
+                             response: Message(status: response.status, headers: response.headers.pairs,
+                                               body: String(decoding: response.body, as: UTF8.self)),
+                             tags: tags)
+        log.append(entry)
+        return response
+    }
+}
