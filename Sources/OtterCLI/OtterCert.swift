@@ -37,7 +37,7 @@ public enum OtterCert {
           otter-cert observe --type delivery --log events.jsonl --report-json report.json
         """,
         options: [], arguments: [],
-        subcommands: [ChecklistCommand.spec, ObserveCommand.spec, DemoCommand.spec])
+        subcommands: [ChecklistCommand.spec, ObserveCommand.spec, RunCommand.spec, DemoCommand.spec])
 
     /// Runs the command line and returns the process exit code.
     public static func main(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -59,6 +59,7 @@ public enum OtterCert {
             switch parsed.commandPath.first {
             case "checklist": return try ChecklistCommand.run(context)
             case "observe": return try ObserveCommand.run(context)
+            case "run": return try RunCommand.run(context)
             case "demo": return try DemoCommand.run(context)
             default: out.line(helpText(for: [], root: root)); return Exit.usage
             }

@@ -19,7 +19,7 @@ public struct EvaluationOptions: Sendable {
 /// (records waiting for their requests), not with the log: entries are held only in a bounded
 /// reorder window, and evidence is capped per expectation.
 public final class Evaluator {
-    let checklist: Checklist
+    private(set) var checklist: Checklist
     let endpoints: EndpointTable
     let schemas: JSONSchemaValidator?
     let options: EvaluationOptions
@@ -103,7 +103,14 @@ public final class Evaluator {
         if stats.lastAt == nil || entry.startedAt > stats.lastAt! { stats.lastAt = entry.startedAt }
         switch entry.kind {
         case .run:
-            if run == nil { run = entry.run }
+            guard run == nil else { break }
+            run = entry.run
+            // A run made with --timeout-scale is judged with the deadlines it ran with.
+            if let f = entry.run?.extra["timeoutScale"]?.doubleValue, f > 0, f != 1, stats.webhooks == 0, stats.callbacks == 0 {
+                checklist = checklist.scaled(by: f)
+                records = checklist.records.map { RecordRuntime(record: $0) }
+                for rr in records { rr.makeMatchers(self) }
+            }
         case .action:
             stats.actions += 1
             if let id = entry.record, let i = recordIndex[id] { records[i].bindAction(entry, self) }

@@ -89,7 +89,7 @@ extension JSONValue {
     }
 
     /// A scalar as a plain string (numbers without `.0`), for variables.
-    var scalarText: String? {
+    public var scalarText: String? {
         switch self {
         case .string(let s): return s
         case .number(let d): return formatNumber(d)

@@ -238,7 +238,10 @@ final class RequestMatcher: Matcher {
         guard let anchor else {
             return (CheckResult(label: label, status: .skipped, reason: "step '\(spec.step)' was not observed"), [], [])
         }
-        let deadlines = [Deadline(label: "\(label) due", at: anchor + spec.withinSeconds)]
+        var deadlines = [Deadline(label: "\(label) due", at: anchor + spec.withinSeconds)]
+        if spec.count.max != nil, let first = firstMatchDelay {
+            deadlines.append(Deadline(label: "no repeat of \(label)", at: anchor + first + spec.countWindowSeconds, kind: .quiet))
+        }
         var evidence = matches.map { Evidence(role: .matched, entry: $0, note: "accepted \(spec.pattern.method) \(Message(url: $0.request?.url ?? "").path)") }
         if let f = faulted { evidence.insert(Evidence(role: .attempt, entry: f.entry, note: "first attempt answered \(f.entry.response?.status ?? 0)"), at: 0) }
         func fail(_ reason: String, expected: String? = nil, seen: String? = nil) -> (CheckResult, [Evidence], [Deadline]) {
@@ -396,7 +399,7 @@ final class AbsentMatcher: Matcher {
     func result(_ ev: Evaluator) -> (CheckResult, [Evidence], [Deadline]) {
         let shown = "no " + label.replacingOccurrences(of: "no request ", with: "request ")
         guard let anchor else { return (CheckResult(label: shown, status: .skipped, reason: "step '\(spec.step)' was not observed"), [], []) }
-        let deadlines = [Deadline(label: "quiet window ends", at: anchor + spec.windowSeconds)]
+        let deadlines = [Deadline(label: "quiet window ends", at: anchor + spec.windowSeconds, kind: .quiet)]
         if let v = violation {
             let what = "\(v.entry.request?.method ?? "") \(v.entry.request?.path ?? "")"
             let unless = spec.unless.isEmpty ? "" : " other than one where \(spec.unless.map(\.description).joined(separator: " and "))"

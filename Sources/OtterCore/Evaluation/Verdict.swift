@@ -64,6 +64,14 @@ public struct Deadline: Sendable {
     public var label: String
     /// When, in seconds since 1970.
     public var at: Double
+    /// `due`: something must have happened by then; `quiet`: nothing (more) may happen until then.
+    public var kind: Kind = .due
+
+    /// The two kinds of deadline.
+    public enum Kind: String, Sendable { case due, quiet }
+
+    /// Creates a deadline.
+    public init(label: String, at: Double, kind: Kind = .due) { self.label = label; self.at = at; self.kind = kind }
 }
 
 /// The outcome of evaluating a whole log against a checklist.

@@ -1,0 +1,157 @@
+import Foundation
+import OtterCore
+import OtterHarness
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `otter-cert run`: replay a checklist against a partner's live sandbox.
+enum RunCommand {
+    static let options: [OptionSpec] = [
+        OtterCert.typeOption,
+        OptionSpec(name: "partner-url", valueName: "url", help: "The partner's webhook URL (where Otter's webhooks go).", required: true),
+        OptionSpec(name: "webhook-secret", valueName: "secret", help: "Secret the webhooks are signed with.",
+                   required: true, env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),
+        OptionSpec(name: "client-id", valueName: "id", help: "OAuth client id the partner uses against the sandbox.",
+                   required: true, env: "OTTER_CERT_CLIENT_ID"),
+        OptionSpec(name: "client-secret", valueName: "secret", help: "OAuth client secret the partner uses against the sandbox.",
+                   required: true, env: "OTTER_CERT_CLIENT_SECRET", secret: true),
+        OptionSpec(name: "store-id", valueName: "id", help: "Store id (X-Store-Id) of the test store.", defaultValue: "otter-cert-store"),
+        OptionSpec(name: "sandbox-listen", valueName: "host:port",
+                   help: "Where the embedded Otter sandbox listens; point the partner's Otter base URL at it (port 0: any free port).",
+                   required: true),
+        OptionSpec(name: "report-dir", valueName: "dir", help: "Write events.jsonl (as it happens) and the reports here."),
+        OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated (DEL-04,DEL-05)."),
+        OptionSpec(name: "rerun-failed", valueName: "report.json", help: "Run only the records that failed or were skipped in this earlier report."),
+        OptionSpec(name: "action-hook", valueName: "command",
+                   help: "Command that performs partner actions (gets OTTER_CERT_ACTION, OTTER_CERT_VARS …; see docs/run.md)."),
+        OptionSpec(name: "timeout-scale", valueName: "x", help: "Multiply every deadline and window (2 for a slow sandbox).", defaultValue: "1"),
+        OptionSpec(name: "signature-encoding", valueName: "enc", help: "Encoding of X-HMAC-SHA256.", defaultValue: "base64", allowed: ["base64", "hex"]),
+        OptionSpec(name: "webhook-auth", valueName: "mode", help: "Webhook authentication: the HMAC header alone, or Basic/Bearer with the secret as well.",
+                   defaultValue: "hmac", allowed: ["hmac", "basic", "bearer"]),
+        OptionSpec(name: "rate-limits", valueName: "mode", help: "Sandbox rate limits: otter (documented), off, or xN to scale them.", defaultValue: "otter"),
+        OptionSpec(name: "cacert", valueName: "file", help: "CA bundle to verify the partner's TLS certificate with."),
+        .flag("insecure", help: "Do not verify the partner's TLS certificate (said loudly in the report)."),
+        OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
+        .flag("quiet", short: "q", help: "No live progress; print only the summary."),
+    ]
+
+    static let spec = CommandSpec(
+        name: "run", abstract: "Replay a checklist against a partner's live sandbox: send signed webhooks, emulate the Otter API.",
+        discussion: """
+        otter-cert plays Otter: for each record it sends the webhook to --partner-url (signed with X-HMAC-SHA256),
+        serves the Public API the partner calls back on --sandbox-listen (token, callbacks, orders, menus), and waits,
+        event-driven, until the record's expectations are met or its deadline passes. Every exchange is appended to
+        DIR/events.jsonl as it happens; the verdict is computed from that log, so `otter-cert observe` on it agrees.
+
+        Partner actions (confirm an order, create an order, move the courier): with --action-hook the command is run
+        with OTTER_CERT_ACTION, OTTER_CERT_RECORD, OTTER_CERT_STORE_ID, OTTER_CERT_SANDBOX_URL and OTTER_CERT_VARS (JSON,
+        also on stdin); on a terminal without a hook you are told what to do; otherwise the record is skipped.
+
+        Exit codes: 0 certified, 1 not certified, 2 usage or input error, 3 environment error (port in use, libcurl),
+        130 interrupted (the log is flushed and the report of what ran is written).
+
+        Examples:
+          export OTTER_CERT_WEBHOOK_SECRET=… OTTER_CERT_CLIENT_ID=… OTTER_CERT_CLIENT_SECRET=…
+          otter-cert run --type delivery --partner-url https://partner.example/otter/webhook \\
+              --sandbox-listen 127.0.0.1:8089 --report-dir out/attempt-1 --action-hook ./perform-action.sh
+          otter-cert run --type delivery … --rerun-failed out/attempt-1/report.json --report-dir out/attempt-2
+        """,
+        options: options, arguments: [], subcommands: [])
+
+    static func run(_ c: Context) throws -> Int32 {
+        let a = c.args
+        var o = RunOptions(type: try c.type(), partnerURL: a.value("partner-url") ?? "", webhookSecret: a.value("webhook-secret") ?? "",
+                           clientId: a.value("client-id") ?? "", clientSecret: a.value("client-secret") ?? "",
+                           storeId: a.value("store-id") ?? "otter-cert-store")
+        guard let url = URL(string: o.partnerURL), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()), url.host != nil else {
+            throw HarnessError.input("--partner-url must be an http:// or https:// URL, got '\(o.partnerURL)'")
+        }
+        (o.sandboxHost, o.sandboxPort) = try hostPort(a.value("sandbox-listen") ?? "")
+        o.reportDir = a.value("report-dir")
+        o.checklistPath = a.value("checklist")
+        if let only = a.value("only") {
+            o.only = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        if let prev = a.value("rerun-failed") {
+            let report = try DataFiles.json(prev)
+            let notPassed = (report["records"]?.arrayValue ?? []).filter { $0["status"]?.stringValue != "passed" }.compactMap { $0["id"]?.stringValue }
+            if notPassed.isEmpty {
+                c.out.line("Nothing to rerun: every record in \(prev) passed.")
+                return OtterCert.Exit.ok
+            }
+            o.only = Set(notPassed).intersection(o.only ?? Set(notPassed))
+            o.attempt = (report["run"]?["attempt"]?.intValue ?? 1) + 1
+            o.previousReport = prev
+        }
+        o.actionHook = a.value("action-hook")
+        o.interactive = isTerminal(0) && isTerminal(1)
+        guard let scale = try a.double("timeout-scale"), scale > 0, scale <= 100 else {
+            throw HarnessError.input("--timeout-scale must be a number above 0 (and at most 100)")
+        }
+        o.timeoutScale = scale
+        let encoding = WebhookAuth.SignatureEncoding(rawValue: a.value("signature-encoding") ?? "base64") ?? .base64
+        switch a.value("webhook-auth") ?? "hmac" {
+        case "basic": o.webhookAuth = .basic(user: o.clientId)
+        case "bearer": o.webhookAuth = .bearer
+        default: o.webhookAuth = .hmac(encoding: encoding)
+        }
+        guard let limits = RateLimitMode(argument: a.value("rate-limits") ?? "otter") else {
+            throw HarnessError.input("--rate-limits must be otter, off or xN (x2, x0.5), got '\(a.value("rate-limits") ?? "")'")
+        }
+        o.rateLimits = limits
+        o.caFile = a.value("cacert")
+        o.insecure = a.flag("insecure")
+        if o.insecure { c.err.line("otter-cert: WARNING: --insecure: the partner's TLS certificate is NOT verified; the report says so.") }
+        if let dir = o.reportDir { try makeDirectory(dir) }
+        return try execute(o, c)
+    }
+
+    /// Runs with options, prints the verdicts and writes the reports; shared with `demo`.
+    static func execute(_ o: RunOptions, _ c: Context, banner: String? = nil) throws -> Int32 {
+        let quiet = c.args.flag("quiet")
+        let printer = RunProgressPrinter(out: c.out, style: c.style, live: c.out.isTerminal && c.environment["NO_COLOR"] == nil, quiet: quiet)
+        let runner = Runner(options: o, files: try c.files(), progress: printer)
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [wakeup = runner.wakeup] in wakeup.interrupt() }
+        source.resume()
+        defer { source.cancel(); signal(SIGINT, SIG_DFL) }
+        if !quiet {
+            c.out.line(c.style.bold(banner ?? "otter-cert run · \(o.type.rawValue) · partner \(o.partnerURL)"))
+        }
+        let outcome = try runner.run()
+        if !quiet {
+            c.out.line("")
+            c.out.line(VerdictText.summary(outcome.result, style: c.style))
+        } else {
+            c.out.line(VerdictText.summary(outcome.result, style: c.style))
+        }
+        if let dir = o.reportDir {
+            let source = ReportSource(log: URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path, format: "jsonl",
+                                      checklistSHA256: outcome.checklistSHA256)
+            try ReportFiles.write(outcome.result, source: source, dir: dir)
+            c.out.line("Report: \(dir)/report.json · log: \(dir)/events.jsonl")
+        }
+        if outcome.interrupted {
+            c.err.line("otter-cert: interrupted after \(outcome.ran.count) record(s); the log and the report hold what ran.")
+            return OtterCert.Exit.interrupted
+        }
+        return outcome.result.certified ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
+    }
+
+    static func hostPort(_ s: String) throws(HarnessError) -> (String, Int) {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
+            throw .input("--sandbox-listen must be HOST:PORT (127.0.0.1:8089, or port 0 for any free port), got '\(s)'")
+        }
+        var host = String(s[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    static func makeDirectory(_ dir: String) throws(HarnessError) {
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw .environment("cannot create \(dir): \(error.localizedDescription)")
+        }
+    }
+}

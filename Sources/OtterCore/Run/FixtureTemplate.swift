@@ -1,0 +1,54 @@
+import Foundation
+
+/// Fills a webhook fixture's `{{name}}` placeholders with a record's values.
+///
+/// Values are inserted as JSON string content (escaped), so a fixture stays valid JSON whatever they hold.
+/// `{{now}}` and `{{now+15m}}` / `{{now+30s}}` / `{{now+2h}}` are times relative to `now`.
+public enum FixtureTemplate {
+    /// The filled text; unknown placeholders are reported in `missing`.
+    public static func fill(_ text: String, vars: [String: String], now: Double) -> (text: String, missing: [String]) {
+        var out = ""
+        var missing: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else { out += rest[open.lowerBound...]; rest = ""; break }
+            let name = String(rest[open.upperBound..<close.lowerBound])
+            if let v = value(name, vars: vars, now: now) {
+                out += escape(v)
+            } else {
+                missing.append(name)
+                out += rest[open.lowerBound..<close.upperBound]
+            }
+            rest = rest[close.upperBound...]
+        }
+        out += rest
+        return (out, missing)
+    }
+
+    static func value(_ name: String, vars: [String: String], now: Double) -> String? {
+        if let v = vars[name] { return v }
+        if name == "now" || name == "eventTime" { return Timestamp.format(now) }
+        if name.hasPrefix("now+"), let unit = name.last, let n = Double(name.dropFirst(4).dropLast()) {
+            let mult: Double = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0
+            if mult > 0 { return Timestamp.format(now + n * mult) }
+        }
+        return nil
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import OtterCore
+import OtterCrypto
+import OtterClient
+
+/// Plays Otter against a partner's live sandbox: sends each record's webhooks (signed), performs or requests the
+/// partner's actions, serves the Public API the partner calls back, records every exchange, and judges the run
+/// with the same evaluator `observe` uses, from the same log.
+public final class Runner {
+    let options: RunOptions
+    let files: ProjectFiles
+    weak var progress: RunProgress?
+    /// Wakes the run on new log entries and on Ctrl-C.
+    public let wakeup = Wakeup()
+
+    /// What a run produced.
+    public struct Outcome: Sendable {
+        /// The verdicts, computed from the log.
+        public var result: EvaluationResult
+        /// Where the log is, when written.
+        public var logPath: String?
+        /// The records that ran.
+        public var ran: [String]
+        /// Whether Ctrl-C ended it early.
+        public var interrupted: Bool
+        /// The log itself.
+        public var entries: [LogEntry]
+        /// SHA-256 of the checklist file.
+        public var checklistSHA256: String
+    }
+
+    /// Creates a runner.
+    public init(options: RunOptions, files: ProjectFiles, progress: RunProgress?) {
+        self.options = options; self.files = files; self.progress = progress
+    }
+
+    /// Runs the checklist. Harness failures (port in use, unreadable files) throw; partner failures are verdicts.
+    public func run() throws(HarnessError) -> Outcome {
+        let path = options.checklistPath ?? files.checklist(options.type).path
+        let (checklist, checklistSHA) = try DataFiles.checklist(path, files: files)
+        guard checklist.integrationType == options.type else {
+            throw .input("\(path) is the \(checklist.integrationType.rawValue) checklist, but --type is \(options.type.rawValue)")
+        }
+        if let only = options.only {
+            let unknown = only.subtracting(checklist.records.map(\.id))
+            if !unknown.isEmpty { throw .input("unknown record id(s) \(unknown.sorted().joined(separator: ", ")); this checklist has \(checklist.records.map(\.id).joined(separator: " "))") }
+        }
+        let endpoints = try DataFiles.endpoints(files: files)
+        let schemas = try DataFiles.schemas(files: files)
+        var logPath: String?
+        if let dir = options.reportDir { logPath = URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path }
+        let salt = Digest.hex((0..<8).map { _ in UInt8.random(in: 0...255) })
+        let log = try EventLog(path: logPath, redactor: Redactor(salt: salt))
+        defer { log.close() }
+        let observation = log.observe { [wakeup] _ in wakeup.poke() }
+        defer { observation.cancel() }
+
+        var sandboxConfig = SandboxConfiguration(host: options.sandboxHost, port: options.sandboxPort, clientId: options.clientId,
+                                                 clientSecret: options.clientSecret, storeId: options.storeId)
+        sandboxConfig.applicationId = options.applicationId
+        sandboxConfig.rateLimits = options.rateLimits
+        let sandbox = OtterSandbox(configuration: sandboxConfig, endpoints: endpoints, schemas: schemas, log: log)
+        try sandbox.start()
+        defer { sandbox.stop() }
+
+        var extra = JSONObject()
+        extra["sandboxUrl"] = .string(sandbox.baseURL)
+        extra["attempt"] = .number(Double(options.attempt))
+        if let p = options.previousReport { extra["previousReport"] = .string(p) }
+        if options.timeoutScale != 1 { extra["timeoutScale"] = .number(options.timeoutScale) }
+        if options.insecure { extra["tlsVerification"] = .string("OFF (--insecure): the partner's certificate was not checked") }
+        if let only = options.only { extra["only"] = .array(only.sorted().map { .string($0) }) }
+        log.append(LogEntry(seq: 0, direction: nil, kind: .run, startedAt: Date().timeIntervalSince1970,
+                            run: RunNote(integrationType: options.type.rawValue, partnerURL: options.partnerURL, storeId: options.storeId,
+                                         harness: Harness.name, checklistVersion: checklist.version, checklistSHA256: checklistSHA,
+                                         redactionSalt: salt, extra: extra)))
+
+        let client = HTTPClient(configuration: ClientConfiguration(caFile: options.caFile, insecure: options.insecure))
+        let scaled = checklist.scaled(by: options.timeoutScale)
+        let records = scaled.records.filter { options.only?.contains($0.id) ?? true }
+        let context = RecordContext(checklist: checklist, scaled: scaled, endpoints: endpoints, schemas: schemas, log: log,
+                                    sandbox: sandbox, client: client)
+        var ran: [String] = []
+        for (i, record) in records.enumerated() {
+            if wakeup.interrupted { break }
+            progress?.started(record, index: i + 1, of: records.count)
+            run(record, context)
+            ran.append(record.id)
+            progress?.finished(verdictNow(record.id, context))
+        }
+        sandbox.setActiveRecord(nil, step: nil)
+        sandbox.setFaults([], vars: [:])
+
+        // The verdict comes from the log alone, exactly as `observe` computes it.
+        let evaluator = Evaluator(checklist: restricted(checklist, to: Set(ran), all: options.only == nil && !wakeup.interrupted),
+                                  endpoints: endpoints, schemas: schemas)
+        for e in log.entries { evaluator.consume(e) }
+        return Outcome(result: evaluator.finish(), logPath: logPath, ran: ran, interrupted: wakeup.interrupted,
+                       entries: log.entries, checklistSHA256: checklistSHA)
+    }
+
+    /// The checklist the final verdict is computed with: every record for a full run, the records that ran otherwise.
+    private func restricted(_ c: Checklist, to ids: Set<String>, all: Bool) -> Checklist {
+        if all { return c }
+        var c = c
+        c.records = c.records.filter { ids.contains($0.id) }
+        return c
+    }
+
+    struct RecordContext {
+        let checklist: Checklist
+        let scaled: Checklist
+        let endpoints: EndpointTable
+        let schemas: JSONSchemaValidator
+        let log: EventLog
+        let sandbox: OtterSandbox
+        let client: HTTPClient
+    }
+
+    // MARK: - One record
+
+    private func run(_ record: Record, _ c: RecordContext) {
+        var vars = freshVars()
+        c.sandbox.setActiveRecord(record.id, step: record.steps.first?.name)
+        c.sandbox.setFaults(record.faults, vars: vars)
+        var actionProblem = false
+        for step in record.steps {
+            if wakeup.interrupted { return }
+            c.sandbox.setActiveRecord(record.id, step: step.name)
+            switch step.source {
+            case .webhook(let w):
+                guard let body = webhookBody(w, vars: vars) else { progress?.say("  fixture \(w.fixture) could not be read"); continue }
+                if let json = try? JSONValue.parse(body) {
+                    for (name, path) in c.checklist.vars where vars[name] == nil {
+                        if let v = path.first(in: json)?.scalarText { vars[name] = v }
+                    }
+                }
+                let eventId = (try? JSONValue.parse(body))?["eventId"]?.stringValue ?? ""
+                if step.name == "trigger" { vars["eventId"] = eventId }
+                c.sandbox.webhookSent(eventId: eventId, record: record.id)
+                c.sandbox.setFaults(record.faults, vars: vars)
+                for delivery in 1...w.deliveries {
+                    send(body: body, valid: w.signature == .valid, record: record, step: step.name, attempt: delivery, c)
+                }
+            case .action(let name, let instructions):
+                let started = Date().timeIntervalSince1970
+                progress?.waiting(record, for: "partner action \(name)", secondsLeft: 60 * options.timeoutScale)
+                let o = ActionRunner(hook: options.actionHook, interactive: options.interactive)
+                    .perform(action: name, instructions: instructions, record: record.id, storeId: options.storeId,
+                             sandboxURL: c.sandbox.baseURL, vars: vars, timeout: max(5, 60 * options.timeoutScale)) { self.progress?.say($0) }
+                for (k, v) in o.vars { vars[k] = v }
+                c.log.append(LogEntry(seq: 0, record: record.id, step: step.name, direction: nil, kind: .action, startedAt: started,
+                                      durationMs: (Date().timeIntervalSince1970 - started) * 1000,
+                                      action: ActionNote(name: name, outcome: o.outcome, message: o.message)))
+                if o.outcome != "ok" { actionProblem = true }
+            }
+            if actionProblem { break }
+            if let a = step.awaiting, step.name != "trigger" {
+                awaitRequest(a, record: record, vars: &vars, c)
+                c.sandbox.setFaults(record.faults, vars: vars)
+            }
+        }
+        if actionProblem { return }
+        settle(record, c)
+    }
+
+    /// Fresh ids for one record, so records never collide with each other or with earlier runs.
+    private func freshVars() -> [String: String] {
+        func uuid() -> String { UUID().uuidString.lowercased() }
+        return ["deliveryReferenceId": uuid(), "orderId": uuid(), "friendlyId": "OC" + String(Int.random(in: 1000...9999)),
+                "closureId": uuid(), "storeCredential": "cred-" + String(Int.random(in: 100000...999999)),
+                "storeId": options.storeId, "applicationId": options.applicationId, "source": "otter-cert"]
+    }
+
+    private func webhookBody(_ w: WebhookStep, vars: [String: String]) -> String? {
+        let path = files.webhooks.appendingPathComponent(w.fixture).path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        var v = vars
+        v["eventId"] = UUID().uuidString.lowercased()
+        // Compact the JSON so the signed bytes are exactly what is logged and sent.
+        let filled = FixtureTemplate.fill(text, vars: v, now: Date().timeIntervalSince1970).text
+        return (try? JSONValue.parse(filled))?.serialized() ?? filled
+    }
+
+    private func send(body: String, valid: Bool, record: Record, step: String, attempt: Int, _ c: RecordContext) {
+        let bytes = Array(body.utf8)
+        let signer = WebhookSigner(auth: options.webhookAuth, secret: options.webhookSecret)
+        var headers: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", Harness.name)]
+        headers += signer.headers(for: bytes, valid: valid).map { ($0.name, $0.value) }
+        let started = Date().timeIntervalSince1970
+        let result = c.client.send(ClientRequest(method: "POST", url: options.partnerURL, headers: headers, body: bytes,
+                                                 timeout: options.webhookTimeout * max(1, options.timeoutScale)))
+        var entry = LogEntry(seq: 0, record: record.id, step: step, direction: .otterToPartner, kind: .webhook, startedAt: started,
+                             attempt: attempt, request: Message(method: "POST", url: options.partnerURL, headers: headers, body: body),
+                             tags: valid ? [] : ["invalid-signature"])
+        switch result {
+        case .success(let r):
+            entry.durationMs = r.timings.total * 1000
+            entry.response = Message(status: r.status, headers: r.headers, body: String(decoding: r.body.prefix(1 << 20), as: UTF8.self))
+        case .failure(let e):
+            entry.durationMs = (Date().timeIntervalSince1970 - started) * 1000
+            let kind: String
+            switch e {
+            case .connectionRefused: kind = "refused"
+            case .dns: kind = "dns"
+            case .tls: kind = "tls"
+            case .timeout: kind = "timeout"
+            case .other: kind = "other"
+            }
+            entry.error = TransportFailure(kind: kind, message: e.message)
+        }
+        c.log.append(entry)
+    }
+
+    /// Waits until the partner made the request a setup step waits for, and exports its variables.
+    private func awaitRequest(_ a: RequestPattern, record: Record, vars: inout [String: String], _ c: RecordContext) {
+        let deadline = Date().addingTimeInterval(30 * options.timeoutScale)
+        let what = "\(a.method) \(a.path.expand(vars))"
+        while !wakeup.interrupted {
+            let generation = wakeup.current
+            for e in c.log.entries where e.kind == .callback && e.record == record.id {
+                guard let req = e.request, a.method == "*" || req.method == a.method,
+                      let captured = a.path.match(req.path, bound: vars),
+                      let status = e.response?.status, (200...299).contains(status) else { continue }
+                for (k, v) in captured { vars[k] = v }
+                if let body = req.json {
+                    for (name, path) in a.export { if let v = path.first(in: body)?.scalarText { vars[name] = v } }
+                }
+                return
+            }
+            if Date() >= deadline { progress?.say("  setup: no \(what) within \(Int(30 * options.timeoutScale)) s; going on"); return }
+            progress?.waiting(record, for: "setup: \(what)", secondsLeft: deadline.timeIntervalSinceNow)
+            wakeup.wait(since: generation, until: min(deadline, Date().addingTimeInterval(1)))
+        }
+    }
+
+    /// Waits, event-driven, until the record passed and its quiet windows are over, or its last deadline passed.
+    private func settle(_ record: Record, _ c: RecordContext) {
+        let grace = 0.3
+        while !wakeup.interrupted {
+            let generation = wakeup.current
+            let v = verdictNow(record.id, c)
+            let now = Date().timeIntervalSince1970
+            let due = v.deadlines.filter { $0.kind == .due }.map(\.at).max() ?? now
+            let quiet = v.deadlines.filter { $0.kind == .quiet }.map(\.at).max() ?? 0
+            if v.status == .passed && now >= quiet { return }
+            let end = max(due, quiet) + grace
+            if now >= end { return }
+            let waitingFor = v.status == .passed ? "quiet window" : (v.checks.first { $0.status != .passed }?.label ?? "the partner")
+            let next = v.status == .passed ? quiet : end
+            progress?.waiting(record, for: waitingFor, secondsLeft: next - now)
+            wakeup.wait(since: generation, until: Date(timeIntervalSince1970: min(next, now + 1)))
+        }
+    }
+
+    /// The record's verdict from what the log holds now.
+    private func verdictNow(_ id: String, _ c: RecordContext) -> Verdict {
+        var single = c.checklist
+        single.records = c.checklist.records.filter { $0.id == id }
+        let ev = Evaluator(checklist: single, endpoints: c.endpoints, schemas: c.schemas)
+        for e in c.log.entries where e.kind == .run || e.kind == .token || e.record == id || e.record == nil { ev.consume(e) }
+        return ev.finish().verdicts[0]
+    }
+}
