@@ -84,14 +84,19 @@ public enum Timeline {
         // Legend.
         let ly = bottom + 24
         s += "<g transform=\"translate(\(f(labelW)) \(f(ly)))\" fill=\"#374151\">"
-        s += "<circle cx=\"0\" cy=\"-4\" r=\"5\" fill=\"\(blue)\"/><text x=\"9\" y=\"0\">webhook</text>"
-        s += "<line x1=\"76\" y1=\"-8\" x2=\"76\" y2=\"0\" stroke=\"\(green)\" stroke-width=\"2\"/><text x=\"82\" y=\"0\">acknowledgement</text>"
-        s += "<path d=\"M186 -9.5 L191.5 -4 L186 1.5 L180.5 -4 Z\" fill=\"\(green)\"/><text x=\"196\" y=\"0\">callback</text>"
-        s += "<path d=\"M262 -9.5 L267.5 -4 L262 1.5 L256.5 -4 Z\" fill=\"\(purple)\"/><text x=\"272\" y=\"0\">token call</text>"
-        s += "<rect x=\"336\" y=\"-8\" width=\"8\" height=\"8\" fill=\"none\" stroke=\"\(gray)\" stroke-width=\"2\"/><text x=\"350\" y=\"0\">partner action</text>"
-        s += "<line x1=\"446\" y1=\"-10\" x2=\"446\" y2=\"2\" stroke=\"\(gray)\" stroke-width=\"2\" stroke-dasharray=\"3 2\"/><text x=\"452\" y=\"0\">deadline</text>"
-        s += "<circle cx=\"516\" cy=\"-4\" r=\"5\" fill=\"\(red)\"/><text x=\"525\" y=\"0\">late, failing or missed</text>"
-        s += "<text x=\"680\" y=\"0\" fill=\"\(gray)\">0 s = \(Timestamp.format(t0))</text>"
+        var lx = 0.0
+        func item(_ mark: String, _ label: String) {
+            s += "<g transform=\"translate(\(f(lx)) 0)\">\(mark)<text x=\"10\" y=\"0\">\(label)</text></g>"
+            lx += 30 + Double(label.count) * 6.6
+        }
+        item("<circle cx=\"0\" cy=\"-4\" r=\"5\" fill=\"\(blue)\"/>", "webhook")
+        item("<line x1=\"0\" y1=\"-8\" x2=\"0\" y2=\"0\" stroke=\"\(green)\" stroke-width=\"2\"/>", "acknowledgement")
+        item("<path d=\"M0 -9.5 L5.5 -4 L0 1.5 L-5.5 -4 Z\" fill=\"\(green)\"/>", "callback")
+        item("<path d=\"M0 -9.5 L5.5 -4 L0 1.5 L-5.5 -4 Z\" fill=\"\(purple)\"/>", "token call")
+        item("<rect x=\"-4\" y=\"-8\" width=\"8\" height=\"8\" fill=\"none\" stroke=\"\(gray)\" stroke-width=\"2\"/>", "partner action")
+        item("<line x1=\"0\" y1=\"-10\" x2=\"0\" y2=\"2\" stroke=\"\(gray)\" stroke-width=\"2\" stroke-dasharray=\"3 2\"/>", "deadline")
+        item("<circle cx=\"0\" cy=\"-4\" r=\"5\" fill=\"\(red)\"/>", "late, failing or missed")
+        s += "<text x=\"\(f(max(lx, 640)))\" y=\"0\" fill=\"\(gray)\">0 s = \(Timestamp.format(t0))</text>"
         s += "</g></svg>"
         return s
     }
