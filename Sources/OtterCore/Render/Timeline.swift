@@ -20,7 +20,7 @@ public enum Timeline {
         if t1 - t0 < 0.5 { t1 = t0 + 0.5 }
         let labelW = 96.0, right = 16.0, top = 26.0, rowH = 24.0
         let plotW = Double(width) - labelW - right
-        let height = top + rowH * Double(max(verdicts.count, 1)) + 44
+        let height = top + rowH * Double(max(verdicts.count, 1)) + 62
         func x(_ t: Double) -> Double { labelW + (t - t0) / (t1 - t0) * plotW }
         func f(_ d: Double) -> String { String(format: "%.1f", d) }
 
@@ -96,7 +96,7 @@ public enum Timeline {
         item("<rect x=\"-4\" y=\"-8\" width=\"8\" height=\"8\" fill=\"none\" stroke=\"\(gray)\" stroke-width=\"2\"/>", "partner action")
         item("<line x1=\"0\" y1=\"-10\" x2=\"0\" y2=\"2\" stroke=\"\(gray)\" stroke-width=\"2\" stroke-dasharray=\"3 2\"/>", "deadline")
         item("<circle cx=\"0\" cy=\"-4\" r=\"5\" fill=\"\(red)\"/>", "late, failing or missed")
-        s += "<text x=\"\(f(max(lx, 640)))\" y=\"0\" fill=\"\(gray)\">0 s = \(Timestamp.format(t0))</text>"
+        s += "<text x=\"0\" y=\"18\" fill=\"\(gray)\">+0 s = \(Timestamp.format(t0)) (UTC); hover a mark for its exchange</text>"
         s += "</g></svg>"
         return s
     }
