@@ -37,7 +37,8 @@ public enum OtterCert {
           otter-cert observe --type delivery --log events.jsonl --report-json report.json
         """,
         options: [], arguments: [],
-        subcommands: [ChecklistCommand.spec, ObserveCommand.spec, RunCommand.spec, DemoCommand.spec])
+        subcommands: [ChecklistCommand.spec, ObserveCommand.spec, RunCommand.spec, DemoCommand.spec, ReportCommand.spec,
+                      VerifyCommand.spec, DiffCommand.spec])
 
     /// Runs the command line and returns the process exit code.
     public static func main(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -61,6 +62,9 @@ public enum OtterCert {
             case "observe": return try ObserveCommand.run(context)
             case "run": return try RunCommand.run(context)
             case "demo": return try DemoCommand.run(context)
+            case "report": return try ReportCommand.run(context)
+            case "verify": return try VerifyCommand.run(context)
+            case "diff": return try DiffCommand.run(context)
             default: out.line(helpText(for: [], root: root)); return Exit.usage
             }
         } catch let e as HarnessError {

@@ -22,6 +22,8 @@ enum ObserveCommand {
             OptionSpec(name: "log", short: "l", valueName: "file", help: "Event log (.jsonl) or HAR capture (.har); - reads standard input.", required: true),
             OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
             OptionSpec(name: "report-json", valueName: "file", help: "Also write the report as JSON to this file."),
+            OptionSpec(name: "report-dir", valueName: "dir",
+                       help: "Also write report.html, report.md, report.json and junit.xml (and a copy of the log as events.jsonl) into this directory."),
             OptionSpec(name: "webhook-secret", valueName: "secret",
                        help: "Webhook secret; lets a log without record tags tell invalid signatures apart.",
                        env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),
@@ -31,10 +33,13 @@ enum ObserveCommand {
         arguments: [], subcommands: [])
 
     static func run(_ c: Context) throws -> Int32 {
-        let obs = try Observer(files: try c.files()).observe(type: try c.type(), checklistPath: c.args.value("checklist"),
-                                                             logPath: c.args.value("log") ?? "-", lenient: c.args.flag("lenient"),
+        let logPath = c.args.value("log") ?? "-"
+        var obs = try Observer(files: try c.files()).observe(type: try c.type(), checklistPath: c.args.value("checklist"),
+                                                             logPath: logPath, lenient: c.args.flag("lenient"),
                                                              webhookSecret: c.args.value("webhook-secret"))
+        obs = try ReportWriter.withLogHash(obs, logPath: logPath)
         try print(obs, c, reportJSON: c.args.value("report-json"))
+        if let dir = c.args.value("report-dir") { try ReportWriter.write(obs, to: dir, logPath: logPath) }
         return obs.result.certified ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
     }
 

@@ -28,7 +28,7 @@ public struct ReportSource: Sendable {
 /// `{certified, integrationType, records: [{id, title, required, status, reason}]}` and everything else the evaluation knows.
 public enum ReportJSON {
     /// Version of the report format.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// Builds the report document. Deterministic: the same evaluation gives the same bytes.
     public static func make(_ r: EvaluationResult, source: ReportSource) -> JSONValue {
@@ -38,14 +38,15 @@ public enum ReportJSON {
         o["integrationType"] = .string(r.integrationType.rawValue)
         o["harness"] = .string(Harness.name)
         var cl = JSONObject([("version", .string(r.checklistVersion))])
-        if let s = source.checklistSHA256 { cl["sha256"] = .string(s) }
+        if let s = ReportFormat.checklistSHA(r, source) { cl["sha256"] = .string(s) }
         o["checklist"] = .object(cl)
         var src = JSONObject([("log", .string(source.log)), ("format", .string(source.format))])
         if let s = source.logSHA256 { src["sha256"] = .string(s) }
         o["source"] = .object(src)
+        if let f = r.stats.firstAt { o["date"] = .string(Timestamp.format(f)) }
         if let run = r.run {
             var ro = JSONObject()
-            if let v = run.partnerURL { ro["partnerUrl"] = .string(v) }
+            if let v = run.partnerURL { ro["partnerUrl"] = .string(ReportMask.url(v)) }
             if let v = run.storeId { ro["storeId"] = .string(v) }
             if let v = run.harness { ro["harness"] = .string(v) }
             for (k, v) in run.extra { ro[k] = v }
@@ -53,7 +54,7 @@ public enum ReportJSON {
         }
         o["counts"] = .object(JSONObject([("total", .number(Double(r.verdicts.count))), ("passed", .number(Double(r.count(.passed)))),
                                           ("failed", .number(Double(r.count(.failed)))), ("skipped", .number(Double(r.count(.skipped))))]))
-        o["records"] = .array(r.verdicts.map(record))
+        o["records"] = .array(r.verdicts.map { record($0, r) })
         o["warnings"] = .array(r.warnings.map { .string($0) })
         o["unknownEventTypes"] = .array(r.unknownEventTypes.map { .object(JSONObject([("eventType", .string($0.eventType)), ("count", .number(Double($0.count)))])) })
         var stats = JSONObject([("entries", .number(Double(r.stats.entries))), ("webhooks", .number(Double(r.stats.webhooks))),
@@ -66,7 +67,7 @@ public enum ReportJSON {
         return .object(o)
     }
 
-    static func record(_ v: Verdict) -> JSONValue {
+    static func record(_ v: Verdict, _ r: EvaluationResult) -> JSONValue {
         var o = JSONObject()
         o["id"] = .string(v.id)
         o["title"] = .string(v.title)
@@ -82,15 +83,41 @@ public enum ReportJSON {
             return .object(co)
         })
         o["deadlines"] = .array(v.deadlines.map { .object(JSONObject([("label", .string($0.label)), ("at", .string(Timestamp.format($0.at)))])) })
-        o["evidence"] = .array(v.evidence.map { e in
-            var eo = JSONObject([("role", .string(e.role.rawValue)), ("note", .string(e.note)), ("seq", .number(Double(e.entry.seq))),
-                                 ("kind", .string(e.entry.kind.rawValue)), ("startedAt", .string(Timestamp.format(e.entry.startedAt))),
-                                 ("durationMs", .number((e.entry.durationMs * 1000).rounded() / 1000))])
-            if let r = e.entry.request { eo["method"] = .string(r.method); eo["url"] = .string(r.url) }
-            if let s = e.entry.response?.status { eo["status"] = .number(Double(s)) }
-            if let err = e.entry.error { eo["error"] = .string("\(err.kind): \(err.message)") }
-            return .object(eo)
+        o["evidence"] = .array(v.evidence.map(evidence))
+        var rep = JSONObject([("run", .string(Reproduce.run(type: r.integrationType.rawValue, recordId: v.id, run: r.run)))])
+        rep["webhooks"] = .array(v.evidence.compactMap { e in
+            Reproduce.curl(e.entry).map { .object(JSONObject([("seq", .number(Double(e.entry.seq))), ("role", .string(e.role.rawValue)), ("curl", .string($0))])) }
         })
+        o["reproduce"] = .object(rep)
+        return .object(o)
+    }
+
+    static func evidence(_ e: Evidence) -> JSONValue {
+        var eo = JSONObject([("role", .string(e.role.rawValue)), ("note", .string(e.note)), ("seq", .number(Double(e.entry.seq))),
+                             ("kind", .string(e.entry.kind.rawValue)), ("startedAt", .string(Timestamp.format(e.entry.startedAt))),
+                             ("durationMs", .number((e.entry.durationMs * 1000).rounded() / 1000))])
+        if let d = e.entry.direction { eo["direction"] = .string(d.rawValue) }
+        if let a = e.entry.attempt { eo["attempt"] = .number(Double(a)) }
+        if !e.entry.tags.isEmpty { eo["tags"] = .array(e.entry.tags.map { .string($0) }) }
+        if let r = e.entry.request { eo["method"] = .string(r.method); eo["url"] = .string(ReportMask.url(r.url)) }
+        if let s = e.entry.response?.status { eo["status"] = .number(Double(s)) }
+        if let err = e.entry.error { eo["error"] = .string("\(err.kind): \(err.message)") }
+        if let a = e.entry.action {
+            var ao = JSONObject([("name", .string(a.name)), ("outcome", .string(a.outcome))])
+            if let m = a.message { ao["message"] = .string(m) }
+            eo["action"] = .object(ao)
+        }
+        if let r = e.entry.request { eo["request"] = message(r, request: true) }
+        if let r = e.entry.response { eo["response"] = message(r, request: false) }
+        return .object(eo)
+    }
+
+    /// A request or response with credentials masked.
+    static func message(_ m: Message, request: Bool) -> JSONValue {
+        var o = JSONObject()
+        if request { o["method"] = .string(m.method); o["url"] = .string(ReportMask.url(m.url)) } else { o["status"] = .number(Double(m.status)) }
+        o["headers"] = .array(ReportMask.headers(m.headers).map { .object(JSONObject([("name", .string($0.name)), ("value", .string($0.value))])) })
+        o["body"] = .string(ReportMask.body(m.body))
         return .object(o)
     }
 }

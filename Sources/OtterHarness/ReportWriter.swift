@@ -1,0 +1,99 @@
+import Foundation
+import OtterCore
+import OtterCrypto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Renders the certification report in its four formats and writes them into a directory.
+public enum ReportWriter {
+    /// A report format.
+    public enum Format: String, Sendable, CaseIterable {
+        /// Self-contained HTML page.
+        case html
+        /// Markdown for an issue or an email.
+        case md
+        /// Machine-readable JSON (`report.schema.json`).
+        case json
+        /// JUnit XML for CI.
+        case junit
+
+        /// The file name written into a report directory.
+        public var fileName: String {
+            switch self { case .html: return "report.html"; case .md: return "report.md"; case .json: return "report.json"; case .junit: return "junit.xml" }
+        }
+    }
+
+    /// The report in one format. Deterministic.
+    public static func render(_ obs: Observer.Observation, format: Format) -> String {
+        switch format {
+        case .html: return ReportHTML.render(obs.result, source: obs.source)
+        case .md: return ReportMarkdown.render(obs.result, source: obs.source)
+        case .json: return ReportJSON.make(obs.result, source: obs.source).serialized(pretty: true) + "\n"
+        case .junit: return ReportJUnit.render(obs.result, source: obs.source)
+        }
+    }
+
+    /// Writes the four files into `directory` (created when missing), and copies a JSONL log in as `events.jsonl`
+    /// unless it already is that file. Returns the paths written.
+    @discardableResult
+    public static func write(_ obs: Observer.Observation, to directory: String, logPath: String?) throws(HarnessError) -> [String] {
+        let fm = FileManager.default
+        do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw .environment("cannot create \(directory): \(error.localizedDescription)")
+        }
+        let dir = URL(fileURLWithPath: directory)
+        var written: [String] = []
+        for f in Format.allCases {
+            let path = dir.appendingPathComponent(f.fileName).path
+            try write(render(obs, format: f), to: path)
+            written.append(path)
+        }
+        if obs.source.format == "jsonl", let logPath, logPath != "-" {
+            let dest = dir.appendingPathComponent("events.jsonl")
+            let src = URL(fileURLWithPath: logPath)
+            if src.resolvingSymlinksInPath().standardizedFileURL.path != dest.resolvingSymlinksInPath().standardizedFileURL.path {
+                do {
+                    if fm.fileExists(atPath: dest.path) { try fm.removeItem(at: dest) }
+                    try fm.copyItem(at: src, to: dest)
+                } catch { throw .environment("cannot copy \(logPath) to \(dest.path): \(error.localizedDescription)") }
+                written.append(dest.path)
+            }
+        }
+        return written
+    }
+
+    /// Writes text to a file (atomically).
+    public static func write(_ text: String, to path: String) throws(HarnessError) {
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw .environment("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// The SHA-256 of a file as lowercase hex, read in 1 MiB chunks.
+    public static func sha256(path: String) throws(HarnessError) -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw .input("\(path): cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var hasher = SHA256Hasher()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .input("\(path): cannot read: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return Digest.hex(hasher.finalize())
+    }
+
+    /// The observation with the log's SHA-256 filled in (when the log is a file, not standard input).
+    public static func withLogHash(_ obs: Observer.Observation, logPath: String) throws(HarnessError) -> Observer.Observation {
+        guard logPath != "-" else { return obs }
+        var o = obs
+        o.source.logSHA256 = try sha256(path: logPath)
+        return o
+    }
+}

@@ -1,0 +1,140 @@
+import XCTest
+@testable import OtterCore
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+final class ReportRenderTests: XCTestCase {
+    static let hostile = "<script>alert(\"x\")</script> & ]]> 'q' \u{1}\u{8}\u{FFFE} | *bold* `tick`"
+
+    /// A small evaluation by hand: one passed record, one failed with expected/seen and secrets in clear, one skipped.
+    func sample() -> EvaluationResult {
+        let t0 = 1_795_000_000.0
+        let webhookBody = #"{"eventId":"e-1","eventType":"delivery.request_quote","note":"it's \#(Self.hostile.replacingOccurrences(of: "\"", with: "'"))"}"#
+        let webhook = LogEntry(seq: 2, record: "DEL-04", direction: .otterToPartner, kind: .webhook, startedAt: t0 + 1, durationMs: 14,
+                               request: Message(method: "POST", url: "https://user:pw-in-url@partner.example/webhook",
+                                                headers: [("Content-Type", "application/json"), ("Authorization", "Basic aG9vazpob29rLXB3"), ("X-HMAC-SHA256", "sig")],
+                                                body: webhookBody),
+                               response: Message(status: 200))
+        let callback = LogEntry(seq: 3, record: "DEL-04", direction: .partnerToOtter, kind: .callback, startedAt: t0 + 42, durationMs: 2,
+                                request: Message(method: "POST", url: "https://sandbox.example/v1/delivery/d-1/quotes",
+                                                 headers: [("Authorization", "Bearer clear-bearer-token-123"), ("X-Event-Id", "e-2")],
+                                                 body: #"{"client_secret":"clear-client-secret","access_token" : "clear-access-token","x":1}"#),
+                                response: Message(status: 204))
+        let token = LogEntry(seq: 1, direction: .partnerToOtter, kind: .token, startedAt: t0, durationMs: 3,
+                             request: Message(method: "POST", url: "https://sandbox.example/v1/auth/token", body: "grant_type=client_credentials&client_secret=form-secret-456&scope=x"),
+                             response: Message(status: 200, body: #"{"access_token":"issued-token-789"}"#))
+        let passed = Verdict(id: "DEL-01", title: "Ping acknowledged", required: true, rationale: "Answer 200.", status: .passed, reason: "acknowledged 200",
+                             checks: [CheckResult(label: "acknowledgement", status: .passed, reason: "acknowledged 200")],
+                             evidence: [Evidence(role: .token, entry: token, note: "token")], startedAt: t0, deadlines: [Deadline(label: "acknowledgement due", at: t0 + 3)])
+        let failed = Verdict(id: "DEL-04", title: "Quote " + Self.hostile, required: true, rationale: "Rationale " + Self.hostile, status: .failed,
+                             reason: "arrived 41 s after the webhook " + Self.hostile,
+                             checks: [CheckResult(label: "POST /v1/delivery/d-1/quotes", status: .failed, reason: "late", expected: "e-1", seen: "e-2 " + Self.hostile)],
+                             evidence: [Evidence(role: .trigger, entry: webhook, note: "webhook"), Evidence(role: .closestMiss, entry: callback, note: "late " + Self.hostile)],
+                             startedAt: t0 + 1, deadlines: [Deadline(label: "POST /v1/delivery/d-1/quotes due", at: t0 + 31)])
+        let skipped = Verdict(id: "DEL-12", title: "Retry", required: true, rationale: "", status: .skipped, reason: "not observed",
+                              checks: [], evidence: [], startedAt: nil, deadlines: [])
+        var stats = LogStats()
+        stats.entries = 3; stats.firstAt = t0; stats.lastAt = t0 + 42
+        return EvaluationResult(integrationType: .delivery, checklistVersion: "1.0.0", verdicts: [passed, failed, skipped],
+                                run: RunNote(partnerURL: "https://partner.example/webhook", storeId: "store-1"), stats: stats,
+                                unknownEventTypes: [], warnings: ["warning " + Self.hostile])
+    }
+
+    let source = ReportSource(log: "events.jsonl", format: "jsonl", checklistSHA256: String(repeating: "a", count: 64), logSHA256: String(repeating: "b", count: 64))
+
+    func allFormats(_ r: EvaluationResult) -> [String: String] {
+        ["html": ReportHTML.render(r, source: source), "md": ReportMarkdown.render(r, source: source),
+         "json": ReportJSON.make(r, source: source).serialized(pretty: true), "junit": ReportJUnit.render(r, source: source)]
+    }
+
+    func testRenderingIsDeterministic() {
+        XCTAssertEqual(allFormats(sample()), allFormats(sample()))
+    }
+
+    func testSecretsInClearAreMaskedInEveryFormat() {
+        for (name, text) in allFormats(sample()) {
+            for s in ["clear-bearer-token-123", "clear-client-secret", "clear-access-token", "form-secret-456", "issued-token-789", "aG9vazpob29rLXB3", "pw-in-url"] {
+                XCTAssertFalse(text.contains(s), "\(name) leaks \(s)")
+            }
+        }
+    }
+
+    func testHTMLEscapesLogTextAndHasNoExternalAssets() {
+        let html = ReportHTML.render(sample(), source: source)
+        XCTAssertFalse(html.contains("<script"))
+        XCTAssertTrue(html.contains("&lt;script&gt;"))
+        XCTAssertFalse(html.contains("\u{1}"))
+        XCTAssertNil(html.range(of: #"(src|href)\s*=\s*["']?\s*(https?:)?//"#, options: .regularExpression))
+        for id in ["DEL-01", "DEL-04", "DEL-12"] { XCTAssertTrue(html.contains("id=\"\(id)\"")) }
+        XCTAssertTrue(html.contains("NOT CERTIFIED"))
+        XCTAssertTrue(html.contains("2026-11-17T20:26:40.000Z") || html.contains(Timestamp.format(1_795_000_000)), "date from the log")
+        XCTAssertTrue(html.contains("e-<mark>1</mark>") && html.contains("e-<mark>2 &amp;lt;") == false && html.contains("e-<mark>2 &lt;script"), "expected vs seen highlights the difference")
+        XCTAssertTrue(html.contains("otter-cert run --type &#39;delivery&#39; --only &#39;DEL-04&#39;"))
+        XCTAssertTrue(html.contains("$OTTER_CERT_WEBHOOK_SECRET"))
+    }
+
+    func testJUnitIsWellFormedWithHostileText() {
+        let xml = ReportJUnit.render(sample(), source: source)
+        let parser = XMLParser(data: Data(xml.utf8))
+        let ok = parser.parse()
+        XCTAssertTrue(ok, "\(parser.parserError.map { "\($0)" } ?? "")\n\(xml)")
+        XCTAssertTrue(xml.contains("<testsuites name=\"otter-cert.delivery\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""))
+        XCTAssertTrue(xml.contains("<testcase classname=\"delivery\" name=\"DEL-01 Ping acknowledged\""))
+    }
+
+    func testXMLEscapeStripsInvalidCharacters() {
+        XCTAssertEqual(XMLEscape.escape("a<b>&\"'\u{0}\u{B}\t\n\u{FFFF}é😀"), "a&lt;b&gt;&amp;&quot;&#39;\t\né😀")
+        XCTAssertEqual(XMLEscape.attribute("a\nb"), "a&#10;b")
+        XCTAssertEqual(XMLEscape.stripInvalid("ok\u{1F}"), "ok")
+    }
+
+    func testMaskingKeepsRedactedMarkersAndSchemes() {
+        XCTAssertEqual(ReportMask.headerValue(name: "Authorization", value: "Bearer <redacted:0d77157cb568>"), "Bearer <redacted:0d77157cb568>")
+        XCTAssertEqual(ReportMask.headerValue(name: "authorization", value: "Bearer abc"), "Bearer <redacted>")
+        XCTAssertEqual(ReportMask.headerValue(name: "X-Api-Key", value: "k"), "<redacted>")
+        XCTAssertEqual(ReportMask.body("a=1&client_secret=s3cr3t&b=2"), "a=1&client_secret=<redacted>&b=2")
+        XCTAssertEqual(ReportMask.body(#"{"access_token": "t\"x", "n": 1}"#), #"{"access_token": "<redacted>", "n": 1}"#)
+        XCTAssertEqual(ReportMask.body("client_secret=<redacted:abc>"), "client_secret=<redacted:abc>")
+        XCTAssertEqual(ReportMask.url("https://u:p@host/x?access_token=t&y=1"), "https://<redacted>@host/x?access_token=<redacted>&y=1")
+    }
+
+    func testCurlSnippetResendsTheExactBody() throws {
+        let body = #"{"eventId":"e-1","eventType":"x","note":"it's $HOME `id` \n \\ done"}"#
+        let entry = LogEntry(seq: 1, direction: .otterToPartner, kind: .webhook, startedAt: 0,
+                             request: Message(method: "POST", url: "http://127.0.0.1:9/webhook", headers: [("Content-Type", "application/json")], body: body))
+        let snippet = try XCTUnwrap(Reproduce.curl(entry))
+        XCTAssertTrue(snippet.contains("openssl dgst -sha256 -hmac \"$OTTER_CERT_WEBHOOK_SECRET\" -binary | base64"))
+        XCTAssertTrue(snippet.contains("-H \"X-HMAC-SHA256: $sig\""))
+        // The shell must see exactly the logged body.
+        let assignment = try XCTUnwrap(snippet.split(separator: "\n").first { $0.hasPrefix("body=") })
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", String(assignment) + "\nprintf '%s' \"$body\""]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(String(decoding: out, as: UTF8.self), body)
+    }
+
+    func testDiffClassification() throws {
+        func report(_ statuses: [(String, String)]) -> JSONValue {
+            .object(JSONObject([("integrationType", "pos"), ("certified", .bool(statuses.allSatisfy { $0.1 == "passed" })),
+                                ("records", .array(statuses.map { .object(JSONObject([("id", .string($0.0)), ("status", .string($0.1)), ("title", "t"), ("reason", "r")])) }))]))
+        }
+        let old = report([("A", "passed"), ("B", "failed"), ("C", "skipped"), ("D", "passed"), ("E", "failed"), ("G", "passed")])
+        let new = report([("A", "passed"), ("B", "passed"), ("C", "passed"), ("D", "skipped"), ("E", "skipped"), ("F", "failed")])
+        let d = try ReportDiff.compare(old: old, new: new)
+        XCTAssertEqual(d.rows(.unchanged).map(\.id), ["A"])
+        XCTAssertEqual(d.rows(.fixed).map(\.id), ["B", "C"])
+        XCTAssertEqual(d.rows(.regressed).map(\.id), ["D"])
+        XCTAssertEqual(d.rows(.stillFailing).map(\.id), ["E"])
+        XCTAssertEqual(d.rows(.added).map(\.id), ["F"])
+        XCTAssertEqual(d.rows(.removed).map(\.id), ["G"])
+        XCTAssertTrue(d.hasRegression)
+        XCTAssertFalse(try ReportDiff.compare(old: new, new: new).hasRegression)
+        XCTAssertThrowsError(try ReportDiff.compare(old: .object(JSONObject()), new: new))
+    }
+}
