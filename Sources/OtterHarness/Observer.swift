@@ -15,6 +15,8 @@ public struct Observer {
         public var result: EvaluationResult
         /// Where they came from.
         public var source: ReportSource
+        /// Creates an observation.
+        public init(result: EvaluationResult, source: ReportSource) { self.result = result; self.source = source }
     }
 
     /// Reads the log at `path` (`-` for stdin) and evaluates it.

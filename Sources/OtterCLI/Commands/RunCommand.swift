@@ -128,10 +128,13 @@ enum RunCommand {
             c.out.line(VerdictText.summary(outcome.result, style: c.style))
         }
         if let dir = o.reportDir {
-            let source = ReportSource(log: URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path, format: "jsonl",
-                                      checklistSHA256: outcome.checklistSHA256)
-            try ReportFiles.write(outcome.result, source: source, dir: dir)
-            c.out.line("Report: \(dir)/report.json · log: \(dir)/events.jsonl")
+            let logPath = URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path
+            let obs = try ReportWriter.withLogHash(
+                Observer.Observation(result: outcome.result,
+                                     source: ReportSource(log: logPath, format: "jsonl", checklistSHA256: outcome.checklistSHA256)),
+                logPath: logPath)
+            try ReportWriter.write(obs, to: dir, logPath: logPath)
+            c.out.line("Report: \(dir)/report.html (also report.md, report.json, junit.xml) · log: \(logPath)")
         }
         if outcome.interrupted {
             c.err.line("otter-cert: interrupted after \(outcome.ran.count) record(s); the log and the report hold what ran.")

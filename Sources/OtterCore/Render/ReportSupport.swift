@@ -146,6 +146,9 @@ public enum Reproduce {
         var s = "otter-cert run --type " + shellQuote(type) + " --only " + shellQuote(recordId)
         if let u = run?.partnerURL { s += " --partner-url " + shellQuote(ReportMask.url(u)) }
         if let store = run?.storeId { s += " --store-id " + shellQuote(store) }
+        if let sandbox = run?.extra["sandboxUrl"]?.stringValue, let r = sandbox.range(of: "://") {
+            s += " --sandbox-listen " + shellQuote(String(sandbox[r.upperBound...]))
+        }
         return s
     }
 }
