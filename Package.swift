@@ -37,5 +37,6 @@ let package = Package(
         .testTarget(name: "OtterHTTPTests", dependencies: ["OtterHTTP", "TestSupport"]),
         .testTarget(name: "OtterClientTests", dependencies: ["OtterClient", "OtterHTTP", "TestSupport"]),
         .testTarget(name: "OtterCLITests", dependencies: ["OtterCLI", "TestSupport"]),
+        .testTarget(name: "SamplePartnerTests", dependencies: ["OtterHTTP", "OtterClient", "OtterCore", "OtterCrypto", "TestSupport"]),
     ]
 )
