@@ -22,6 +22,7 @@ final class PartnerProcess {
     let port: Int
     let stdoutFile: URL
     let stderrFile: URL
+    private let directory: URL
     private let client = HTTPClient()
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -29,6 +30,7 @@ final class PartnerProcess {
     init(type: String, otter: FakeOtter, fault: String? = nil) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sample-partner-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        directory = dir
         let portFile = dir.appendingPathComponent("port")
         stdoutFile = dir.appendingPathComponent("stdout")
         stderrFile = dir.appendingPathComponent("stderr")
@@ -66,11 +68,13 @@ final class PartnerProcess {
         port = found
     }
 
+    /// SIGTERM, then wait for the exit. Idempotent (tests may stop early; teardown stops again).
     func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
         }
+        try? FileManager.default.removeItem(at: directory)
     }
 
     var stdout: String { (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "" }

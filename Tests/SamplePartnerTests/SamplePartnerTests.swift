@@ -83,6 +83,10 @@ final class SamplePartnerTests: XCTestCase {
         XCTAssertTrue(token.text.contains("scope=delivery.provider+callback.error.write"), token.text)
         XCTAssertFalse(partner.stderr.contains("test-client-secret"), "a secret was logged")
         XCTAssertFalse(partner.stderr.contains(FakeOtter.token), "the token was logged")
+
+        partner.stop()
+        XCTAssertEqual(partner.process.terminationReason, .exit)
+        XCTAssertEqual(partner.process.terminationStatus, 0, "SIGTERM stops the partner cleanly")
     }
 
     func testHexSignatureIsAcceptedToo() throws {
