@@ -38,5 +38,6 @@ let package = Package(
         .testTarget(name: "OtterClientTests", dependencies: ["OtterClient", "OtterHTTP", "TestSupport"]),
         .testTarget(name: "OtterCLITests", dependencies: ["OtterCLI", "TestSupport"]),
         .testTarget(name: "OtterHarnessTests", dependencies: ["OtterHarness", "OtterCore", "OtterHTTP", "OtterClient", "TestSupport"]),
+        .testTarget(name: "SamplePartnerTests", dependencies: ["OtterHTTP", "OtterClient", "OtterCore", "OtterCrypto", "TestSupport"]),
     ]
 )

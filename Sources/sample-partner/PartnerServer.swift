@@ -1,0 +1,125 @@
+import Foundation
+import OtterCore
+import OtterCrypto
+import OtterHTTP
+
+/// The partner's HTTP front door.
+///
+/// - `POST /webhook`: Otter's webhooks. Verify the signature, drop repeats, acknowledge at once
+///   with 200 and an empty body, and do the work afterwards on a background queue. Otter treats
+///   a slow or non-2xx acknowledgement as a failed delivery, so nothing slow happens before the ack.
+/// - `POST /_control/action`: the harness asking for one of the partner's own moves
+///   (see `ActionHandler`). Answered when the move and its calls are done.
+/// - `GET /_control/health`: 200 while running.
+final class PartnerServer: @unchecked Sendable {
+    private let options: ServeOptions
+    private let webhooks: WebhookHandler
+    private let actions: ActionHandler
+    private let seen = SeenEvents()
+    /// One serial queue for all the work: webhooks and actions are handled in arrival order, so a
+    /// cancel that arrives after an accept is also processed after it.
+    private let work = DispatchQueue(label: "sample-partner.work")
+    private var server: HTTPServer?
+
+    init(options: ServeOptions, api: OtterAPI) {
+        self.options = options
+        let state = PartnerState()
+        webhooks = WebhookHandler(type: options.type, api: api, state: state, fault: options.fault)
+        actions = ActionHandler(type: options.type, api: api, state: state, fault: options.fault)
+    }
+
+    /// Starts listening; returns the bound port.
+    func start() throws -> Int {
+        var configuration = HTTPServer.Configuration()
+        configuration.host = options.host
+        configuration.port = options.port
+        let server = HTTPServer(configuration: configuration) { [self] request in route(request) }
+        try server.start()
+        self.server = server
+        return server.port
+    }
+
+    func stop() { server?.stop() }
+
+    private func route(_ request: HTTPRequest) -> HTTPResponse {
+        switch (request.method, request.path) {
+        case ("POST", "/webhook"): return receiveWebhook(request)
+        case ("POST", "/_control/action"): return performAction(request)
+        case ("GET", "/_control/health"): return .json(200, #"{"ok":true}"#)
+        case (_, "/webhook"), (_, "/_control/action"):
+            return .error(405, code: "method_not_allowed", message: "use POST")
+        default:
+            return .error(404, code: "not_found", message: "no route for \(request.path)")
+        }
+    }
+
+    // MARK: Webhooks
+
+    private func receiveWebhook(_ request: HTTPRequest) -> HTTPResponse {
+        // 1. Authenticity first: nothing about an unsigned or forged webhook is trusted or acted on.
+        if options.fault == .acceptBadSignature {
+            Log.info("[fault accept-bad-signature] not verifying X-HMAC-SHA256")
+        } else if !WebhookSignature.isValid(request.headers["X-HMAC-SHA256"], body: request.body,
+                                             secret: Array(options.webhookSecret.utf8)) {
+            Log.info("rejected a webhook with a missing or wrong X-HMAC-SHA256")
+            return .error(401, code: "invalid_signature", message: "X-HMAC-SHA256 does not match the body")
+        }
+        guard let event = WebhookEvent(body: request.body) else {
+            return .error(400, code: "bad_event", message: "body is not an Otter event (eventId, eventType, metadata)")
+        }
+
+        // 2. At-least-once delivery: a repeated eventId is acknowledged but not acted on again.
+        if options.fault == .duplicateSideEffects {
+            Log.info("[fault duplicate-side-effects] not checking eventId \(event.eventId) for repeats")
+        } else if !seen.firstTime(event.eventId) {
+            Log.info("\(event.eventType) \(event.eventId): repeat delivery, acknowledged without acting")
+            return HTTPResponse(status: 200)
+        }
+
+        // 3. Queue the work, then acknowledge.
+        Log.info("\(event.eventType) \(event.eventId): accepted")
+        let handler = webhooks
+        work.async { handler.handle(event) }
+
+        switch options.fault {
+        case .slowAck:
+            Log.info("[fault slow-ack] acknowledging after 4 s")
+            Thread.sleep(forTimeInterval: 4)
+        case .errorAck:
+            Log.info("[fault error-ack] acknowledging with 500")
+            return .error(500, code: "internal", message: "webhook handler failed")
+        default:
+            break
+        }
+        return HTTPResponse(status: 200)
+    }
+
+    // MARK: Actions
+
+    private func performAction(_ request: HTTPRequest) -> HTTPResponse {
+        guard let json = try? JSONValue.parse(request.body), let action = json["action"]?.stringValue else {
+            return refusal(400, "body must be {\"action\": ..., \"storeId\": ..., \"vars\": {...}}")
+        }
+        let storeId = json["storeId"]?.stringValue ?? ""
+        let vars = json["vars"] ?? [:]
+        Log.info("action \(action) requested")
+        // Run on the work queue (in order with the webhooks) and wait: the harness expects the
+        // action's calls to have been made when the answer comes.
+        let handler = actions
+        let result = work.sync { handler.perform(action, storeId: storeId, vars: vars) }
+        switch result {
+        case .done(let newVars):
+            Log.info("action \(action) done")
+            let body: JSONValue = ["ok": true, "vars": .object(newVars)]
+            return .json(200, body.serialized())
+        case .refused(let status, let message):
+            Log.info("action \(action) refused: \(message)")
+            return refusal(status, message)
+        }
+    }
+
+    private func refusal(_ status: Int, _ message: String) -> HTTPResponse {
+        let body: JSONValue = ["ok": false, "message": .string(message)]
+        return .json(status, body.serialized())
+    }
+}
