@@ -37,7 +37,7 @@ public enum OtterCert {
           otter-cert observe --type delivery --log events.jsonl --report-json report.json
         """,
         options: [], arguments: [],
-        subcommands: [ChecklistCommand.spec, ObserveCommand.spec, DemoCommand.spec])
+        subcommands: [ChecklistCommand.spec, ObserveCommand.spec, DemoCommand.spec, OnboardingCommand.spec])
 
     /// Runs the command line and returns the process exit code.
     public static func main(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -60,6 +60,7 @@ public enum OtterCert {
             case "checklist": return try ChecklistCommand.run(context)
             case "observe": return try ObserveCommand.run(context)
             case "demo": return try DemoCommand.run(context)
+            case "onboarding": return try OnboardingCommand.run(context)
             default: out.line(helpText(for: [], root: root)); return Exit.usage
             }
         } catch let e as HarnessError {
