@@ -38,7 +38,7 @@ public enum OtterCert {
         """,
         options: [], arguments: [],
         subcommands: [ChecklistCommand.spec, ObserveCommand.spec, RunCommand.spec, DemoCommand.spec, ReportCommand.spec,
-                      VerifyCommand.spec, DiffCommand.spec])
+                      VerifyCommand.spec, DiffCommand.spec, OnboardingCommand.spec])
 
     /// Runs the command line and returns the process exit code.
     public static func main(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -65,6 +65,7 @@ public enum OtterCert {
             case "report": return try ReportCommand.run(context)
             case "verify": return try VerifyCommand.run(context)
             case "diff": return try DiffCommand.run(context)
+            case "onboarding": return try OnboardingCommand.run(context)
             default: out.line(helpText(for: [], root: root)); return Exit.usage
             }
         } catch let e as HarnessError {

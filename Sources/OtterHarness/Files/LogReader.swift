@@ -5,7 +5,20 @@ import OtterCrypto
 import Glibc
 #endif
 
-/// Streams an event log (JSON Lines) or reads a HAR capture into an evaluator.
+/// Whatever consumes log entries as they are read: the certification evaluator, the onboarding incident deriver.
+public protocol LogEntrySink: AnyObject {
+    /// Takes one entry, in file order.
+    func consume(_ entry: LogEntry)
+    /// Counts a malformed line skipped in lenient mode.
+    func noteSkippedLine()
+    /// Counts a HAR entry that could not be classified.
+    func noteUnclassified()
+}
+
+extension Evaluator: LogEntrySink {}
+extension IncidentDeriver: LogEntrySink {}
+
+/// Streams an event log (JSON Lines) or reads a HAR capture into an entry sink.
 ///
 /// JSON Lines are read in 1 MiB chunks and handed over a line at a time, so memory stays flat whatever
 /// the file's size. A line longer than `maxLineBytes` is an error (or skipped, when lenient) without being buffered.
@@ -23,7 +36,7 @@ public struct LogReader {
 
     /// Feeds every entry of the file at `path` (`-` for standard input) to `evaluator`; returns the format read.
     @discardableResult
-    public func read(path: String, into evaluator: Evaluator) throws(HarnessError) -> Format {
+    public func read(path: String, into evaluator: some LogEntrySink) throws(HarnessError) -> Format {
         let fd: Int32
         if path == "-" { fd = 0 } else {
             var isDir: ObjCBool = false
