@@ -69,6 +69,7 @@ public struct LogReader {
         }
         var lineNumber = 0
         var entries = 0
+        var skipped = 0
         var discarding = false
         func handle(_ line: ArraySlice<UInt8>) throws(HarnessError) {
             lineNumber += 1
@@ -81,7 +82,7 @@ public struct LogReader {
             switch result {
             case .success(let entry): evaluator.consume(entry); entries += 1
             case .failure(var e):
-                if lenient { evaluator.noteSkippedLine(); return }
+                if lenient { skipped += 1; evaluator.noteSkippedLine(); return }
                 e.file = name
                 throw .input(e.description)
             }
@@ -97,7 +98,7 @@ public struct LogReader {
                 pending.removeSubrange(pending.startIndex..<start)
                 if pending.count > maxLineBytes {
                     if !lenient { throw .input("\(name):\(lineNumber + 1): line longer than \(maxLineBytes >> 20) MiB (is this a binary file?)") }
-                    if !discarding { lineNumber += 1; evaluator.noteSkippedLine() }
+                    if !discarding { lineNumber += 1; skipped += 1; evaluator.noteSkippedLine() }
                     discarding = true
                     pending.removeAll(keepingCapacity: true)
                 }
@@ -107,7 +108,7 @@ public struct LogReader {
             pending.append(contentsOf: buffer[0..<n])
         }
         if !pending.isEmpty && !discarding { try handle(pending[...]) }
-        if entries == 0 && evaluator.stats.skippedLines == 0 { throw .input("\(name): holds no log entries (only blank lines)") }
+        if entries == 0 && skipped == 0 { throw .input("\(name): holds no log entries (only blank lines)") }
         return .jsonl
     }
 
