@@ -13,7 +13,7 @@ public enum ReportWriter {
         case html
         /// Markdown for an issue or an email.
         case md
-        /// Machine-readable JSON (`report.schema.json`).
+        /// Machine-readable JSON (`docs/report.schema.json`).
         case json
         /// JUnit XML for CI.
         case junit

@@ -105,7 +105,7 @@ final class ReportCommandsTests: XCTestCase {
     }
 
     func schema() throws -> JSONSchemaValidator {
-        let text = try String(contentsOf: BuiltCLI.root.appendingPathComponent("report.schema.json"), encoding: .utf8)
+        let text = try String(contentsOf: BuiltCLI.root.appendingPathComponent("docs/report.schema.json"), encoding: .utf8)
         return try JSONSchemaValidator(document: try JSONValue.parse(text))
     }
 

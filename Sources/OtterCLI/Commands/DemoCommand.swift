@@ -2,32 +2,50 @@ import Foundation
 import OtterCore
 import OtterHarness
 
-/// `otter-cert demo`: the whole thing on bundled data.
+/// `otter-cert demo`: a whole live certification run on loopback, against the bundled sample partner.
 enum DemoCommand {
     static let spec = CommandSpec(
-        name: "demo", abstract: "Evaluate the bundled recorded certification runs and print their verdicts.",
+        name: "demo", abstract: "Certify the bundled sample partner live on loopback and show the verdict and report.",
         discussion: """
-        Runs `observe` on the recorded passing run of each integration type under Fixtures/logs/ (or only --type).
+        Starts the sample partner (a correct reference integration) and the embedded Otter sandbox on free loopback
+        ports, runs the checklist against them exactly as `otter-cert run` would against a partner's sandbox, and
+        prints the verdict per record and where the report is. --fault makes the sample partner misbehave in one
+        way (see `sample-partner serve --help`) so you can see a failing certification.
 
-        Example:
-          otter-cert demo --type delivery
+        Examples:
+          otter-cert demo
+          otter-cert demo --type pos --fault skip-callback --report-dir /tmp/demo
         """,
-        options: [OptionSpec(name: "type", short: "t", valueName: "type", help: "Only this integration type.",
-                             allowed: IntegrationType.allCases.map(\.rawValue)),
-                  .flag("quiet", short: "q", help: "Print only the summaries.")],
+        options: [OptionSpec(name: "type", short: "t", valueName: "type", help: "Integration type to certify.",
+                             defaultValue: "delivery", allowed: IntegrationType.allCases.map(\.rawValue)),
+                  OptionSpec(name: "fault", valueName: "name", help: "Make the sample partner misbehave this way."),
+                  OptionSpec(name: "report-dir", valueName: "dir", help: "Where the log and reports go.", defaultValue: "otter-cert-demo"),
+                  OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated."),
+                  OptionSpec(name: "timeout-scale", valueName: "x", help: "Multiply every deadline and window.", defaultValue: "1"),
+                  .flag("quiet", short: "q", help: "No live progress; print only the summary.")],
         arguments: [], subcommands: [])
 
     static func run(_ c: Context) throws -> Int32 {
-        let files = try c.files()
-        let types = c.args.value("type").flatMap(IntegrationType.init(rawValue:)).map { [$0] } ?? IntegrationType.allCases
-        var all = true
-        for (i, t) in types.enumerated() {
-            if i > 0 { c.out.line("") }
-            let log = files.fixtures.appendingPathComponent("logs/\(t.rawValue)/pass.jsonl").path
-            let obs = try Observer(files: files).observe(type: t, logPath: log, lenient: false, webhookSecret: nil)
-            try ObserveCommand.print(obs, c, reportJSON: nil)
-            all = all && obs.result.certified
+        let type = IntegrationType(rawValue: c.args.value("type") ?? "delivery") ?? .delivery
+        let secret = "demo-webhook-secret", clientId = "demo-client", clientSecret = "demo-client-secret"
+        let port = try freeLoopbackPort()
+        let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let partner = try SamplePartnerProcess(type: type.rawValue, otterURL: "http://127.0.0.1:\(port)", webhookSecret: secret,
+                                               clientId: clientId, clientSecret: clientSecret, fault: c.args.value("fault"),
+                                               executableDirectory: exeDir)
+        defer { partner.stop() }
+        var o = RunOptions(type: type, partnerURL: partner.webhookURL, webhookSecret: secret, clientId: clientId,
+                           clientSecret: clientSecret, storeId: "demo-store-001")
+        o.sandboxPort = port
+        o.actionHook = partner.actionHook
+        o.reportDir = URL(fileURLWithPath: c.args.value("report-dir") ?? "otter-cert-demo").appendingPathComponent(type.rawValue).path
+        if let only = c.args.value("only") { o.only = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        guard let scale = try c.args.double("timeout-scale"), scale > 0, scale <= 100 else {
+            throw HarnessError.input("--timeout-scale must be a number above 0 (and at most 100)")
         }
-        return all ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
+        o.timeoutScale = scale
+        try RunCommand.makeDirectory(o.reportDir!)
+        let fault = c.args.value("fault").map { " (fault: \($0))" } ?? ""
+        return try RunCommand.execute(o, c, banner: "otter-cert demo · \(type.rawValue) · sample partner\(fault) at \(partner.webhookURL) · sandbox http://127.0.0.1:\(port)")
     }
 }

@@ -1,14 +1,14 @@
 #!/bin/sh
 # Renders the HTML report of a failing run and screenshots it with headless Chromium.
 #
-#   scripts/screenshot-report.sh [OUT.png [LOG TYPE]]
+#   Tests/Scripts/screenshot-report.sh [OUT.png [LOG TYPE]]
 #
 # Without LOG, a failing delivery run is made from Fixtures/logs/delivery/pass.jsonl: the DEL-04 quotes callback gets a
 # wrong X-Event-Id, the DEL-05 accept callback arrives 40 s late and the DEL-07 update callback is dropped.
 # A second PNG (OUT-failing.png) shows the records that did not pass.
 # Needs `chromium` (apt-get install -y chromium). Writes OUT.png (default: .build/report-screenshot.png).
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 out=${1:-.build/report-screenshot.png}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

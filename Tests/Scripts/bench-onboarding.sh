@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark `otter-cert onboarding`: two weeks of 6 busy locations (a few hundred thousand exchanges),
 # release build, wall time (median of 3) and peak RSS.
-# Usage: scripts/bench-onboarding.sh [orders-per-location-per-day (default 1500)]
+# Usage: Tests/Scripts/bench-onboarding.sh [orders-per-location-per-day (default 1500)]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ORDERS="${1:-1500}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-onboarding.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT

@@ -5,11 +5,11 @@ A deterministic simulation of a correct partner against the Otter sandbox, recor
 harness's event-log format (docs/event-log.md): fixed clock, fixed ids, secrets already redacted.
 Failing variants are not separate files: Fixtures/cases/ describes each as mutations of these logs.
 
-Usage: python3 scripts/make-fixture-logs.py   (from the repository root; reads checklists/ and Fixtures/)
+Usage: python3 Tests/Scripts/make-fixture-logs.py   (from the repository root; reads checklists/ and Fixtures/)
 """
 import base64, hashlib, hmac, json, os, re, sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SALT = "fixture-salt"
 WEBHOOK_SECRET = b"fixture-webhook-secret"   # documented test value, not a real secret
 PARTNER = "http://127.0.0.1:9100/webhook"
