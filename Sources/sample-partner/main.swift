@@ -1,5 +1,8 @@
 // sample-partner: the reference Otter partner of otter-cert. See docs/sample-partner.md.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Dispatches to a subcommand and exits with its status.
 enum SamplePartner {
@@ -26,4 +29,10 @@ enum SamplePartner {
     }
 }
 
+// A parent may have started us with signals blocked (threads of a dispatch pool do): SIGTERM must stop us.
+var unblocked = sigset_t()
+sigemptyset(&unblocked)
+sigaddset(&unblocked, SIGINT)
+sigaddset(&unblocked, SIGTERM)
+pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
 exit(SamplePartner.main(Array(CommandLine.arguments.dropFirst())))

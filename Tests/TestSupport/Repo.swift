@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import OtterCore
 import OtterHarness
 
@@ -47,6 +50,16 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
+/// Stops a child for good: SIGTERM, then SIGKILL if it is still there after `grace` seconds.
+public func stopProcess(_ p: Process, grace: TimeInterval = 2) {
+    guard p.isRunning else { return }
+    p.terminate()
+    let deadline = Date().addingTimeInterval(grace)
+    while p.isRunning && Date() < deadline { usleep(10_000) }
+    if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+    p.waitUntilExit()
+}
+
 /// Runs `executable` with `arguments`, feeding `stdin`, and waits (killing it after `timeout` seconds).
 public func runProcess(_ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil,
                        currentDirectory: String? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
@@ -56,6 +69,12 @@ public func runProcess(_ executable: String, _ arguments: [String], stdin: Data?
     if let environment { p.environment = environment }
     if let currentDirectory { p.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
     let out = Pipe(), err = Pipe(), inp = Pipe()
+    // Tests start processes from several threads: keep these pipe ends out of every other child, or a sibling
+    // that outlives this process would hold the pipe open and reading to its end would never finish.
+    for h in [out.fileHandleForReading, out.fileHandleForWriting, err.fileHandleForReading, err.fileHandleForWriting,
+              inp.fileHandleForReading, inp.fileHandleForWriting] {
+        _ = fcntl(h.fileDescriptor, F_SETFD, FD_CLOEXEC)
+    }
     p.standardOutput = out; p.standardError = err; p.standardInput = inp
     try p.run()
     let group = DispatchGroup()
@@ -66,8 +85,14 @@ public func runProcess(_ executable: String, _ arguments: [String], stdin: Data?
     try? inp.fileHandleForWriting.close()
     let deadline = Date().addingTimeInterval(timeout)
     while p.isRunning && Date() < deadline { usleep(10_000) }
-    if p.isRunning { p.terminate() }
+    if p.isRunning { p.terminate(); usleep(500_000) }
+    // A child started from a dispatch thread may have SIGTERM blocked: make sure it ends.
+    if p.isRunning { kill(p.processIdentifier, SIGKILL) }
     p.waitUntilExit()
-    group.wait()
+    // Should a grandchild still hold the output open, do not wait for it forever.
+    if group.wait(timeout: .now() + 5) == .timedOut {
+        try? out.fileHandleForWriting.close(); try? err.fileHandleForWriting.close()
+        _ = group.wait(timeout: .now() + 5)
+    }
     return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }

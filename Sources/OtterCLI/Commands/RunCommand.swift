@@ -112,11 +112,16 @@ enum RunCommand {
         let quiet = c.args.flag("quiet")
         let printer = RunProgressPrinter(out: c.out, style: c.style, live: c.out.isTerminal && c.environment["NO_COLOR"] == nil, quiet: quiet)
         let runner = Runner(options: o, files: try c.files(), progress: printer)
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [wakeup = runner.wakeup] in wakeup.interrupt() }
-        source.resume()
-        defer { source.cancel(); signal(SIGINT, SIG_DFL) }
+        // Ctrl-C (and a polite kill) ends the run cleanly: the log is flushed, the report of what ran written,
+        // and `demo`'s sample partner stopped.
+        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [wakeup = runner.wakeup] in wakeup.interrupt() }
+            s.resume()
+            return s
+        }
+        defer { for (s, sig) in zip(sources, [SIGINT, SIGTERM]) { s.cancel(); signal(sig, SIG_DFL) } }
         if !quiet {
             c.out.line(c.style.bold(banner ?? "otter-cert run · \(o.type.rawValue) · partner \(o.partnerURL)"))
         }

@@ -17,6 +17,9 @@ public enum ReportHTML {
         if !notPassed.isEmpty {
             h += "<div class=\"sub\">Required records not passed: " + notPassed.map { "<a href=\"#\(attr($0.id))\">\(esc($0.id))</a>" }.joined(separator: ", ") + "</div>\n"
         }
+        if let tls = r.run?.extra["tlsVerification"]?.stringValue {
+            h += "<div class=\"sub\" style=\"background:#b00020;color:#fff;padding:.4em .8em;font-weight:bold\">⚠ TLS verification \(esc(tls))</div>\n"
+        }
         h += "</header>\n<main>\n"
         // Facts.
         h += "<section class=\"facts\"><h2>Run</h2><dl>\n"
@@ -27,6 +30,11 @@ public enum ReportHTML {
         fact("Integration type", type)
         fact("Partner URL", r.run?.partnerURL.map(ReportMask.url), mono: true)
         fact("Store", r.run?.storeId, mono: true)
+        if let a = r.run?.extra["attempt"]?.intValue {
+            fact("Certification attempt", "\(a)" + ((r.run?.extra["previousReport"]?.stringValue).map { " (rerun of the records not passed in \($0))" } ?? ""))
+        }
+        if let only = r.run?.extra["only"]?.arrayValue { fact("Records run", only.compactMap(\.stringValue).joined(separator: ", ")) }
+        if let scale = r.run?.extra["timeoutScale"]?.doubleValue { fact("Deadlines scaled by", formatNumber(scale)) }
         fact("Date (first exchange)", ReportFormat.date(r))
         fact("Last exchange", r.stats.lastAt.map(Timestamp.format))
         fact("Harness", Harness.name + ((r.run?.harness).map { $0 == Harness.name ? "" : " (run recorded by \($0))" } ?? ""))

@@ -1,0 +1,252 @@
+import XCTest
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `otter-cert run` and `demo` end to end on loopback: the real binary, the real sandbox, real libcurl, a real partner.
+final class RunEndToEndTests: XCTestCase {
+    var tmp: URL!
+    let secrets = ["e2e-webhook-secret-Q1w2", "e2e-client-secret-Z9x8"]
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("otter-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+
+    func env() -> [String: String] {
+        var e = ProcessInfo.processInfo.environment
+        e["NO_COLOR"] = "1"
+        e["OTTER_CERT_WEBHOOK_SECRET"] = secrets[0]
+        e["OTTER_CERT_CLIENT_ID"] = "e2e-client"
+        e["OTTER_CERT_CLIENT_SECRET"] = secrets[1]
+        return e
+    }
+
+    /// The records that did not pass in a report, with their reasons.
+    func notPassed(_ reportDir: String) throws -> [String: String] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: reportDir + "/report.json"))
+        let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        var out: [String: String] = [:]
+        for r in json["records"] as! [[String: Any]] where r["status"] as? String != "passed" {
+            out[r["id"] as! String] = "\(r["status"]!): \(r["reason"]!)"
+        }
+        return out
+    }
+
+    /// Runs `work` for every item, a few at a time (the runs mostly wait on deadlines, not on the CPU).
+    func concurrently<T>(_ items: [T], width: Int = 4, _ work: @escaping (T) throws -> Void) {
+        nonisolated(unsafe) let work = work
+        nonisolated(unsafe) let items = items
+        let sem = DispatchSemaphore(value: width)
+        let group = DispatchGroup()
+        for i in items.indices {
+            sem.wait(); group.enter()
+            DispatchQueue.global().async {
+                defer { sem.signal(); group.leave() }
+                do { try work(items[i]) } catch { XCTFail("\(error)") }
+            }
+        }
+        group.wait()
+    }
+
+    func testSamplePartnerIsCertifiedForEveryTypeAndObserveAgrees() throws {
+        concurrently(["delivery", "pos", "orders"], width: 3) { type in
+            let dir = self.tmp.appendingPathComponent("demo").path
+            let r = try runProcess(Repo.binary, ["demo", "--type", type, "--report-dir", dir], environment: self.env(), timeout: 240)
+            XCTAssertEqual(r.status, 0, "\(type): \(r.stdout.suffix(3000)) \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("CERTIFIED:"), r.stdout)
+            let report = dir + "/" + type
+            XCTAssertEqual(try self.notPassed(report), [:], type)
+            // The same log, observed, gives the same verdicts.
+            let o = try runProcess(Repo.binary, ["observe", "--type", type, "--log", report + "/events.jsonl", "--report-json", report + "/observed.json"],
+                                   environment: self.env())
+            XCTAssertEqual(o.status, 0, o.stdout)
+            for f in ["report.html", "report.md", "report.json", "junit.xml", "events.jsonl"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: report + "/" + f), "\(type): \(f)")
+            }
+        }
+    }
+
+    /// Each fault of the sample partner fails exactly these records (and the first listed for this reason).
+    static let faults: [(type: String, fault: String, failing: [String], reason: String)] = [
+        ("delivery", "accept-bad-signature", ["DEL-02"], "acknowledged with 200, expected 4xx"),
+        ("delivery", "wrong-event-id", ["DEL-03", "DEL-04", "DEL-05", "DEL-07", "DEL-08", "DEL-09", "DEL-10", "DEL-11", "DEL-12"], "X-Event-Id was"),
+        ("delivery", "no-retry", ["DEL-11"], "the 503 answer was never retried"),
+        ("delivery", "ignore-retry-after", ["DEL-12"], "Retry-After asked for 2 s"),
+        ("delivery", "duplicate-side-effects", ["DEL-10"], "calls were accepted for this event, expected exactly 1"),
+        ("delivery", "statuses-out-of-order", ["DEL-06"], "status went backwards: ARRIVED_AT_PICKUP arrived after PICKED_UP"),
+        ("delivery", "no-error-callback", ["DEL-09"], "no POST /v1/delivery/callback/error"),
+        ("pos", "accept-bad-signature", ["POS-02"], "acknowledged with 200, expected 4xx"),
+        ("orders", "bad-totals", ["ORD-04"], "$.orderTotal.total was"),
+    ]
+
+    func testEachSamplePartnerFaultFailsExactlyItsRecords() throws {
+        concurrently(Self.faults, width: 5) { c in
+            let dir = self.tmp.appendingPathComponent("fault-\(c.type)-\(c.fault)").path
+            let r = try runProcess(Repo.binary, ["demo", "--type", c.type, "--fault", c.fault, "--timeout-scale", "0.25", "--report-dir", dir, "--quiet"],
+                                   environment: self.env(), timeout: 400)
+            XCTAssertEqual(r.status, 1, "\(c.fault): \(r.stdout) \(r.stderr)")
+            let got = try self.notPassed(dir + "/" + c.type)
+            XCTAssertEqual(Set(got.keys), Set(c.failing), "\(c.type) --fault \(c.fault): \(got)")
+            if let reason = got[c.failing[0]] {
+                XCTAssertTrue(reason.contains(c.reason), "\(c.fault): \(c.failing[0]) \(reason)")
+            }
+        }
+    }
+
+    // MARK: - A partner written independently of this project
+
+    func startPython(_ type: String, misbehave: String? = nil) throws -> (Process, String, Int) {
+        let partnerPort = try freePort(), sandboxPort = try freePort()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Repo.path("Tests/IndependentPartner/partner.py"), "--type", type, "--listen", "127.0.0.1:\(partnerPort)",
+                       "--otter-url", "http://127.0.0.1:\(sandboxPort)"] + (misbehave.map { ["--misbehave", $0] } ?? [])
+        p.environment = env()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until it listens.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if canConnect(partnerPort) { break }
+            usleep(50_000)
+        }
+        return (p, "http://127.0.0.1:\(partnerPort)", sandboxPort)
+    }
+
+    func runAgainstPython(_ type: String, misbehave: String?, scale: String, dir: String) throws -> ProcessResult {
+        let (p, url, sandboxPort) = try startPython(type, misbehave: misbehave)
+        defer { stopProcess(p) }
+        return try runProcess(Repo.binary, ["run", "--type", type, "--partner-url", url + "/webhook", "--sandbox-listen", "127.0.0.1:\(sandboxPort)",
+                                            "--store-id", "indie-store-7", "--report-dir", dir, "--timeout-scale", scale,
+                                            "--action-hook", "python3 '\(Repo.path("Tests/IndependentPartner/action-hook.py"))' --partner \(url)"],
+                              environment: env(), timeout: 400)
+    }
+
+    func testIndependentPartnerIsCertifiedForEveryType() throws {
+        concurrently(["delivery", "pos", "orders"], width: 3) { type in
+            let dir = self.tmp.appendingPathComponent("indie-\(type)").path
+            let r = try self.runAgainstPython(type, misbehave: nil, scale: "1", dir: dir)
+            XCTAssertEqual(r.status, 0, "\(type): \(r.stdout.suffix(3000))")
+            XCTAssertEqual(try self.notPassed(dir), [:], type)
+            // No secret reaches any file or terminal line.
+            for f in try FileManager.default.contentsOfDirectory(atPath: dir) {
+                let text = try String(contentsOfFile: dir + "/" + f, encoding: .utf8)
+                for s in self.secrets { XCTAssertFalse(text.contains(s), "\(s) in \(f)") }
+            }
+            for s in self.secrets { XCTAssertFalse((r.stdout + r.stderr).contains(s)) }
+        }
+    }
+
+    static let misbehaviours: [(type: String, name: String, failing: [String], reason: String)] = [
+        ("delivery", "accept-bad-signature", ["DEL-02"], "acknowledged with 200, expected 4xx"),
+        ("delivery", "no-retry", ["DEL-11"], "never retried"),
+        ("delivery", "ignore-retry-after", ["DEL-12"], "Retry-After asked for 2 s"),
+        ("delivery", "status-backwards", ["DEL-06"], "status went backwards"),
+        ("delivery", "no-dedupe", ["DEL-10"], "expected exactly 1"),
+        ("pos", "silent-menu", ["POS-10"], "no POST /v1/menus/current"),
+        ("orders", "bad-totals", ["ORD-04"], "$.orderTotal.total was"),
+    ]
+
+    func testIndependentPartnerIsRejectedWithTheMatchingRecord() throws {
+        concurrently(Self.misbehaviours, width: 5) { m in
+            let dir = self.tmp.appendingPathComponent("indie-\(m.type)-\(m.name)").path
+            let r = try self.runAgainstPython(m.type, misbehave: m.name, scale: "0.25", dir: dir)
+            XCTAssertEqual(r.status, 1, "\(m.name): \(r.stdout.suffix(2000))")
+            let got = try self.notPassed(dir)
+            XCTAssertEqual(Set(got.keys), Set(m.failing), "\(m.type) --misbehave \(m.name): \(got)")
+            if let reason = got[m.failing[0]] { XCTAssertTrue(reason.contains(m.reason), "\(m.name): \(reason)") }
+        }
+    }
+
+    // MARK: - The harness under partner faults and bad environments
+
+    func testUnreachablePartnerIsAVerdictAndTheRunEnds() throws {
+        let dir = tmp.appendingPathComponent("down").path
+        let dead = try freePort(), sandbox = try freePort()
+        let r = try runProcess(Repo.binary, ["run", "--type", "delivery", "--partner-url", "http://127.0.0.1:\(dead)/webhook",
+                                             "--sandbox-listen", "127.0.0.1:\(sandbox)", "--only", "DEL-01,DEL-04", "--timeout-scale", "0.1",
+                                             "--report-dir", dir], environment: env(), timeout: 60)
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        let got = try notPassed(dir)
+        XCTAssertTrue(got["DEL-01"]?.contains("not acknowledged: refused") == true, "\(got)")
+        XCTAssertNotNil(got["DEL-04"])
+    }
+
+    func testPortInUseIsAnEnvironmentError() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in(); addr.sin_family = sa_family_t(AF_INET); addr.sin_port = 0; addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(fd, 1)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        let r = try runProcess(Repo.binary, ["run", "--type", "pos", "--partner-url", "http://127.0.0.1:9/webhook", "--sandbox-listen", "127.0.0.1:\(port)"],
+                               environment: env(), timeout: 30)
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertTrue(r.stderr.contains("already in use"), r.stderr)
+    }
+
+    func testActionsWithoutHookOrTerminalAreSkipped() throws {
+        let dir = tmp.appendingPathComponent("nohook").path
+        let (p, url, sandboxPort) = try startPython("pos")
+        defer { stopProcess(p) }
+        let r = try runProcess(Repo.binary, ["run", "--type", "pos", "--partner-url", url + "/webhook", "--sandbox-listen", "127.0.0.1:\(sandboxPort)",
+                                             "--only", "POS-05", "--report-dir", dir], environment: env(), timeout: 120)
+        XCTAssertEqual(r.status, 1, r.stdout)
+        XCTAssertEqual(try notPassed(dir)["POS-05"], "skipped: partner action pos.confirm_order was not performed: no --action-hook and no terminal to ask an operator")
+    }
+
+    func testInterruptWritesTheReportOfWhatRanAndExits130() throws {
+        let dir = tmp.appendingPathComponent("interrupt").path
+        let (py, url, sandboxPort) = try startPython("delivery", misbehave: "skip-quote")
+        defer { stopProcess(py) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Repo.binary)
+        p.arguments = ["run", "--type", "delivery", "--partner-url", url + "/webhook", "--sandbox-listen", "127.0.0.1:\(sandboxPort)",
+                       "--report-dir", dir, "--quiet"]
+        p.environment = env()
+        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until it is waiting for DEL-03's quote (which never comes), then press Ctrl-C.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, (try? String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8))?.contains("DEL-03") != true { usleep(100_000) }
+        usleep(500_000)
+        kill(p.processIdentifier, SIGINT)
+        let stop = Date().addingTimeInterval(15)
+        while p.isRunning && Date() < stop { usleep(50_000) }
+        XCTAssertFalse(p.isRunning, "Ctrl-C ends the run promptly")
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        let got = try notPassed(dir)
+        XCTAssertNotNil(got["DEL-03"], "the record that was running is in the report")
+        XCTAssertNil(got["DEL-12"], "records that never ran are left out of the report of what ran")
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in(); addr.sin_family = sa_family_t(AF_INET); addr.sin_port = 0; addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// Whether something accepts connections on 127.0.0.1:port.
+func canConnect(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in(); addr.sin_family = sa_family_t(AF_INET); addr.sin_port = in_port_t(UInt16(port).bigEndian); addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+}
