@@ -66,6 +66,12 @@ enum ChecklistCommand {
                 return "endpoint table, \(t.endpoints.count) endpoints"
             } catch { var e = error; e.file = path; throw .input(e.description) }
         }
+        if json["records"] == nil, json["liveDay"] != nil || json["callbacks"] != nil {
+            do {
+                _ = try IncidentRules(json: json)
+                return "onboarding incident rules"
+            } catch { var e = error; e.file = path; throw .input(e.description) }
+        }
         if json["records"] == nil, json["$schema"] != nil {
             do {
                 let v = try JSONSchemaValidator(document: json)
