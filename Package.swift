@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "OtterHarness", dependencies: ["OtterCore", "OtterCrypto", "OtterHTTP", "OtterClient"]),
         // Argument parsing and the commands.
         .target(name: "OtterCLI", dependencies: ["OtterHarness", "OtterCore"]),
-        .executableTarget(name: "otter-cert", dependencies: ["OtterCLI"]),
+        .executableTarget(name: "otter-cert", dependencies: ["OtterCLI", "OtterHarness"]),
         .executableTarget(name: "sample-partner", dependencies: ["OtterHarness", "OtterCore", "OtterHTTP", "OtterClient", "OtterCrypto"]),
 
         .target(name: "TestSupport", dependencies: ["OtterCore", "OtterHarness"], path: "Tests/TestSupport"),

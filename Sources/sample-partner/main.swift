@@ -1,8 +1,6 @@
 // sample-partner: the reference Otter partner of otter-cert. See docs/sample-partner.md.
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import OtterHarness
 
 /// Dispatches to a subcommand and exits with its status.
 enum SamplePartner {
@@ -29,10 +27,5 @@ enum SamplePartner {
     }
 }
 
-// A parent may have started us with signals blocked (threads of a dispatch pool do): SIGTERM must stop us.
-var unblocked = sigset_t()
-sigemptyset(&unblocked)
-sigaddset(&unblocked, SIGINT)
-sigaddset(&unblocked, SIGTERM)
-pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
+unblockTerminationSignals()
 exit(SamplePartner.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 import OtterHTTP
 #if canImport(Glibc)
@@ -502,36 +503,4 @@ final class HTTPServerTests: XCTestCase {
         s.stop()  // idempotent
         XCTAssertNil(RawClient(port: s.port), "listener still open after stop()")
     }
-}
-
-/// Resident set size of this process (the server runs in it).
-func residentBytes() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-}
-
-/// Runs `body` on a new thread; wait on the result to join it.
-func spawn(_ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
-    let done = DispatchSemaphore(value: 0)
-    Thread {
-        body()
-        done.signal()
-    }.start()
-    return done
-}
-
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func add(_ d: Int) { lock.lock(); n += d; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
-}
-
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }

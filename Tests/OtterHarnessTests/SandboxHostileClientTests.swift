@@ -4,6 +4,7 @@ import OtterCore
 import OtterHarness
 import OtterHTTP
 import XCTest
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -111,13 +112,13 @@ final class SandboxHostileClientTests: XCTestCase {
         let logBefore = logCount()
         let c = try connect()
         let fd = c.fd
-        let stop = HostileFlag()
-        let sentBytes = HostileCounter()
+        let stop = Flag()
+        let sentBytes = Counter()
         let head = Array(("POST /v1/delivery/x/quotes HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\n"
             + "X-Trickle: " + String(repeating: "t", count: 400) + "\r\n\r\n").utf8)
         let started = Date()
         // Joined before `c` closes its descriptor, so it never writes into a reused fd number.
-        let trickler = hostileSpawn {
+        let trickler = spawn {
             for b in head {
                 if stop.isSet { return }
                 var v = b
@@ -160,7 +161,7 @@ final class SandboxHostileClientTests: XCTestCase {
     /// always ends closed, and exactly the answers from the handler are logged.
     func test4_ThreeHundredRandomByteStringsGet4xxOrClose() throws {
         let logBefore = logCount()
-        var rng = HostileRandom(seed: 0x07_7E_12)
+        var rng = SplitMix(seed: 0x07_7E_12)
         let template = Array(("POST /v1/delivery/x/quotes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + "X-Store-Id: partner-store-001\r\nContent-Length: 2\r\n\r\n{}").utf8)
         var outcomes: [String: Int] = [:]
@@ -196,7 +197,7 @@ final class SandboxHostileClientTests: XCTestCase {
         print("random inputs: \(outcomes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", "))")
     }
 
-    static func randomInput(_ i: Int, _ rng: inout HostileRandom, template: [UInt8]) -> [UInt8] {
+    static func randomInput(_ i: Int, _ rng: inout SplitMix, template: [UInt8]) -> [UInt8] {
         switch i % 4 {
         case 0:
             return (0..<(1 + rng.below(600))).map { _ in rng.byte() }
@@ -229,8 +230,8 @@ final class SandboxHostileClientTests: XCTestCase {
         let n = 500
         let logBefore = logCount()
         let fdsBefore = openDescriptors()
-        var clients: [HostileSocket] = []
-        for i in 0..<n { clients.append(try XCTUnwrap(HostileSocket(port: port), "connect \(i) failed")) }
+        var clients: [RawClient] = []
+        for i in 0..<n { clients.append(try XCTUnwrap(RawClient(port: port), "connect \(i) failed")) }
         let started = Date()
         for (i, c) in clients.enumerated() {
             XCTAssertTrue(c.send("POST /v1/delivery/x/quotes HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\n"
@@ -282,8 +283,8 @@ final class SandboxHostileClientTests: XCTestCase {
 
     // MARK: - Helpers
 
-    private func connect(file: StaticString = #filePath, line: UInt = #line) throws -> HostileSocket {
-        try XCTUnwrap(HostileSocket(port: port), "cannot connect to the sandbox", file: file, line: line)
+    private func connect(file: StaticString = #filePath, line: UInt = #line) throws -> RawClient {
+        try XCTUnwrap(RawClient(port: port), "cannot connect to the sandbox", file: file, line: line)
     }
 
     private func chunkedHead() -> String {
@@ -291,7 +292,7 @@ final class SandboxHostileClientTests: XCTestCase {
     }
 
     /// The parser's error answer: status, JSON `{"error": code}`, `Connection: close`, then the close.
-    private func assertServerError(_ c: HostileSocket, _ status: Int, code: String, message: String? = nil,
+    private func assertServerError(_ c: RawClient, _ status: Int, code: String, message: String? = nil,
                                    file: StaticString = #filePath, line: UInt = #line) {
         guard let r = c.readResponse(timeout: 5) else {
             return XCTFail("no answer (closed: \(c.sawClose)), expected \(status)", file: file, line: line)
@@ -325,192 +326,6 @@ final class SandboxHostileClientTests: XCTestCase {
         }
     }
 
-    /// VmRSS of this process in kB (0 if unreadable).
-    private static func residentKB() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-}
-
-// MARK: - Raw-socket client (after Tests/OtterHTTPTests/RawClient.swift, which lives in another test target)
-
-struct HostileResponse {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
-
-    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-    var text: String { String(decoding: body, as: UTF8.self) }
-    var json: JSONValue? { try? JSONValue.parse(body) }
-    var errorCode: String? { json?["error"]?.stringValue }
-}
-
-/// Blocking TCP client: raw bytes out, responses parsed just enough.
-final class HostileSocket {
-    let fd: Int32
-    private var buffer: [UInt8] = []
-    private(set) var sawClose = false
-
-    init?(port: Int, host: String = "127.0.0.1") {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var res: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &res) == 0, let ai = res else { return nil }
-        defer { freeaddrinfo(res) }
-        let s = socket(ai.pointee.ai_family, ai.pointee.ai_socktype, ai.pointee.ai_protocol)
-        guard s >= 0 else { return nil }
-        var tv = timeval(tv_sec: 3, tv_usec: 0)
-        setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        guard Glibc.connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 else {
-            Glibc.close(s)
-            return nil
-        }
-        fd = s
-    }
-
-    deinit { Glibc.close(fd) }
-
-    /// Sends everything; false if the peer is gone (reset/EPIPE) or the send timed out.
-    @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                return false
-            }
-            off += n
-        }
-        return true
-    }
-
-    @discardableResult
-    func send(_ s: String) -> Bool { send(Array(s.utf8)) }
-
-    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
-
-    /// True when something (bytes, EOF or an error) can be read within `timeoutMs`.
-    func readable(timeoutMs: Int32) -> Bool {
-        if !buffer.isEmpty { return true }
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, timeoutMs) > 0
-    }
-
-    /// Reads more bytes into the buffer. >0 bytes read, 0 on EOF/reset, -1 on timeout.
-    private func fill(until deadline: Date) -> Int {
-        while true {
-            let left = deadline.timeIntervalSinceNow
-            if left <= 0 { return -1 }
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let rc = poll(&p, 1, Int32(left * 1000) + 1)
-            if rc == 0 { continue }
-            if rc < 0 { if errno == EINTR { continue }; return 0 }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = recv(fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
-            if n > 0 {
-                buffer.append(contentsOf: chunk[0..<n])
-                return n
-            }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
-            sawClose = true
-            return 0
-        }
-    }
-
-    /// Reads one full response (skipping 1xx). nil if the connection closed or timed out first.
-    func readResponse(timeout: TimeInterval = 5) -> HostileResponse? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            guard let end = findHeadEnd() else {
-                if fill(until: deadline) <= 0 { return nil }
-                continue
-            }
-            var lines = String(decoding: buffer[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
-            let statusLine = lines.removeFirst().split(separator: " ")
-            guard statusLine.count >= 2, let status = Int(statusLine[1]) else { return nil }
-            var headers: [(String, String)] = []
-            for l in lines where !l.isEmpty {
-                guard let c = l.firstIndex(of: ":") else { continue }
-                headers.append((String(l[..<c]), l[l.index(after: c)...].trimmingCharacters(in: .whitespaces)))
-            }
-            if status >= 100 && status < 200 {
-                buffer.removeSubrange(0..<(end + 4))
-                continue
-            }
-            var length = 0
-            if status != 204 && status != 304, let cl = headers.first(where: { $0.0.lowercased() == "content-length" }) {
-                length = Int(cl.1) ?? 0
-            }
-            while buffer.count < end + 4 + length {
-                if fill(until: deadline) <= 0 { return nil }
-            }
-            let body = Array(buffer[(end + 4)..<(end + 4 + length)])
-            buffer.removeSubrange(0..<(end + 4 + length))
-            return HostileResponse(status: status, headers: headers, body: body)
-        }
-    }
-
-    /// True when the server closes the connection (EOF or reset) within `timeout`; data is discarded.
-    func waitClosed(timeout: TimeInterval) -> Bool {
-        if sawClose { return true }
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            buffer.removeAll()
-            let n = fill(until: deadline)
-            if n == 0 { return true }
-            if n < 0 { return false }
-        }
-    }
-
-    private func findHeadEnd() -> Int? {
-        guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4)
-        where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
-            return i
-        }
-        return nil
-    }
-}
-
-/// SplitMix64: the deterministic byte source for the random inputs.
-struct HostileRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-}
-
-final class HostileFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-}
-
-final class HostileCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func add(_ d: Int) { lock.lock(); n += d; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
-}
-
-/// Runs `body` on a new thread; wait on the result to join it.
-func hostileSpawn(_ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
-    let done = DispatchSemaphore(value: 0)
-    Thread {
-        body()
-        done.signal()
-    }.start()
-    return done
+    /// Resident memory of this process in kB (0 if unreadable).
+    private static func residentKB() -> Int { residentBytes() / 1024 }
 }

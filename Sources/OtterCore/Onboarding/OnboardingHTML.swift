@@ -2,22 +2,8 @@ import Foundation
 
 /// The tracker as one self-contained HTML page: inline CSS and SVG, no scripts, no external resources.
 public enum OnboardingHTML {
-    /// Escapes text for HTML content and attributes.
-    public static func escape(_ s: String) -> String {
-        var o = ""
-        o.reserveCapacity(s.count)
-        for c in s {
-            switch c {
-            case "&": o += "&amp;"
-            case "<": o += "&lt;"
-            case ">": o += "&gt;"
-            case "\"": o += "&quot;"
-            case "'": o += "&#39;"
-            default: o.append(c)
-            }
-        }
-        return o
-    }
+    /// Escapes text for HTML content and attributes (the reports' escaping).
+    public static func escape(_ s: String) -> String { XMLEscape.escape(s) }
 
     private static func colour(_ st: DayState) -> String {
         switch st {

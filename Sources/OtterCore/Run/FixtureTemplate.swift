@@ -36,19 +36,8 @@ public enum FixtureTemplate {
         return nil
     }
 
+    /// The value as JSON string content: the serializer's own escaping, without the quotes.
     static func escape(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out
+        String(JSONValue.string(s).serialized().dropFirst().dropLast())
     }
 }

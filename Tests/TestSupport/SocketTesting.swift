@@ -1,27 +1,32 @@
 import Foundation
+import OtterCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A response as read off the wire by `RawClient`.
-struct RawResponse {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
+public struct RawResponse {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+    /// The body as JSON, when it is JSON.
+    public var json: JSONValue? { try? JSONValue.parse(body) }
+    /// The `error` field of a JSON error body.
+    public var errorCode: String? { json?["error"]?.stringValue }
 }
 
 /// Minimal blocking-ish TCP client for tests: raw bytes out, responses parsed just enough.
-final class RawClient {
-    let fd: Int32
+public final class RawClient {
+    public let fd: Int32
     private var buffer: [UInt8] = []
-    private(set) var sawClose = false
+    public private(set) var sawClose = false
 
-    init?(port: Int, host: String = "127.0.0.1") {
+    public init?(port: Int, host: String = "127.0.0.1") {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -44,7 +49,7 @@ final class RawClient {
 
     /// Sends everything; false if the peer is gone (reset/EPIPE) or the send timed out.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
@@ -58,9 +63,16 @@ final class RawClient {
     }
 
     @discardableResult
-    func send(_ s: String) -> Bool { send(Array(s.utf8)) }
+    public func send(_ s: String) -> Bool { send(Array(s.utf8)) }
 
-    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+    public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Whether bytes (or EOF) can be read now or within `timeoutMs`.
+    public func readable(timeoutMs: Int32) -> Bool {
+        if !buffer.isEmpty { return true }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, timeoutMs) > 0
+    }
 
     /// Reads more bytes into the buffer. Returns >0 bytes read, 0 on EOF/reset, -1 on timeout.
     private func fill(until deadline: Date) -> Int {
@@ -84,7 +96,7 @@ final class RawClient {
     }
 
     /// Reads one full response (skipping 1xx). nil if the connection closed or timed out first.
-    func readResponse(head: Bool = false, timeout: TimeInterval = 5) -> RawResponse? {
+    public func readResponse(head: Bool = false, timeout: TimeInterval = 5) -> RawResponse? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             guard let end = findHeadEnd() else {
@@ -119,7 +131,8 @@ final class RawClient {
     }
 
     /// True when the server closes the connection (EOF or reset) within `timeout`; data is discarded.
-    func waitClosed(timeout: TimeInterval) -> Bool {
+    public func waitClosed(timeout: TimeInterval) -> Bool {
+        if sawClose { return true }
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             buffer.removeAll()
@@ -130,7 +143,7 @@ final class RawClient {
     }
 
     /// Bytes received but not yet consumed as a response.
-    var pendingBytes: Int { buffer.count }
+    public var pendingBytes: Int { buffer.count }
 
     private func findHeadEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
@@ -140,4 +153,55 @@ final class RawClient {
         }
         return nil
     }
+}
+
+/// Resident set size of this process (the server runs in it).
+public func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+/// Runs `body` on a new thread; wait on the result to join it.
+public func spawn(_ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
+    let done = DispatchSemaphore(value: 0)
+    Thread {
+        body()
+        done.signal()
+    }.start()
+    return done
+}
+
+public final class Counter: @unchecked Sendable {
+    public init() {}
+    private let lock = NSLock()
+    private var n = 0
+    public func add(_ d: Int) { lock.lock(); n += d; lock.unlock() }
+    public var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
+public final class Flag: @unchecked Sendable {
+    public init() {}
+    private let lock = NSLock()
+    private var value = false
+    public func set() { lock.lock(); value = true; lock.unlock() }
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Small deterministic PRNG for fuzz-style tests.
+public struct SplitMix {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// A number in 0..<n.
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    /// A random byte.
+    public mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
 }
