@@ -32,6 +32,23 @@ final class HTTPServerTests: XCTestCase {
         super.tearDown()
     }
 
+    /// A request's `receivedAt` is when its first byte came, also on a reused keep-alive connection
+    /// (the event log's timestamps, and so every deadline, depend on it).
+    func testReceivedAtIsTheFirstByteOfEachRequestOnAKeptAliveConnection() throws {
+        let server = try startServer(handler: { req in
+            HTTPResponse(status: 200, body: Array(String(req.receivedAt.timeIntervalSince1970).utf8))
+        })
+        let c = try XCTUnwrap(RawClient(port: server.port))
+        XCTAssertTrue(c.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"))
+        let first = try XCTUnwrap(Double(try XCTUnwrap(c.readResponse()).text))
+        usleep(300_000)
+        let before = Date().timeIntervalSince1970
+        XCTAssertTrue(c.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n"))
+        let second = try XCTUnwrap(Double(try XCTUnwrap(c.readResponse()).text))
+        XCTAssertGreaterThanOrEqual(second, before - 0.001, "the second request's time is not the first's (\(first))")
+        XCTAssertGreaterThan(second - first, 0.25)
+    }
+
     private func startServer(_ tweak: (inout HTTPServer.Configuration) -> Void = { _ in },
                              handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse = HTTPServerTests.echo) throws -> HTTPServer {
         var config = HTTPServer.Configuration()

@@ -181,7 +181,19 @@ struct EntryHeap {
     var peek: LogEntry? { items.first }
 
     private static func less(_ a: LogEntry, _ b: LogEntry) -> Bool {
-        a.startedAt != b.startedAt ? a.startedAt < b.startedAt : a.seq < b.seq
+        if a.startedAt != b.startedAt { return a.startedAt < b.startedAt }
+        // Times are logged to the millisecond: within one, what Otter did (a webhook, an action) comes before the
+        // calls it caused, whatever order the lines were written in.
+        if rank(a) != rank(b) { return rank(a) < rank(b) }
+        return a.seq < b.seq
+    }
+
+    private static func rank(_ e: LogEntry) -> Int {
+        switch e.kind {
+        case .run: return 0
+        case .webhook, .action: return 1
+        case .token, .callback: return 2
+        }
     }
 
     mutating func push(_ e: LogEntry) {

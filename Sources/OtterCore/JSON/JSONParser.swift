@@ -124,19 +124,7 @@ struct JSONParser {
         }
         while true {
             elements.append(try parseValue())
-            skipWhitespace()
-            guard i < n else { throw eof() }
-            let c = byte(i)
-            if c == UInt8(ascii: ",") {
-                i += 1
-                skipWhitespace()
-                if i < n && byte(i) == UInt8(ascii: "]") { throw error("trailing comma before ']'") }
-            } else if c == UInt8(ascii: "]") {
-                i += 1
-                break
-            } else {
-                throw error("expected ',' or ']' after array element")
-            }
+            if try endOfElement(UInt8(ascii: "]"), after: "array element") { break }
         }
         depth -= 1
         return .array(elements)
@@ -164,22 +152,29 @@ struct JSONParser {
             i += 1
             let value = try parseValue()
             object.upsert(key, value)
-            skipWhitespace()
-            guard i < n else { throw eof() }
-            let c = byte(i)
-            if c == UInt8(ascii: ",") {
-                i += 1
-                skipWhitespace()
-                if i < n && byte(i) == UInt8(ascii: "}") { throw error("trailing comma before '}'") }
-            } else if c == UInt8(ascii: "}") {
-                i += 1
-                break
-            } else {
-                throw error("expected ',' or '}' after object member")
-            }
+            if try endOfElement(UInt8(ascii: "}"), after: "object member") { break }
         }
         depth -= 1
         return .object(object)
+    }
+
+    /// After an array element or object member: consumes `,` (more follow: false) or the closing byte (true).
+    @inline(__always)
+    private mutating func endOfElement(_ close: UInt8, after what: String) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard i < n else { throw eof() }
+        let c = byte(i)
+        if c == UInt8(ascii: ",") {
+            i += 1
+            skipWhitespace()
+            if i < n && byte(i) == close { throw error("trailing comma before '\(Character(Unicode.Scalar(close)))'") }
+            return false
+        }
+        if c == close {
+            i += 1
+            return true
+        }
+        throw error("expected ',' or '\(Character(Unicode.Scalar(close)))' after \(what)")
     }
 
     // MARK: Strings

@@ -70,6 +70,19 @@ final class RecordedRunTests: XCTestCase {
         XCTAssertTrue(r.certified, r.verdicts.filter { $0.status != .passed }.map(\.reason).joined(separator: "; "))
     }
 
+    func testACallbackLoggedInTheSameMillisecondBeforeItsWebhookStillCounts() throws {
+        // The callback's line is written first (it ended first) and both start in the same millisecond.
+        var lines = try Repo.passingLog(.pos)
+        let web = lines.firstIndex { $0.contains("\"record\":\"POS-04\"") && $0.contains("\"kind\":\"webhook\"") }!
+        let cb = lines.firstIndex { $0.contains("\"record\":\"POS-04\"") && $0.contains("order-created") }!
+        var w = try JSONValue.parse(lines[web]).objectValue!, c = try JSONValue.parse(lines[cb]).objectValue!
+        c["startedAt"] = w["startedAt"]
+        c["seq"] = w["seq"]; w["seq"] = .number((w["seq"]!.doubleValue ?? 0) + 0.5)
+        lines[web] = JSONValue.object(c).serialized(); lines[cb] = JSONValue.object(w).serialized()
+        let r = try Repo.evaluate(.pos, lines: lines)
+        XCTAssertTrue(r.certified, r.verdicts.filter { $0.status != .passed }.map(\.reason).joined(separator: "; "))
+    }
+
     func testOutOfOrderLinesGiveTheSameVerdicts() throws {
         // Lines are written when exchanges end: a callback may precede its webhook in the file.
         let lines = try Repo.passingLog(.delivery)
