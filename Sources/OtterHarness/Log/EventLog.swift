@@ -66,6 +66,10 @@ public final class EventLog: @unchecked Sendable {
         var e = redactor.entry(entry)
         e.seq = nextSeq
         nextSeq += 1
+        // Keep exactly what the file says (times to the millisecond), so a verdict computed from memory is the one
+        // `otter-cert observe` computes from the file.
+        e.startedAt = (e.startedAt * 1000).rounded() / 1000
+        e.durationMs = (e.durationMs * 1000).rounded() / 1000
         stored.append(e)
         if fd >= 0 {
             let line = LogCodec.encode(e) + "\n"
