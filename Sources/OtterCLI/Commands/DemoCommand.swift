@@ -39,11 +39,8 @@ enum DemoCommand {
         o.sandboxPort = port
         o.actionHook = partner.actionHook
         o.reportDir = URL(fileURLWithPath: c.args.value("report-dir") ?? "otter-cert-demo").appendingPathComponent(type.rawValue).path
-        if let only = c.args.value("only") { o.only = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-        guard let scale = try c.args.double("timeout-scale"), scale > 0, scale <= 100 else {
-            throw HarnessError.input("--timeout-scale must be a number above 0 (and at most 100)")
-        }
-        o.timeoutScale = scale
+        o.only = RunCommand.onlyIDs(c.args)
+        o.timeoutScale = try RunCommand.timeoutScale(c.args)
         try RunCommand.makeDirectory(o.reportDir!)
         let fault = c.args.value("fault").map { " (fault: \($0))" } ?? ""
         return try RunCommand.execute(o, c, banner: "otter-cert demo · \(type.rawValue) · sample partner\(fault) at \(partner.webhookURL) · sandbox http://127.0.0.1:\(port)")

@@ -70,9 +70,7 @@ enum RunCommand {
         (o.sandboxHost, o.sandboxPort) = try hostPort(a.value("sandbox-listen") ?? "")
         o.reportDir = a.value("report-dir")
         o.checklistPath = a.value("checklist")
-        if let only = a.value("only") {
-            o.only = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        }
+        o.only = onlyIDs(a)
         if let prev = a.value("rerun-failed") {
             let report = try DataFiles.json(prev)
             let notPassed = (report["records"]?.arrayValue ?? []).filter { $0["status"]?.stringValue != "passed" }.compactMap { $0["id"]?.stringValue }
@@ -86,10 +84,7 @@ enum RunCommand {
         }
         o.actionHook = a.value("action-hook")
         o.interactive = isTerminal(0) && isTerminal(1)
-        guard let scale = try a.double("timeout-scale"), scale > 0, scale <= 100 else {
-            throw HarnessError.input("--timeout-scale must be a number above 0 (and at most 100)")
-        }
-        o.timeoutScale = scale
+        o.timeoutScale = try timeoutScale(a)
         let encoding = WebhookAuth.SignatureEncoding(rawValue: a.value("signature-encoding") ?? "base64") ?? .base64
         switch a.value("webhook-auth") ?? "hmac" {
         case "basic": o.webhookAuth = .basic(user: o.clientId)
@@ -126,12 +121,8 @@ enum RunCommand {
             c.out.line(c.style.bold(banner ?? "otter-cert run · \(o.type.rawValue) · partner \(o.partnerURL)"))
         }
         let outcome = try runner.run()
-        if !quiet {
-            c.out.line("")
-            c.out.line(VerdictText.summary(outcome.result, style: c.style))
-        } else {
-            c.out.line(VerdictText.summary(outcome.result, style: c.style))
-        }
+        if !quiet { c.out.line("") }
+        c.out.line(VerdictText.summary(outcome.result, style: c.style))
         if let dir = o.reportDir {
             let logPath = URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path
             let obs = try ReportWriter.withLogHash(
@@ -146,6 +137,19 @@ enum RunCommand {
             return OtterCert.Exit.interrupted
         }
         return outcome.result.certified ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
+    }
+
+    /// `--only DEL-01,DEL-04` as a set of ids (nil when not given).
+    static func onlyIDs(_ a: ParsedArguments) -> Set<String>? {
+        a.value("only").map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) }
+    }
+
+    /// `--timeout-scale`, checked.
+    static func timeoutScale(_ a: ParsedArguments) throws -> Double {
+        guard let scale = try a.double("timeout-scale"), scale > 0, scale <= 100 else {
+            throw HarnessError.input("--timeout-scale must be a number above 0 (and at most 100)")
+        }
+        return scale
     }
 
     static func hostPort(_ s: String) throws(HarnessError) -> (String, Int) {

@@ -139,11 +139,10 @@ extension Step {
 }
 
 extension RequestPattern {
+    /// A standalone pattern object: only its own keys are allowed.
     init(node: JSONNode, allowExport: Bool = false) throws(DataError) {
         _ = try node.object(allowed: allowExport ? ["method", "path", "export"] : ["method", "path"])
-        method = try parseMethod(try node.required("method"))
-        path = try node.required("path").pathTemplate()
-        export = try (node.child("export")?.entries() ?? []).map { (k, n) throws(DataError) in (k, try n.jsonPath()) }
+        try self.init(fieldsOf: node, allowExport: allowExport)
     }
 }
 
@@ -192,7 +191,7 @@ extension Expectation {
         case "request":
             _ = try node.object(allowed: ["kind", "name", "method", "path", "step", "withinSeconds", "eventId", "headers", "auth", "scope",
                                           "schema", "fields", "count", "countWindowSeconds", "retry", "requiresEarlier", "export"])
-            let pattern = try RequestPattern(node: node, allowExport: true, ignoringOthers: true)
+            let pattern = try RequestPattern(fieldsOf: node, allowExport: true)
             var count = CountBounds(min: 1, max: nil)
             if let c = node.child("count") {
                 _ = try c.object(allowed: ["min", "max"])
@@ -232,7 +231,7 @@ extension Expectation {
                 fromState = (try known(try f.required("state")), try f.required("fields").array().map { n throws(DataError) in try FieldAssertion(node: n) })
             }
             self = .sequence(SequenceExpectation(
-                pattern: try RequestPattern(node: node, allowExport: false, ignoringOthers: true),
+                pattern: try RequestPattern(fieldsOf: node, allowExport: false),
                 step: try node.child("step")?.string() ?? "trigger", field: try node.required("field").jsonPath(), order: order,
                 require: try (node.child("require")?.array() ?? []).map { n throws(DataError) in try known(n) },
                 final: try node.child("final").map { n throws(DataError) in try known(n) },
@@ -260,7 +259,8 @@ extension Expectation {
 }
 
 extension RequestPattern {
-    init(node: JSONNode, allowExport: Bool, ignoringOthers: Bool) throws(DataError) {
+    /// The pattern's keys inside a larger object (an expectation), whose other keys its caller checks.
+    init(fieldsOf node: JSONNode, allowExport: Bool) throws(DataError) {
         method = try parseMethod(try node.required("method"))
         path = try node.required("path").pathTemplate()
         export = allowExport ? try (node.child("export")?.entries() ?? []).map { (k, n) throws(DataError) in (k, try n.jsonPath()) } : []
