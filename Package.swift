@@ -7,7 +7,6 @@ let package = Package(
     name: "otter-cert",
     products: [
         .executable(name: "otter-cert", targets: ["otter-cert"]),
-        .executable(name: "sample-partner", targets: ["sample-partner"]),
     ],
     targets: [
         // C at the bottom of the graph (header-only shims; no .c files are compiled in a system library).
@@ -25,11 +24,16 @@ let package = Package(
         // The libcurl HTTP client.
         .target(name: "OtterClient", dependencies: ["CCurl"]),
         // Files, the terminal, the run driver: everything that touches the outside world.
-        .target(name: "OtterHarness", dependencies: ["OtterCore", "OtterCrypto", "OtterHTTP", "OtterClient"]),
+        // The runtime data (checklists, schemas, webhook fixtures) built into the binary, so a copied binary still runs.
+        .executableTarget(name: "embed-data"),
+        .plugin(name: "EmbedDataPlugin", capability: .buildTool(), dependencies: ["embed-data"], path: "Sources/EmbedDataPlugin"),
+        .target(name: "OtterData", plugins: [.plugin(name: "EmbedDataPlugin")]),
+        .target(name: "OtterHarness", dependencies: ["OtterCore", "OtterCrypto", "OtterHTTP", "OtterClient", "OtterData"]),
         // Argument parsing and the commands.
-        .target(name: "OtterCLI", dependencies: ["OtterHarness", "OtterCore"]),
+        // The reference partner, served by `otter-cert sample-partner` (the demo starts it from the same binary).
+        .target(name: "SamplePartner", dependencies: ["OtterHarness", "OtterCore", "OtterHTTP", "OtterClient", "OtterCrypto"]),
+        .target(name: "OtterCLI", dependencies: ["OtterHarness", "OtterCore", "SamplePartner"]),
         .executableTarget(name: "otter-cert", dependencies: ["OtterCLI", "OtterHarness"]),
-        .executableTarget(name: "sample-partner", dependencies: ["OtterHarness", "OtterCore", "OtterHTTP", "OtterClient", "OtterCrypto"]),
 
         .target(name: "TestSupport", dependencies: ["OtterCore", "OtterHarness"], path: "Tests/TestSupport"),
         .testTarget(name: "OtterCoreTests", dependencies: ["OtterCore", "TestSupport"]),

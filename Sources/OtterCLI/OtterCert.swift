@@ -1,6 +1,7 @@
 import Foundation
 import OtterCore
 import OtterHarness
+import SamplePartner
 
 /// The `otter-cert` command line: parses arguments, runs a command, returns the exit code.
 public enum OtterCert {
@@ -28,6 +29,7 @@ public enum OtterCert {
         discussion: """
         Loads the certification checklist of an integration type and judges a partner's integration against it:
         `observe` reads a recorded event log or HAR capture; `demo` shows the whole thing on bundled data.
+        `otter-cert sample-partner serve|action` runs the bundled reference partner on its own.
 
         Exit codes: 0 certified, 1 not certified, 2 usage or input error, 3 environment error, 130 interrupted.
 
@@ -43,6 +45,8 @@ public enum OtterCert {
     /// Runs the command line and returns the process exit code.
     public static func main(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
                             out: LineWriter = .stdout, err: LineWriter = .stderr) -> Int32 {
+        // The reference partner has its own small command line (`serve`, `action`); the demo starts it from this binary.
+        if argv.first == "sample-partner" { return SamplePartner.main(Array(argv.dropFirst())) }
         let parsed: ParsedArguments
         do {
             switch try parseCommandLine(argv, root: root, environment: environment) {

@@ -22,7 +22,7 @@ public struct Observer {
     /// Reads the log at `path` (`-` for stdin) and evaluates it.
     public func observe(type: IntegrationType, checklistPath: String? = nil, logPath: String, lenient: Bool,
                         webhookSecret: String?) throws(HarnessError) -> Observation {
-        let path = checklistPath ?? files.checklist(type).path
+        let path = checklistPath ?? files.checklist(type)
         let (checklist, sha) = try DataFiles.checklist(path, files: files)
         if checklist.integrationType != type {
             throw .input("\(path) is the \(checklist.integrationType.rawValue) checklist, but --type is \(type.rawValue)")

@@ -6,16 +6,17 @@ import OtterCrypto
 import Glibc
 #endif
 
-/// The built `sample-partner` binary, run as a subprocess the way the harness runs it.
+/// The sample partner of the built `otter-cert` binary (`otter-cert sample-partner`), run as a subprocess the way the
+/// demo runs it.
 final class PartnerProcess {
     static let webhookSecret = "test-webhook-secret"
     static let storeId = "store-test-1"
     static let applicationId = "app-test-1"
 
-    /// `.build/debug/sample-partner` of this package, found from this file's location.
+    /// `.build/debug/otter-cert` of this package, found from this file's location.
     static var binary: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/sample-partner")
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/otter-cert")
     }
 
     let process = Process()
@@ -38,10 +39,10 @@ final class PartnerProcess {
         _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
 
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            throw TestError("\(Self.binary.path) is missing: run `swift build --product sample-partner` first")
+            throw TestError("\(Self.binary.path) is missing: run `swift build` first")
         }
         process.executableURL = Self.binary
-        var arguments = ["serve", "--type", type, "--listen", "127.0.0.1:0", "--otter-url", otter.url,
+        var arguments = ["sample-partner", "serve", "--type", type, "--listen", "127.0.0.1:0", "--otter-url", otter.url,
                          "--client-id", "test-client", "--port-file", portFile.path]
         if let fault { arguments += ["--fault", fault] }
         process.arguments = arguments
@@ -110,11 +111,11 @@ final class PartnerProcess {
 
     // MARK: The action hook
 
-    /// Runs `sample-partner action --partner URL` with the harness's environment.
+    /// Runs `otter-cert sample-partner action --partner URL` with the harness's environment.
     func runActionHook(_ action: String, vars: JSONValue) throws -> (status: Int32, stdout: String, stderr: String) {
         let hook = Process()
         hook.executableURL = Self.binary
-        hook.arguments = ["action", "--partner", baseURL]
+        hook.arguments = ["sample-partner", "action", "--partner", baseURL]
         var env = ProcessInfo.processInfo.environment
         env["OTTER_CERT_ACTION"] = action
         env["OTTER_CERT_RECORD"] = "TEST-01"

@@ -6,7 +6,7 @@ import XCTest
 import Glibc
 #endif
 
-/// End-to-end over loopback: the built `sample-partner` binary against a fake Otter.
+/// End-to-end over loopback: the built `otter-cert sample-partner` against a fake Otter.
 final class SamplePartnerTests: XCTestCase {
     override class func setUp() {
         super.setUp()
@@ -177,7 +177,7 @@ final class SamplePartnerTests: XCTestCase {
     func testHelpListsEveryFault() throws {
         let help = Process()
         help.executableURL = PartnerProcess.binary
-        help.arguments = ["serve", "--help"]
+        help.arguments = ["sample-partner", "serve", "--help"]
         let out = Pipe()
         help.standardOutput = out
         try help.run()

@@ -16,7 +16,7 @@ public enum Repo {
 
     /// The bundled checklist of a type (loaded once per call; cheap).
     public static func checklist(_ type: IntegrationType) throws -> Checklist {
-        try DataFiles.checklist(files.checklist(type).path, files: files).0
+        try DataFiles.checklist(files.checklist(type), files: files).0
     }
 
     /// Evaluates log lines (JSONL text) against the bundled checklist of a type.

@@ -23,7 +23,7 @@ enum ChecklistCommand {
         switch c.args.commandPath.dropFirst().first {
         case "list":
             for t in IntegrationType.allCases {
-                let (cl, sha) = try DataFiles.checklist(files.checklist(t).path, files: files)
+                let (cl, sha) = try DataFiles.checklist(files.checklist(t), files: files)
                 c.out.line("\(t.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) v\(cl.version)  \(cl.records.count) records  sha256:\(sha.prefix(12))  \(cl.title)")
                 c.out.line("          " + cl.records.map(\.id).joined(separator: " "))
             }
@@ -31,7 +31,7 @@ enum ChecklistCommand {
         case "show":
             let name = c.args.argument("type") ?? ""
             guard let t = IntegrationType(rawValue: name) else { throw HarnessError.input("unknown checklist '\(name)'; types: delivery, pos, orders") }
-            let (cl, _) = try DataFiles.checklist(files.checklist(t).path, files: files)
+            let (cl, _) = try DataFiles.checklist(files.checklist(t), files: files)
             c.out.line("\(cl.title) (v\(cl.version), \(cl.records.count) records)")
             for r in cl.records {
                 c.out.line("")

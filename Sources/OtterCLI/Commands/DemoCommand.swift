@@ -10,7 +10,7 @@ enum DemoCommand {
         Starts the sample partner (a correct reference integration) and the embedded Otter sandbox on free loopback
         ports, runs the checklist against them exactly as `otter-cert run` would against a partner's sandbox, and
         prints the verdict per record and where the report is. --fault makes the sample partner misbehave in one
-        way (see `sample-partner serve --help`) so you can see a failing certification.
+        way (see `otter-cert sample-partner serve --help`) so you can see a failing certification.
 
         Examples:
           otter-cert demo
@@ -29,10 +29,8 @@ enum DemoCommand {
         let type = IntegrationType(rawValue: c.args.value("type") ?? "delivery") ?? .delivery
         let secret = "demo-webhook-secret", clientId = "demo-client", clientSecret = "demo-client-secret"
         let port = try freeLoopbackPort()
-        let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let partner = try SamplePartnerProcess(type: type.rawValue, otterURL: "http://127.0.0.1:\(port)", webhookSecret: secret,
-                                               clientId: clientId, clientSecret: clientSecret, fault: c.args.value("fault"),
-                                               executableDirectory: exeDir)
+                                               clientId: clientId, clientSecret: clientSecret, fault: c.args.value("fault"))
         defer { partner.stop() }
         var o = RunOptions(type: type, partnerURL: partner.webhookURL, webhookSecret: secret, clientId: clientId,
                            clientSecret: clientSecret, storeId: "demo-store-001")

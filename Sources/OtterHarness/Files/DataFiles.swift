@@ -1,6 +1,7 @@
 import Foundation
 import OtterCore
 import OtterCrypto
+import OtterData
 
 /// Reads whole data files (checklists, endpoint tables, schemas, fixtures) with precise errors.
 public enum DataFiles {
@@ -9,6 +10,10 @@ public enum DataFiles {
 
     /// Reads a file's bytes, refusing directories and oversized files.
     public static func bytes(_ path: String) throws(HarnessError) -> [UInt8] {
+        if path.hasPrefix(ProjectFiles.builtInPrefix) {
+            guard let b = BundledData.file(String(path.dropFirst(ProjectFiles.builtInPrefix.count))) else { throw .input("\(path): no such built-in file") }
+            return b
+        }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw .input("\(path): no such file") }
         if isDir.boolValue { throw .input("\(path): is a directory, expected a file") }
@@ -25,6 +30,14 @@ public enum DataFiles {
         return out
     }
 
+    /// Whether a data file (or built-in pseudo-path) exists.
+    public static func exists(_ path: String) -> Bool {
+        if path.hasPrefix(ProjectFiles.builtInPrefix) {
+            return BundledData.file(String(path.dropFirst(ProjectFiles.builtInPrefix.count))) != nil
+        }
+        return FileManager.default.fileExists(atPath: path)
+    }
+
     /// Parses a JSON file, naming the file and line on error.
     public static func json(_ path: String) throws(HarnessError) -> JSONValue {
         let b = try bytes(path)
@@ -38,8 +51,8 @@ public enum DataFiles {
         do { json = try JSONValue.parse(b) } catch { throw .input("\(path): \(error.description)") }
         var fixtureProblem: String?
         let lookup: (String) -> JSONValue? = { rel in
-            let p = files.webhooks.appendingPathComponent(rel).path
-            guard FileManager.default.fileExists(atPath: p) else { return nil }
+            let p = files.webhookFixture(rel)
+            guard DataFiles.exists(p) else { return nil }
             do { return try DataFiles.json(p) } catch { fixtureProblem = "\(error)"; return nil }
         }
         do {
@@ -48,7 +61,7 @@ public enum DataFiles {
             for r in c.records {
                 for s in r.steps {
                     if let w = s.webhook, w.eventType == nil {
-                        throw HarnessError.input("\(path): record \(r.id): webhook fixture '\(w.fixture)' not found under \(files.webhooks.path)")
+                        throw HarnessError.input("\(path): record \(r.id): webhook fixture '\(w.fixture)' not found under \(files.webhooksFolder)")
                     }
                 }
             }
@@ -61,7 +74,7 @@ public enum DataFiles {
 
     /// Loads the endpoint table (`checklists/endpoints.json`).
     public static func endpoints(files: ProjectFiles) throws(HarnessError) -> EndpointTable {
-        let path = files.checklists.appendingPathComponent("endpoints.json").path
+        let path = files.checklistsFile("endpoints.json")
         do { return try EndpointTable(json: try json(path)) } catch let e as DataError {
             var e = e; e.file = path; throw .input(e.description)
         } catch let e as HarnessError { throw e } catch { throw .input("\(path): \(error)") }
@@ -69,7 +82,7 @@ public enum DataFiles {
 
     /// Loads the API body schemas (`checklists/schemas/otter-api.schema.json`).
     public static func schemas(files: ProjectFiles) throws(HarnessError) -> JSONSchemaValidator {
-        let path = files.checklists.appendingPathComponent("schemas/otter-api.schema.json").path
+        let path = files.checklistsFile("schemas/otter-api.schema.json")
         do { return try JSONSchemaValidator(document: try json(path)) } catch let e as HarnessError { throw e } catch {
             throw .input("\(path): \(error)")
         }

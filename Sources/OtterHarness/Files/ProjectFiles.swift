@@ -1,40 +1,91 @@
 import Foundation
 import OtterCore
+import OtterData
 
-/// Where the bundled data lives: `checklists/` and `Fixtures/` of the otter-cert checkout.
+/// Where the runtime data comes from: `checklists/` and `Fixtures/webhooks/` of a data folder, or the copy built
+/// into the binary.
 ///
-/// Looked up, in order: `$OTTER_CERT_HOME`, the folders above the running executable
-/// (`.build/debug/otter-cert` sits three levels below the checkout), and the current directory and its parents.
+/// Looked up, in order: `$OTTER_CERT_HOME`; beside the running executable and in the folders above it
+/// (`.build/debug/otter-cert` sits three levels below the checkout; `bin/otter-cert` finds `../share/otter-cert`);
+/// the current directory and its parents; and last the built-in copy, so a binary copied anywhere still works.
 public struct ProjectFiles: Sendable {
-    /// The checkout (or install) root holding `checklists/` and `Fixtures/`.
-    public let root: URL
+    /// Where the files are read from.
+    public enum Origin: Sendable, Equatable {
+        /// A folder on disk holding `checklists/` and `Fixtures/`.
+        case directory(URL)
+        /// The copy built into the binary.
+        case builtIn
+    }
 
-    /// `checklists/`.
-    public var checklists: URL { root.appendingPathComponent("checklists") }
-    /// `Fixtures/`.
-    public var fixtures: URL { root.appendingPathComponent("Fixtures") }
-    /// `Fixtures/webhooks/`.
-    public var webhooks: URL { fixtures.appendingPathComponent("webhooks") }
+    /// The prefix of the pseudo-paths of built-in files (`built-in:checklists/delivery.json`), which
+    /// `DataFiles` reads from the binary instead of the disk.
+    public static let builtInPrefix = "built-in:"
+
+    /// Where the files come from.
+    public let origin: Origin
+
+    /// Reads from a folder on disk.
+    public init(root: URL) { origin = .directory(root) }
+    private init(origin: Origin) { self.origin = origin }
+    /// The copy built into the binary.
+    public static let builtIn = ProjectFiles(origin: .builtIn)
+
+    /// The path (or built-in pseudo-path) of a data file, given relative to the data root.
+    public func path(_ relative: String) -> String {
+        switch origin {
+        case .directory(let root): return root.appendingPathComponent(relative).path
+        case .builtIn: return Self.builtInPrefix + relative
+        }
+    }
 
     /// The bundled checklist of an integration type.
-    public func checklist(_ type: IntegrationType) -> URL { checklists.appendingPathComponent(type.rawValue + ".json") }
+    public func checklist(_ type: IntegrationType) -> String { path("checklists/" + type.rawValue + ".json") }
+    /// A file under `checklists/`.
+    public func checklistsFile(_ relative: String) -> String { path("checklists/" + relative) }
+    /// A webhook fixture under `Fixtures/webhooks/`.
+    public func webhookFixture(_ relative: String) -> String { path("Fixtures/webhooks/" + relative) }
+    /// Where the webhook fixtures are, for messages.
+    public var webhooksFolder: String { path("Fixtures/webhooks") }
 
-    /// Creates the locator for an explicit root.
-    public init(root: URL) { self.root = root }
+    /// One line saying where the data came from.
+    public var summary: String {
+        switch origin {
+        case .directory(let root): return "data folder \(root.path)"
+        case .builtIn: return "built into the binary (\(BundledData.paths.count) files); set OTTER_CERT_HOME to a folder with checklists/ to use other data"
+        }
+    }
 
-    /// Finds the bundled data, or explains where it looked.
+    /// Finds the data folder, falling back to the built-in copy.
     public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment,
-                              executable: String = CommandLine.arguments.first ?? "") throws(HarnessError) -> ProjectFiles {
+                              executable: String = currentExecutablePath()) throws(HarnessError) -> ProjectFiles {
+        if let home = environment["OTTER_CERT_HOME"], !home.isEmpty {
+            let url = URL(fileURLWithPath: home)
+            guard holdsData(url) else {
+                throw .environment("OTTER_CERT_HOME=\(home) holds no checklists/delivery.json; point it at an otter-cert checkout or its share/otter-cert folder, or unset it to use the built-in data")
+            }
+            return ProjectFiles(root: url.standardizedFileURL)
+        }
         var candidates: [URL] = []
-        if let home = environment["OTTER_CERT_HOME"], !home.isEmpty { candidates.append(URL(fileURLWithPath: home)) }
         var exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 { candidates.append(exe); exe = exe.deletingLastPathComponent() }
+        for _ in 0..<6 {
+            candidates.append(exe)
+            candidates.append(exe.appendingPathComponent("share/otter-cert"))
+            exe = exe.deletingLastPathComponent()
+        }
         var cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         for _ in 0..<6 { candidates.append(cwd); cwd = cwd.deletingLastPathComponent() }
-        for c in candidates where FileManager.default.fileExists(atPath: c.appendingPathComponent("checklists/delivery.json").path) {
-            return ProjectFiles(root: c.standardizedFileURL)
-        }
-        throw HarnessError.environment("cannot find the bundled checklists (checklists/delivery.json); set OTTER_CERT_HOME to the otter-cert checkout")
+        for c in candidates where holdsData(c) { return ProjectFiles(root: c.standardizedFileURL) }
+        return .builtIn
+    }
+
+    private static func holdsData(_ url: URL) -> Bool {
+        FileManager.default.fileExists(atPath: url.appendingPathComponent("checklists/delivery.json").path)
+    }
+
+    /// The running executable's path (`/proc/self/exe` on Linux, so a binary started through `$PATH` is found).
+    public static func currentExecutablePath() -> String {
+        if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
+        return CommandLine.arguments.first ?? ""
     }
 }
 

@@ -36,7 +36,7 @@ public final class Runner {
 
     /// Runs the checklist. Harness failures (port in use, unreadable files) throw; partner failures are verdicts.
     public func run() throws(HarnessError) -> Outcome {
-        let path = options.checklistPath ?? files.checklist(options.type).path
+        let path = options.checklistPath ?? files.checklist(options.type)
         let (checklist, checklistSHA) = try DataFiles.checklist(path, files: files)
         guard checklist.integrationType == options.type else {
             throw .input("\(path) is the \(checklist.integrationType.rawValue) checklist, but --type is \(options.type.rawValue)")
@@ -173,8 +173,8 @@ public final class Runner {
     }
 
     private func webhookBody(_ w: WebhookStep, vars: [String: String]) -> String? {
-        let path = files.webhooks.appendingPathComponent(w.fixture).path
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let bytes = try? DataFiles.bytes(files.webhookFixture(w.fixture)) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
         var v = vars
         v["eventId"] = UUID().uuidString.lowercased()
         // Compact the JSON so the signed bytes are exactly what is logged and sent.

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// The bundled `sample-partner`, started as a child process for `otter-cert demo`.
+/// The bundled sample partner (`otter-cert sample-partner serve`), started from this same binary for `otter-cert demo`.
 public final class SamplePartnerProcess {
     /// The webhook URL it listens on.
     public let webhookURL: String
@@ -11,18 +11,15 @@ public final class SamplePartnerProcess {
     public let actionHook: String
     private let process: Process
 
-    /// Starts `sample-partner serve` next to the running executable and waits until it listens.
+    /// Starts `otter-cert sample-partner serve` from the running executable and waits until it listens.
     public init(type: String, otterURL: String, webhookSecret: String, clientId: String, clientSecret: String,
-                fault: String? = nil, executableDirectory: URL) throws(HarnessError) {
-        let binary = executableDirectory.appendingPathComponent("sample-partner").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw .environment("cannot find the sample partner at \(binary); build it with `swift build`")
-        }
+                fault: String? = nil, executable: String = ProjectFiles.currentExecutablePath()) throws(HarnessError) {
+        let binary = executable
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("otter-cert-partner-\(UUID().uuidString).port").path
         defer { try? FileManager.default.removeItem(atPath: portFile) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["serve", "--type", type, "--listen", "127.0.0.1:0", "--otter-url", otterURL, "--port-file", portFile]
+        p.arguments = ["sample-partner", "serve", "--type", type, "--listen", "127.0.0.1:0", "--otter-url", otterURL, "--port-file", portFile]
             + (fault.map { ["--fault", $0] } ?? [])
         var env = ProcessInfo.processInfo.environment
         env["OTTER_CERT_WEBHOOK_SECRET"] = webhookSecret
@@ -30,7 +27,11 @@ public final class SamplePartnerProcess {
         env["OTTER_CERT_CLIENT_SECRET"] = clientSecret
         p.environment = env
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        // Its error output is kept in a file, so a partner that refuses to start can say why.
+        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("otter-cert-partner-\(UUID().uuidString).err").path
+        _ = FileManager.default.createFile(atPath: errFile, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errFile) }
+        p.standardError = FileHandle(forWritingAtPath: errFile) ?? FileHandle.nullDevice
         do { try p.run() } catch { throw .environment("cannot start \(binary): \(error.localizedDescription)") }
         process = p
         let deadline = Date().addingTimeInterval(10)
@@ -40,11 +41,16 @@ public final class SamplePartnerProcess {
             usleep(20_000)
         }
         guard let port else {
-            if p.isRunning { p.terminate() }
-            throw .environment("the sample partner did not start listening within 10 s")
+            let running = p.isRunning
+            if running { p.terminate() }
+            p.waitUntilExit()
+            let said = ((try? String(contentsOfFile: errFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if !said.isEmpty { throw .environment("the sample partner did not start: \(said)") }
+            throw .environment(running ? "the sample partner did not start listening within 10 s"
+                                       : "the sample partner exited with status \(p.terminationStatus) before listening")
         }
         webhookURL = "http://127.0.0.1:\(port)/webhook"
-        actionHook = "'\(binary)' action --partner http://127.0.0.1:\(port)"
+        actionHook = "'\(binary)' sample-partner action --partner http://127.0.0.1:\(port)"
     }
 
     /// Stops the partner.

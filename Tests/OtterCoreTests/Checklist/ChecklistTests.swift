@@ -25,18 +25,18 @@ final class ChecklistTests: XCTestCase {
     func testChecklistSchemaAcceptsTheBundledChecklists() throws {
         let schema = try JSONSchemaValidator(document: try DataFiles.json(Repo.path("checklists/checklist.schema.json")))
         for t in IntegrationType.allCases {
-            let doc = try DataFiles.json(Repo.files.checklist(t).path)
+            let doc = try DataFiles.json(Repo.files.checklist(t))
             XCTAssertEqual(schema.validate(doc).map(\.description), [], t.rawValue)
         }
         // …and rejects what the decoder rejects: an unknown key.
-        var doc = try DataFiles.json(Repo.files.checklist(.delivery).path).objectValue!
+        var doc = try DataFiles.json(Repo.files.checklist(.delivery)).objectValue!
         doc["recrods"] = .array([])
         XCTAssertFalse(schema.validate(.object(doc)).isEmpty)
     }
 
     /// Decodes the delivery checklist with one edit at a record, returning the error text.
     private func error(editing id: String, _ edit: (inout JSONObject) -> Void) -> String {
-        var doc = try! DataFiles.json(Repo.files.checklist(.delivery).path).objectValue!
+        var doc = try! DataFiles.json(Repo.files.checklist(.delivery)).objectValue!
         var records = doc["records"]!.arrayValue!
         let i = records.firstIndex { $0["id"]?.stringValue == id }!
         var r = records[i].objectValue!
@@ -71,7 +71,7 @@ final class ChecklistTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("otter-cl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        var text = try String(contentsOfFile: Repo.files.checklist(.delivery).path, encoding: .utf8)
+        var text = try String(contentsOfFile: Repo.files.checklist(.delivery), encoding: .utf8)
         text = text.replacingOccurrences(of: "\"delivery/accept.json\"", with: "\"delivery/acept.json\"")
         let path = dir.appendingPathComponent("bad.json").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -5,7 +5,7 @@ import OtterClient
 import Glibc
 #endif
 
-/// `sample-partner serve`: wires the pieces together and runs until SIGTERM or SIGINT.
+/// `otter-cert sample-partner serve`: wires the pieces together and runs until SIGTERM or SIGINT.
 enum ServeCommand {
     static func run(_ words: [String]) -> Int32 {
         let options: ServeOptions
@@ -17,7 +17,7 @@ enum ServeCommand {
             }
             options = try ServeOptions(args, environment: ProcessInfo.processInfo.environment)
         } catch {
-            FileHandle.standardError.write(Data("sample-partner serve: \(error)\nRun `sample-partner serve --help` for usage.\n".utf8))
+            FileHandle.standardError.write(Data("otter-cert sample-partner serve: \(error)\nRun `otter-cert sample-partner serve --help` for usage.\n".utf8))
             return 2
         }
 
@@ -31,7 +31,7 @@ enum ServeCommand {
         do {
             port = try partner.start()
         } catch {
-            FileHandle.standardError.write(Data("sample-partner serve: cannot listen on \(options.host):\(options.port): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("otter-cert sample-partner serve: cannot listen on \(options.host):\(options.port): \(error)\n".utf8))
             return 1
         }
         if let file = options.portFile {
@@ -41,7 +41,7 @@ enum ServeCommand {
                 try String(port).write(toFile: temp, atomically: false, encoding: .utf8)
                 guard rename(temp, file) == 0 else { throw CocoaError(.fileWriteUnknown) }
             } catch {
-                FileHandle.standardError.write(Data("sample-partner serve: cannot write --port-file \(file): \(error)\n".utf8))
+                FileHandle.standardError.write(Data("otter-cert sample-partner serve: cannot write --port-file \(file): \(error)\n".utf8))
                 partner.stop()
                 return 1
             }

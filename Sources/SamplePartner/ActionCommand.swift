@@ -2,7 +2,7 @@ import Foundation
 import OtterClient
 import OtterCore
 
-/// `sample-partner action`: the action hook otter-cert runs for each partner action.
+/// `otter-cert sample-partner action`: the action hook otter-cert runs for each partner action.
 ///
 /// It forwards `{action, storeId, vars}` to the running partner's `POST /_control/action`, waits
 /// for the partner to finish the move, and reports: new vars as JSON on stdout and exit 0, or
@@ -16,7 +16,7 @@ enum ActionCommand {
         do {
             args = try Arguments(words, valued: ["partner", "action", "store-id", "vars"], flags: ["help"])
         } catch {
-            return fail("\(error)\nRun `sample-partner action --help` for usage.", status: 2)
+            return fail("\(error)\nRun `otter-cert sample-partner action --help` for usage.", status: 2)
         }
         if args.has("help") {
             print(Usage.action)
@@ -67,7 +67,7 @@ enum ActionCommand {
     }
 
     private static func fail(_ message: String, status: Int32) -> Int32 {
-        FileHandle.standardError.write(Data("sample-partner action: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("otter-cert sample-partner action: \(message)\n".utf8))
         return status
     }
 }

@@ -1,10 +1,11 @@
-// sample-partner: the reference Otter partner of otter-cert. See docs/sample-partner.md.
+// The reference Otter partner of otter-cert, run as `otter-cert sample-partner`. See docs/sample-partner.md.
 import Foundation
 import OtterHarness
 
 /// Dispatches to a subcommand and exits with its status.
-enum SamplePartner {
-    static func main(_ arguments: [String]) -> Int32 {
+public enum SamplePartner {
+    /// Runs `serve`, `action` or `help` with these arguments and returns the exit status.
+    public static func main(_ arguments: [String]) -> Int32 {
         guard let command = arguments.first else {
             print(Usage.main)
             return 2
@@ -21,11 +22,9 @@ enum SamplePartner {
             }
             return 0
         default:
-            FileHandle.standardError.write(Data("sample-partner: unknown command '\(command)'\n\n\(Usage.main)\n".utf8))
+            FileHandle.standardError.write(Data("otter-cert sample-partner: unknown command '\(command)'\n\n\(Usage.main)\n".utf8))
             return 2
         }
     }
 }
 
-unblockTerminationSignals()
-exit(SamplePartner.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,27 +1,27 @@
-/// The help texts. `sample-partner --help`, `serve --help` and `action --help` print these.
+/// The help texts. `otter-cert sample-partner --help`, `serve --help` and `action --help` print these.
 enum Usage {
     static let main = """
-    sample-partner: the reference Otter partner of otter-cert.
+    otter-cert sample-partner: the reference Otter partner of otter-cert.
 
     It plays a delivery provider, a POS or an ordering platform against the Otter Public API
     (or the otter-cert sandbox that emulates it): it receives signed webhooks, answers them with
     callbacks, and performs the partner's own moves ("actions") when the harness asks.
 
     Usage:
-      sample-partner serve --type delivery|pos|orders --otter-url URL [options]
-      sample-partner action --partner http://127.0.0.1:PORT
-      sample-partner help [serve|action]
+      otter-cert sample-partner serve --type delivery|pos|orders --otter-url URL [options]
+      otter-cert sample-partner action --partner http://127.0.0.1:PORT
+      otter-cert sample-partner help [serve|action]
 
-    Run `sample-partner serve --help` or `sample-partner action --help` for details.
+    Run `otter-cert sample-partner serve --help` or `otter-cert sample-partner action --help` for details.
     """
 
     static var serve: String {
         let faults = Fault.allCases.map { "  \($0.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \($0.summary)" }
         return """
-        Usage: sample-partner serve --type delivery|pos|orders --otter-url URL [options]
+        Usage: otter-cert sample-partner serve --type delivery|pos|orders --otter-url URL [options]
 
         Listens for Otter webhooks on POST /webhook and for harness actions on POST /_control/action.
-        Prints one line, `sample-partner listening on http://HOST:PORT/webhook`, once it is ready.
+        Prints one line, `otter-cert sample-partner listening on http://HOST:PORT/webhook`, once it is ready.
         Stops cleanly on SIGTERM or SIGINT.
 
         Options:
@@ -39,7 +39,7 @@ enum Usage {
     }
 
     static let action = """
-    Usage: sample-partner action --partner http://127.0.0.1:PORT [--action NAME] [--store-id ID] [--vars JSON]
+    Usage: otter-cert sample-partner action --partner http://127.0.0.1:PORT [--action NAME] [--store-id ID] [--vars JSON]
 
     The otter-cert action hook. The harness runs it once per partner action with
       OTTER_CERT_ACTION     the action, e.g. pos.confirm_order   (or --action)
