@@ -73,11 +73,13 @@ final class ObserveCLITests: XCTestCase {
         XCTAssertFalse(r.stdout.contains("\u{1B}["), "no color codes with NO_COLOR")
     }
 
-    func testHARCaptureWithAWrongEventIdFailsDEL04() throws {
+    func testHARCaptureWithAWrongEventIdFailsTheRecordItBinds() throws {
         let report = tmp.appendingPathComponent("r.json").path
         let r = try cert("observe", "--type", "delivery", "--log", "Fixtures/har/delivery-quote-wrong-event-id.har", "--report-json", report)
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stdout.contains("FAIL  DEL-04"), r.stdout)
+        // The capture's one plain quote request is the first record it fits (DEL-03); DEL-04 is not observed.
+        XCTAssertTrue(r.stdout.contains("FAIL  DEL-03"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("SKIP  DEL-04"), r.stdout)
         XCTAssertTrue(r.stdout.contains("X-Event-Id was 7f3c2b1a-0000-4000-a000-000000000000, expected"), r.stdout)
         let text = try String(contentsOfFile: report, encoding: .utf8)
         XCTAssertFalse(text.contains("har-raw-token-7Q2x"), "the capture's bearer token never reaches the report")

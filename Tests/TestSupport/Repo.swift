@@ -14,15 +14,33 @@ public enum Repo {
     /// A path under the root.
     public static func path(_ rel: String) -> String { root.appendingPathComponent(rel).path }
 
-    /// The bundled checklist of a type (loaded once per call; cheap).
+    nonisolated(unsafe) private static var checklists: [IntegrationType: Checklist] = [:]
+
+    /// The bundled checklist of a type (loaded once per process).
     public static func checklist(_ type: IntegrationType) throws -> Checklist {
-        try DataFiles.checklist(files.checklist(type), files: files).0
+        loadLock.lock(); defer { loadLock.unlock() }
+        if let c = checklists[type] { return c }
+        let c = try DataFiles.checklist(files.checklist(type), files: files).0
+        checklists[type] = c
+        return c
+    }
+
+    /// The bundled endpoint table and body schemas, loaded once for all the tests of a process.
+    nonisolated(unsafe) private static var loaded: (EndpointTable, JSONSchemaValidator)?
+    private static let loadLock = NSLock()
+    static func endpointsAndSchemas() throws -> (EndpointTable, JSONSchemaValidator) {
+        loadLock.lock(); defer { loadLock.unlock() }
+        if let l = loaded { return l }
+        let l = (try DataFiles.endpoints(files: files), try DataFiles.schemas(files: files))
+        loaded = l
+        return l
     }
 
     /// Evaluates log lines (JSONL text) against the bundled checklist of a type.
     public static func evaluate(_ type: IntegrationType, lines: [String], secret: String? = nil) throws -> EvaluationResult {
-        let ev = Evaluator(checklist: try checklist(type), endpoints: try DataFiles.endpoints(files: files),
-                           schemas: try DataFiles.schemas(files: files),
+        let (endpoints, schemas) = try endpointsAndSchemas()
+        let list = try checklist(type)
+        let ev = Evaluator(checklist: list, endpoints: endpoints, schemas: schemas,
                            options: EvaluationOptions(webhookSecret: secret.map { Array($0.utf8) }))
         for (i, line) in lines.enumerated() where !line.isEmpty {
             ev.consume(try LogCodec.decode(try JSONValue.parse(line), lineNumber: i + 1))

@@ -7,7 +7,7 @@ extension Checklist {
     ///   (nil when the file does not exist); used to check fixtures exist and to learn their event types.
     public init(json: JSONValue, fixture: (String) -> JSONValue? = { _ in nil }) throws(DataError) {
         let root = JSONNode(json)
-        _ = try root.object(allowed: ["integrationType", "version", "title", "description", "errorCallback", "vars", "records"])
+        _ = try root.object(allowed: ["integrationType", "version", "title", "description", "errorCallback", "vars", "resourceIds", "records"])
         let typeNode = try root.required("integrationType")
         let typeText = try typeNode.string()
         guard let type = IntegrationType(rawValue: typeText) else {
@@ -18,7 +18,17 @@ extension Checklist {
         title = try root.required("title").nonEmptyString()
         description = try root.child("description")?.string() ?? ""
         errorCallback = try root.child("errorCallback").map { n throws(DataError) in try RequestPattern(node: n) }
-        vars = try (root.child("vars")?.entries() ?? []).map { (k, n) throws(DataError) in (k, try n.jsonPath()) }
+        let vars = try (root.child("vars")?.entries() ?? []).map { (k, n) throws(DataError) in (k, try n.jsonPath()) }
+        self.vars = vars
+        if let ids = root.child("resourceIds") {
+            resourceIds = try ids.array().map { n throws(DataError) in
+                let name = try n.nonEmptyString()
+                guard vars.contains(where: { $0.0 == name }) else { throw n.error("'\(name)' is not one of this checklist's vars") }
+                return name
+            }
+        } else {
+            resourceIds = vars.map(\.0).filter { $0.hasSuffix("Id") && $0 != "storeId" && $0 != "applicationId" }
+        }
         let recordNodes = try root.required("records").array()
         if recordNodes.isEmpty { throw root.error("records must not be empty") }
         var seen = Set<String>()
@@ -31,7 +41,7 @@ extension Checklist {
             }
             if !seen.insert(id).inserted { throw idNode.error("duplicate record id '\(id)'") }
             let record = try Record(node: node.withRecord(id), id: id, fixture: fixture)
-            try record.checkReferences(node: node.withRecord(id), checklistVars: Set(vars.map(\.name)))
+            try record.checkReferences(node: node.withRecord(id), checklistVars: Set(vars.map(\.0)))
             records.append(record)
         }
         self.records = records
@@ -114,11 +124,15 @@ extension Step {
             let file = try fNode.nonEmptyString()
             if file.contains("..") || file.hasPrefix("/") { throw fNode.error("fixture path must stay under Fixtures/webhooks/: '\(file)'") }
             var eventType: String?
+            var templateVars: [String] = []
+            var templateVarPaths: [(name: String, keys: [String])] = []
             if let doc = fixture(file) {
                 guard let t = doc["eventType"]?.stringValue, doc["eventId"] != nil else {
                     throw fNode.error("fixture '\(file)' is not a webhook envelope (needs eventId and eventType)")
                 }
                 eventType = t
+                templateVars = FixtureTemplate.placeholders(in: doc.serialized())
+                templateVarPaths = FixtureTemplate.wholeValuePlaceholders(in: doc)
             }
             let sigText = try node.child("signature")?.string() ?? "valid"
             guard let sig = WebhookStep.Signature(rawValue: sigText) else {
@@ -126,7 +140,8 @@ extension Step {
             }
             let deliveries = try node.child("deliveries")?.int(min: 1) ?? 1
             let match = try (node.child("match")?.array() ?? []).map { n throws(DataError) in try FieldAssertion(node: n) }
-            source = .webhook(WebhookStep(fixture: file, eventType: eventType, signature: sig, deliveries: deliveries, match: match))
+            source = .webhook(WebhookStep(fixture: file, eventType: eventType, signature: sig, deliveries: deliveries, match: match,
+                                          templateVars: templateVars, templateVarPaths: templateVarPaths))
         case (.none, .some):
             for k in ["signature", "deliveries", "match"] where o[k] != nil { throw node.error("'\(k)' applies to webhook steps only") }
             let a = try node.required("action").nonEmptyString()

@@ -19,6 +19,9 @@ public struct Checklist: Sendable {
     public var errorCallback: RequestPattern?
     /// Variables bound from every webhook a record sends (name → JSONPath into the webhook body).
     public var vars: [(name: String, path: JSONPath)]
+    /// The vars that identify one resource (a delivery, an order): exchanges carrying the same value belong to the
+    /// same record. Store-wide values (`storeId`, an order `source`) are not among them.
+    public var resourceIds: [String] = []
     /// The records, in the order they are run and reported.
     public var records: [Record]
 
@@ -85,6 +88,11 @@ public struct WebhookStep: Sendable {
     public var deliveries: Int
     /// Conditions the webhook body must meet to be this step (identifies it in a log without record tags).
     public var match: [FieldAssertion]
+    /// The `{{name}}` placeholders of its fixture: the values this webhook carries (and so shares with other steps).
+    public var templateVars: [String] = []
+    /// Where a placeholder fills a whole string value of the fixture: its name and the object keys leading to it
+    /// (`orderId` at `metadata.resourceId`), so the value can be read back from a webhook built from it.
+    public var templateVarPaths: [(name: String, keys: [String])] = []
 
     /// The signature a webhook carries.
     public enum Signature: String, Sendable { case valid, invalid }
@@ -112,4 +120,13 @@ public struct Fault: Sendable {
     public var times: Int
     /// Headers to add (`Retry-After`).
     public var headers: [(name: String, value: String)]
+}
+
+extension RequestPattern {
+    /// The one way a request is matched against a pattern: the method (or `*`) and the path template, with the
+    /// variables already bound. Returns the variables the path captured, or nil when the request does not match.
+    public func matches(method m: String, path p: String, bound: [String: String] = [:]) -> [String: String]? {
+        guard method == "*" || method == m else { return nil }
+        return path.match(p, bound: bound)
+    }
 }

@@ -7,9 +7,13 @@ public struct EvaluationOptions: Sendable {
     public var webhookSecret: [UInt8]?
     /// How far out of time order log lines may be (lines are written when exchanges end).
     public var reorderWindowSeconds: Double
+    /// How long, in log time, exchanges without record tags may still join a group (a delivery and its accept,
+    /// an order and the partner's confirm) before the group is bound to a record.
+    public var correlationWindowSeconds: Double
     /// Creates options.
-    public init(webhookSecret: [UInt8]? = nil, reorderWindowSeconds: Double = 120) {
+    public init(webhookSecret: [UInt8]? = nil, reorderWindowSeconds: Double = 120, correlationWindowSeconds: Double = 90) {
         self.webhookSecret = webhookSecret; self.reorderWindowSeconds = reorderWindowSeconds
+        self.correlationWindowSeconds = correlationWindowSeconds
     }
 }
 
@@ -25,7 +29,7 @@ public final class Evaluator {
     let options: EvaluationOptions
 
     /// What the log held so far.
-    public private(set) var stats = LogStats()
+    public internal(set) var stats = LogStats()
     var run: RunNote?
     var warnings: [String] = []
     var records: [RecordRuntime]
@@ -33,8 +37,11 @@ public final class Evaluator {
     var knownEventTypes: Set<String> = []
     var unknownEventTypes: [String: Int] = [:]
     var tokens = TokenAudit()
-    var uniqueValues: [String: Set<String>] = [:]
-    var acceptedPaths: Set<String> = []
+    /// Values of `unique` fields, with when each was first accepted.
+    var uniqueValues: [String: [String: Double]] = [:]
+    /// Paths other requests must come after, with when each was first accepted.
+    var acceptedPaths: [String: Double] = [:]
+    private var correlator: Correlator!
     var earlierPatterns: [RequestPattern] = []
     var regexCache: [String: NSRegularExpression] = [:]
     private var heap = EntryHeap()
@@ -53,6 +60,7 @@ public final class Evaluator {
         }
         records = checklist.records.map { RecordRuntime(record: $0) }
         for rr in records { rr.makeMatchers(self) }
+        correlator = Correlator(self)
     }
 
     private func collectEarlier(_ e: Expectation) {
@@ -84,6 +92,7 @@ public final class Evaluator {
     public func finish() -> EvaluationResult {
         if !finished {
             while let e = heap.pop() { process(e) }
+            correlator.finish()
             finished = true
         }
         if let t = run?.integrationType, t != checklist.integrationType.rawValue {
@@ -110,10 +119,11 @@ public final class Evaluator {
                 checklist = checklist.scaled(by: f)
                 records = checklist.records.map { RecordRuntime(record: $0) }
                 for rr in records { rr.makeMatchers(self) }
+                correlator.prepare()
             }
         case .action:
             stats.actions += 1
-            if let id = entry.record, let i = recordIndex[id] { records[i].bindAction(entry, self) }
+            correlator.action(entry)
         case .webhook:
             stats.webhooks += 1
             webhook(Exchange(entry))
@@ -127,32 +137,23 @@ public final class Evaluator {
     }
 
     private func webhook(_ x: Exchange) {
-        let body = x.requestJSON
-        let eventType = body?["eventType"]?.stringValue ?? "?"
+        let eventType = x.requestJSON?["eventType"]?.stringValue ?? "?"
         if !knownEventTypes.contains(eventType) { unknownEventTypes[eventType, default: 0] += 1 }
-        if let id = x.entry.record {
-            guard let i = recordIndex[id] else { return }
-            records[i].bindWebhook(x, eventType: eventType, tagged: true, self)
-        } else {
-            for rr in records { rr.bindWebhook(x, eventType: eventType, tagged: false, self) }
-        }
+        correlator.webhook(x, eventType: eventType)
     }
 
     private func callback(_ x: Exchange) {
         tokens.audit(x, endpoints: endpoints)
-        if let id = x.entry.record, let i = recordIndex[id] {
-            records[i].offer(x, self)
-        } else {
-            for rr in records { rr.offer(x, self) }
-        }
         if x.accepted { remember(x) }
+        correlator.callback(x)
     }
 
-    /// Records what later requests are compared with: unique field values and accepted paths.
+    /// Records what later requests are compared with: unique field values and accepted paths, with their times.
     private func remember(_ x: Exchange) {
         for rr in records { rr.rememberUnique(x, self) }
-        if earlierPatterns.contains(where: { $0.method == x.method && $0.path.match(x.path, bound: [:]) != nil }) {
-            acceptedPaths.insert(x.method + " " + x.path)
+        if earlierPatterns.contains(where: { $0.matches(method: x.method, path: x.path) != nil }) {
+            let key = x.method + " " + x.path
+            if acceptedPaths[key] == nil { acceptedPaths[key] = x.t }
         }
     }
 

@@ -106,12 +106,11 @@ final class RequestMatcher: Matcher {
         guard let anchor, !closed, x.t >= anchor - 0.0005 else { return }
         let horizon = anchor + spec.withinSeconds + spec.countWindowSeconds + max(60, 3 * spec.withinSeconds)
         if x.t > horizon { closed = true; return }
-        guard spec.pattern.method == "*" || spec.pattern.method == x.method,
-              let captures = spec.pattern.path.match(x.path, bound: record.vars) else { return }
+        guard let captures = spec.pattern.matches(method: x.method, path: x.path, bound: record.vars) else { return }
         let eventIdOK = !spec.eventId || x.header("X-Event-Id") == eventId
         let pathBound = spec.pattern.path.variables.contains { record.vars[$0] != nil }
         let inWindow = x.t <= anchor + spec.withinSeconds
-        if !eventIdOK && !pathBound && x.entry.record == nil && !inWindow { return }
+        if !eventIdOK && !pathBound && !inWindow { return }
 
         if let r = spec.retry, eventIdOK || pathBound {
             if faulted == nil, x.status == r.status {
@@ -198,7 +197,7 @@ final class RequestMatcher: Matcher {
                 if case .unique = fa.check {
                     let key = uniqueKey(fa)
                     for v in fa.path.select(in: body) {
-                        if let s = v.scalarText, ev.uniqueValues[key]?.contains(s) == true {
+                        if let s = v.scalarText, let first = ev.uniqueValues[key]?[s], first < x.t - 0.0005 {
                             out.append(Failure(rank: 6, reason: "\(fa.path) '\(short(s))' was already used by an earlier \(spec.pattern.method) \(spec.pattern.path.text)",
                                                expected: "a new value", seen: s))
                         }
@@ -211,7 +210,7 @@ final class RequestMatcher: Matcher {
         }
         for p in spec.requiresEarlier {
             let concrete = p.path.expand(record.vars)
-            if !ev.acceptedPaths.contains(p.method + " " + concrete) {
+            if !(ev.acceptedPaths[p.method + " " + concrete].map { $0 <= x.t } ?? false) {
                 out.append(Failure(rank: 7, reason: "arrived before any accepted \(p.method) \(concrete)", expected: "after \(p.method) \(concrete)", seen: "before"))
             }
         }
@@ -228,9 +227,12 @@ final class RequestMatcher: Matcher {
 
     func rememberUnique(_ x: Exchange, _ ev: Evaluator) {
         let uniques = spec.fields.filter { if case .unique = $0.check { return true } else { return false } }
-        guard !uniques.isEmpty, spec.pattern.method == x.method, spec.pattern.path.match(x.path, bound: [:]) != nil, let body = x.requestJSON else { return }
+        guard !uniques.isEmpty, spec.pattern.method == x.method, spec.pattern.matches(method: x.method, path: x.path) != nil,
+              let body = x.requestJSON else { return }
         for fa in uniques {
-            for v in fa.path.select(in: body) { if let s = v.scalarText { ev.uniqueValues[uniqueKey(fa), default: []].insert(s) } }
+            for v in fa.path.select(in: body) {
+                if let s = v.scalarText, ev.uniqueValues[uniqueKey(fa)]?[s] == nil { ev.uniqueValues[uniqueKey(fa), default: [:]][s] = x.t }
+            }
         }
     }
 
@@ -309,8 +311,7 @@ final class SequenceMatcher: Matcher {
 
     func offer(_ x: Exchange, _ ev: Evaluator) {
         guard let anchor, x.t >= anchor - 0.0005, seen.count < 64 else { return }
-        guard spec.pattern.method == "*" || spec.pattern.method == x.method,
-              spec.pattern.path.match(x.path, bound: record.vars) != nil else { return }
+        guard spec.pattern.matches(method: x.method, path: x.path, bound: record.vars) != nil else { return }
         guard x.accepted || x.status.map({ $0 < 500 && $0 != 429 }) == true else { return }
         let body = x.requestJSON
         seen.append((x.t, body.flatMap { spec.field.first(in: $0)?.stringValue }, x.entry, body))

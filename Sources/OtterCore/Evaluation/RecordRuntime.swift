@@ -28,7 +28,7 @@ final class RecordRuntime {
     var awaits: [String: RequestMatcher] = [:]
     var stepEvidence: [Evidence] = []
     var actionProblem: (Verdict.Status, String)?
-    /// Next step to bind when the log has no record tags.
+    /// The step after the last one bound: where a later group of exchanges may continue the record.
     var nextStep = 0
 
     init(record: Record) { self.record = record }
@@ -56,58 +56,48 @@ final class RecordRuntime {
         }
     }
 
-    // MARK: Binding steps
+    // MARK: Binding steps (the correlation engine decides which exchange is which step)
 
-    func bindWebhook(_ x: Exchange, eventType: String, tagged: Bool, _ ev: Evaluator) {
-        let eventId = x.requestJSON?["eventId"]?.stringValue
-        // A repeated delivery of a webhook this record already holds.
-        if let id = eventId, let s = steps.values.first(where: { $0.eventId == id && !$0.isAction }) {
-            s.deliveries.append(x.entry)
-            if stepEvidence.count < 12 { stepEvidence.append(Evidence(role: s.name == "trigger" ? .trigger : .setup, entry: x.entry, note: "repeated delivery of \(eventType)")) }
-            return
-        }
-        let all = record.steps
-        var index: Int?
-        if tagged {
-            if let name = x.entry.step, let i = all.firstIndex(where: { $0.name == name }), steps[name] == nil { index = i }
-            else { index = all.indices.first { steps[all[$0].name] == nil && all[$0].webhook?.eventType == eventType } }
-        } else {
-            // Without tags, steps are bound in order; actions without a marker are taken as done when reached,
-            // and steps a tagged line already bound are passed over.
-            while nextStep < all.count, steps[all[nextStep].name] != nil { nextStep += 1 }
-            while nextStep < all.count, case .action = all[nextStep].source {
-                let prev = nextStep > 0 ? steps[all[nextStep - 1].name]?.startedAt : nil
-                steps[all[nextStep].name] = StepRuntime(name: all[nextStep].name, startedAt: prev ?? x.t, eventId: nil, isAction: true)
-                nextStep += 1
-            }
-            guard nextStep < all.count, let w = all[nextStep].webhook, w.eventType == eventType else { return }
-            guard let body = x.requestJSON else { return }
-            for m in w.match where m.failure(in: body, vars: vars, regex: ev.regex) != nil { return }
-            let invalid = ev.signatureInvalid(x)
-            if w.signature == .invalid && invalid != true { return }
-            if w.signature == .valid && invalid == true { return }
-            index = nextStep
-        }
-        guard let i = index else { return }
-        let step = all[i]
-        let s = StepRuntime(name: step.name, startedAt: x.t, eventId: eventId, isAction: false)
-        s.deliveries.append(x.entry)
-        steps[step.name] = s
-        if !tagged { nextStep = i + 1 }
-        if let body = x.requestJSON { bindVars(from: body, ev) }
-        if step.name == "trigger", let id = eventId { vars["eventId"] = id }
-        if stepEvidence.count < 12 { stepEvidence.append(Evidence(role: step.name == "trigger" ? .trigger : .setup, entry: x.entry, note: "\(eventType) webhook")) }
-        activate(step.name)
+    /// When the last bound step started.
+    var lastBoundAt: Double?
+
+    private func bound(_ j: Int, _ s: StepRuntime) {
+        steps[record.steps[j].name] = s
+        nextStep = max(nextStep, j + 1)
+        lastBoundAt = max(lastBoundAt ?? s.startedAt, s.startedAt)
     }
 
-    func bindAction(_ entry: LogEntry, _ ev: Evaluator) {
+    /// Binds step `j` to a webhook's deliveries.
+    func bindWebhook(_ deliveries: [Exchange], step j: Int, _ ev: Evaluator) {
+        guard let x = deliveries.first else { return }
+        let step = record.steps[j]
+        let eventType = x.requestJSON?["eventType"]?.stringValue ?? "?"
+        let s = StepRuntime(name: step.name, startedAt: x.t, eventId: x.requestJSON?["eventId"]?.stringValue, isAction: false)
+        s.deliveries = [x.entry]
+        bound(j, s)
+        if let body = x.requestJSON { bindVars(from: body, ev) }
+        if step.name == "trigger", let id = s.eventId { vars["eventId"] = id }
+        if stepEvidence.count < 12 { stepEvidence.append(Evidence(role: step.name == "trigger" ? .trigger : .setup, entry: x.entry, note: "\(eventType) webhook")) }
+        activate(step.name)
+        for d in deliveries.dropFirst() { addDelivery(d, ev) }
+    }
+
+    /// A repeated delivery of a webhook this record holds.
+    func addDelivery(_ x: Exchange, _ ev: Evaluator) {
+        let eventId = x.requestJSON?["eventId"]?.stringValue
+        guard let s = steps.values.first(where: { $0.eventId == eventId && !$0.isAction }) else { return }
+        s.deliveries.append(x.entry)
+        let eventType = x.requestJSON?["eventType"]?.stringValue ?? "?"
+        if stepEvidence.count < 12 { stepEvidence.append(Evidence(role: s.name == "trigger" ? .trigger : .setup, entry: x.entry, note: "repeated delivery of \(eventType)")) }
+    }
+
+    /// Binds step `j` to a partner action line.
+    func bindAction(_ entry: LogEntry, step j: Int, _ ev: Evaluator) {
         guard let a = entry.action else { return }
-        let all = record.steps
-        let name = entry.step ?? all.first { s in if case .action(let n, _) = s.source { return n == a.name && steps[s.name] == nil } else { return false } }?.name
-        guard let name, let step = all.first(where: { $0.name == name }), steps[name] == nil else { return }
+        let name = record.steps[j].name
         let s = StepRuntime(name: name, startedAt: entry.startedAt, eventId: nil, isAction: true)
         s.actionEntry = entry
-        steps[name] = s
+        bound(j, s)
         if stepEvidence.count < 12 { stepEvidence.append(Evidence(role: .action, entry: entry, note: "partner action \(a.name): \(a.outcome)")) }
         switch a.outcome {
         case "ok": break
@@ -119,7 +109,21 @@ final class RecordRuntime {
                 actionProblem = (.failed, "partner action \(a.name) failed" + (msg.isEmpty ? "" : ": " + short(msg, 200)))
             }
         }
-        _ = step
+        activate(name)
+    }
+
+    /// Binds action step `j` to the partner's own request it causes, in a capture that holds no action lines:
+    /// the step starts with that request.
+    func bindCaused(_ t: Double, request: Exchange?, step j: Int) {
+        let name = record.steps[j].name
+        let s = StepRuntime(name: name, startedAt: t, eventId: nil, isAction: true)
+        bound(j, s)
+        if let x = request, stepEvidence.count < 12 {
+            if case .action(let action, _) = record.steps[j].source {
+                stepEvidence.append(Evidence(role: .action, entry: x.entry,
+                                             note: "partner action \(action), seen as the request it causes (the capture holds no action lines)"))
+            }
+        }
         activate(name)
     }
 
@@ -164,9 +168,16 @@ final class RecordRuntime {
                 var what = "\(w.eventType ?? w.fixture) webhook"
                 if w.signature == .invalid { what += " with an invalid signature" }
                 if !w.match.isEmpty { what += " (\(w.match.map(\.description).joined(separator: ", ")))" }
+                if w.deliveries > 1 { what += " delivered \(w.deliveries) times" }
                 var reason = "not observed: the log holds no \(what) for the \(missing.name == "trigger" ? "trigger" : "setup step '\(missing.name)'")"
                 if w.signature == .invalid && ev.options.webhookSecret == nil {
                     reason += "; without record tags, give --webhook-secret to tell invalid signatures apart"
+                }
+                if let f = record.faults.first {
+                    let noun = f.status == 429 ? "429 answer (with Retry-After)" : "\(f.status) answer"
+                    reason = "not observed: the log holds no \(noun) to \(f.method) \(f.path.text) to retry after; replay with otter-cert run, which injects it"
+                } else if ev.run == nil && (w.signature == .invalid || w.deliveries > 1) {
+                    reason += " (a capture of traffic otter-cert did not send rarely has one; replay with otter-cert run)"
                 }
                 v.reason = reason
             case .action(let name, _):

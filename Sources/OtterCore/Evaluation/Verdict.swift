@@ -114,6 +114,8 @@ public struct LogStats: Sendable {
     public var skippedLines = 0
     /// HAR entries that were neither a webhook nor an Otter API call.
     public var unclassified = 0
+    /// Webhooks and calls that belong to no record (stray requests, traffic outside the checklist).
+    public var unattributed = 0
     /// Time of the first and last exchange.
     public var firstAt: Double?
     /// Time of the last exchange.

@@ -26,6 +26,34 @@ public enum FixtureTemplate {
         return (out, missing)
     }
 
+    /// The names of the `{{name}}` placeholders in a template, in order of first appearance.
+    public static func placeholders(in text: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            let name = String(rest[open.upperBound..<close.lowerBound])
+            if !out.contains(name) { out.append(name) }
+            rest = rest[close.upperBound...]
+        }
+        return out
+    }
+
+    /// The placeholders that fill a whole string value (`"{{orderId}}"`), with the object keys leading to each.
+    public static func wholeValuePlaceholders(in doc: JSONValue) -> [(name: String, keys: [String])] {
+        var out: [(name: String, keys: [String])] = []
+        func walk(_ v: JSONValue, _ keys: [String]) {
+            switch v {
+            case .string(let s) where s.hasPrefix("{{") && s.hasSuffix("}}") && s.count > 4:
+                let name = String(s.dropFirst(2).dropLast(2))
+                if !name.contains("{") && !name.contains("}") { out.append((name, keys)) }
+            case .object(let o): for (k, x) in o { walk(x, keys + [k]) }
+            default: break
+            }
+        }
+        walk(doc, [])
+        return out
+    }
+
     static func value(_ name: String, vars: [String: String], now: Double) -> String? {
         if let v = vars[name] { return v }
         if name == "now" || name == "eventTime" { return Timestamp.format(now) }

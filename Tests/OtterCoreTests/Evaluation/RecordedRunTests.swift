@@ -91,4 +91,37 @@ final class RecordedRunTests: XCTestCase {
         let b = try Repo.evaluate(.delivery, lines: shuffled).verdicts.map { "\($0.id) \($0.status)" }
         XCTAssertEqual(a, b)
     }
+
+    /// The run's own log with every `record` and `step` tag removed (and its signature markers too, with the
+    /// webhook secret given instead) is judged exactly as the tagged log: the verdict is a function of the content.
+    func testUntaggedLogsGiveTheSameVerdictsForThePassingRunAndEveryCase() throws {
+        func strip(_ lines: [String], markers: Bool) throws -> [String] {
+            try lines.filter { !$0.isEmpty }.map { line in
+                var o = try JSONValue.parse(line).objectValue!
+                o["record"] = nil; o["step"] = nil
+                if markers { o["tags"] = nil }
+                return JSONValue.object(o).serialized()
+            }
+        }
+        var compared = 0
+        for type in IntegrationType.allCases {
+            let base = try Repo.passingLog(type)
+            var variants: [(String, [String])] = [("pass", base)]
+            for path in try LogCase.all(type) {
+                let c = try LogCase(path: path)
+                variants.append((c.name, try c.apply(to: base)))
+            }
+            for (name, lines) in variants {
+                let tagged = try Repo.evaluate(type, lines: lines).verdicts
+                for markers in [false, true] {
+                    let untagged = try Repo.evaluate(type, lines: try strip(lines, markers: markers), secret: "fixture-webhook-secret").verdicts
+                    let diffs = zip(tagged, untagged).filter { $0.0.status != $0.1.status || $0.0.reason != $0.1.reason }
+                        .map { "\($0.0.id): tagged \($0.0.status) «\($0.0.reason)», untagged \($0.1.status) «\($0.1.reason)»" }
+                    XCTAssertEqual(diffs, [], "\(type) \(name)\(markers ? " (no signature markers)" : "")")
+                    compared += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 120)
+    }
 }

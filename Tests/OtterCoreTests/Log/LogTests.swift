@@ -62,14 +62,22 @@ final class LogTests: XCTestCase {
         }
     }
 
-    func testHARQuoteFlowsFailDEL04WithTheReason() throws {
-        func verdict(_ file: String) throws -> Verdict {
+    /// A capture of one quote flow: the one webhook binds the first record it fits (DEL-03, a plain quote) and no
+    /// other; the records that need what only `run` can do say so instead of borrowing its evidence.
+    func testHARQuoteFlowsBindOneRecordAndFailItWithTheReason() throws {
+        func verdicts(_ file: String) throws -> [String: Verdict] {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Repo.path("Fixtures/har/\(file)"))))
             let ev = Evaluator(checklist: try Repo.checklist(.delivery), endpoints: try OtterHarnessDataEndpoints(), schemas: nil)
             for e in try HARImporter.entries(from: bytes, redactor: Redactor(salt: "t")).entries { ev.consume(e) }
-            return ev.finish().verdicts.first { $0.id == "DEL-04" }!
+            return Dictionary(uniqueKeysWithValues: ev.finish().verdicts.map { ($0.id, $0) })
         }
-        XCTAssertEqual(try verdict("delivery-quote-ok.har").status, .passed)
+        func verdict(_ file: String) throws -> Verdict { try verdicts(file)["DEL-03"]! }
+        let ok = try verdicts("delivery-quote-ok.har")
+        XCTAssertEqual(ok["DEL-03"]?.status, .passed, ok["DEL-03"]?.reason ?? "")
+        XCTAssertEqual(ok["DEL-04"]?.status, .skipped, "one webhook belongs to one record")
+        XCTAssertTrue(ok["DEL-11"]!.reason.contains("holds no 503 answer to POST /v1/delivery/{deliveryReferenceId}/quotes to retry after; replay with otter-cert run"),
+                      ok["DEL-11"]!.reason)
+        XCTAssertTrue(ok["DEL-02"]!.reason.contains("invalid signature"), ok["DEL-02"]!.reason)
         let wrong = try verdict("delivery-quote-wrong-event-id.har")
         XCTAssertEqual(wrong.status, .failed)
         XCTAssertTrue(wrong.reason.contains("X-Event-Id was 7f3c2b1a-0000-4000-a000-000000000000, expected"), wrong.reason)
