@@ -120,6 +120,9 @@ public struct Fault: Sendable {
     public var times: Int
     /// Headers to add (`Retry-After`).
     public var headers: [(name: String, value: String)]
+
+    /// The requests it answers.
+    public var pattern: RequestPattern { RequestPattern(method: method, path: path, export: []) }
 }
 
 extension RequestPattern {

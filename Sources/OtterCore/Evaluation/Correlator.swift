@@ -142,7 +142,7 @@ final class Correlator {
             }
             r.expect.forEach(collect)
             expectationPatterns.append(pats)
-            for f in r.faults { injected.append((RequestPattern(method: f.method, path: f.path, export: []), f.status)) }
+            for f in r.faults { injected.append((f.pattern, f.status)) }
         }
     }
 
@@ -509,19 +509,39 @@ final class Correlator {
         }
         var cost = 0
         var plan: [(Flow, Int)] = []
+        // Webhooks and action lines are this record's steps in order; the requests partner actions cause (in a
+        // capture with no action lines) fill its action steps in any order, so a fulfil sent before the ready is
+        // still that record's, judged for it.
+        let strict = g.flows.filter { $0.kind != .caused }
+        let caused = g.flows.filter { $0.kind == .caused }
+        var wildcards: [Int] = []
         var i = 0
-        while i < g.flows.count {
-            let f = g.flows[i]
+        while i < strict.count {
+            let f = strict[i]
             if j < steps.count, let c = fit(f, r, j, group: g) {
                 plan.append((f, j)); cost += c; i += 1; j += 1
-            } else if f.kind == .caused {
-                i += 1
             } else if j < steps.count, case .action = steps[j].source, !hasActionLines {
-                cost += 3; j += 1
+                wildcards.append(j); j += 1
             } else {
                 return nil
             }
         }
+        // Action steps after the last webhook belong here when they share this group's resource ids or one of its
+        // requests is theirs; a step that shares nothing may be a later group's (a pause, then an unpause).
+        while j < steps.count, case .action = steps[j].source, !hasActionLines,
+              linked[r][j] || caused.contains(where: { fit($0, r, j, group: g) != nil }) {
+            wildcards.append(j); j += 1
+        }
+        var used: [ObjectIdentifier] = []
+        for w in wildcards {
+            if let f = caused.first(where: { !used.contains(ObjectIdentifier($0)) && fit($0, r, w, group: g) != nil }) {
+                plan.append((f, w)); used.append(ObjectIdentifier(f))
+            } else {
+                cost += 3
+            }
+        }
+        cost += caused.count - used.count
+        plan.sort { $0.0.t < $1.0.t }
         guard !plan.isEmpty else { return nil }
         // Steps left over: fine when the record goes on with a later group, costly when they should have been here.
         if j < steps.count && linked[r][j] { cost += 3 * (steps.count - j) }
@@ -529,7 +549,7 @@ final class Correlator {
         var bound: [String: String] = [:]
         for f in g.flows { for (k, v) in f.values where bound[k] == nil { bound[k] = v } }
         for fault in rt.record.faults {
-            let p = RequestPattern(method: fault.method, path: fault.path, export: [])
+            let p = fault.pattern
             if let first = g.callbacks.first(where: { p.matches(method: $0.method, path: $0.path, bound: bound) != nil }) {
                 if first.status != fault.status { return nil }
             } else {

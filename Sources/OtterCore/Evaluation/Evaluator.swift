@@ -42,9 +42,11 @@ public final class Evaluator {
     /// Paths other requests must come after, with when each was first accepted.
     var acceptedPaths: [String: Double] = [:]
     private var correlator: Correlator!
+    /// Webhook signatures checked with the given secret, and how many it verified.
+    private var signatureChecks = 0, signatureMatches = 0
     var earlierPatterns: [RequestPattern] = []
     var regexCache: [String: NSRegularExpression] = [:]
-    private var heap = EntryHeap()
+    var heap = EntryHeap()
     private var maxSeen = -Double.infinity
     private var finished = false
 
@@ -95,6 +97,9 @@ public final class Evaluator {
             correlator.finish()
             finished = true
         }
+        if signatureChecks >= 2 && signatureMatches == 0 {
+            warnings.append("the webhook secret verified none of the \(signatureChecks) signed webhooks: check that it is the secret this traffic was signed with")
+        }
         if let t = run?.integrationType, t != checklist.integrationType.rawValue {
             warnings.append("this log was recorded for the \(t) checklist; it is evaluated against \(checklist.integrationType.rawValue)")
         }
@@ -107,7 +112,7 @@ public final class Evaluator {
 
     // MARK: - Processing in time order
 
-    private func process(_ entry: LogEntry) {
+    func process(_ entry: LogEntry) {
         if stats.firstAt == nil || entry.startedAt < stats.firstAt! { stats.firstAt = entry.startedAt }
         if stats.lastAt == nil || entry.startedAt > stats.lastAt! { stats.lastAt = entry.startedAt }
         switch entry.kind {
@@ -121,6 +126,8 @@ public final class Evaluator {
                 for rr in records { rr.makeMatchers(self) }
                 correlator.prepare()
             }
+        case .end:
+            break
         case .action:
             stats.actions += 1
             correlator.action(entry)
@@ -168,10 +175,14 @@ public final class Evaluator {
     func signatureInvalid(_ x: Exchange) -> Bool? {
         if x.entry.tags.contains("invalid-signature") { return true }
         if x.entry.tags.contains("valid-signature") { return false }
-        guard let secret = options.webhookSecret, let req = x.entry.request else { return nil }
-        guard let sig = req.header("X-HMAC-SHA256") else { return true }
+        // A run's own log marks every webhook it signed wrong; the others were signed right.
+        if run != nil { return false }
+        guard let secret = options.webhookSecret, let req = x.entry.request, let sig = req.header("X-HMAC-SHA256") else { return nil }
         let mac = Digest.hmacSHA256(key: secret, message: Array(req.body.utf8))
-        return !(sig == Digest.base64(mac) || sig.lowercased() == Digest.hex(mac))
+        let ok = sig == Digest.base64(mac) || sig.lowercased() == Digest.hex(mac)
+        signatureChecks += 1
+        if ok { signatureMatches += 1 }
+        return !ok
     }
 }
 
@@ -192,6 +203,7 @@ struct EntryHeap {
     private static func rank(_ e: LogEntry) -> Int {
         switch e.kind {
         case .run: return 0
+        case .end: return 3
         case .webhook, .action: return 1
         case .token, .callback: return 2
         }
@@ -221,5 +233,70 @@ struct EntryHeap {
             items.swapAt(i, m); i = m
         }
         return top
+    }
+}
+
+/// Where one record stands while a run is still going, from what the engine has been fed so far.
+public struct RecordProgress: Sendable {
+    /// The verdict as of now (final once `settled`).
+    public var verdict: Verdict
+    /// Whether the verdict can no longer change: passed with its windows over, failed on a decisive exchange,
+    /// or past its last deadline.
+    public var settled: Bool
+    /// What the record still waits for, for the terminal.
+    public var waitingFor: String
+    /// When it will be settled at the latest (seconds since 1970), when known.
+    public var settlesBy: Double?
+}
+
+extension Evaluator {
+    /// Processes every held entry that started before `t`: for a live run, whose lines may arrive out of order
+    /// only while an exchange that started earlier is still in flight.
+    public func advance(before t: Double) {
+        while let top = heap.peek, top.startedAt < t { process(heap.pop()!) }
+    }
+
+    /// Where record `id` stands at time `now`, given what has been processed.
+    public func progress(_ id: String, now: Double, grace: Double = 0.3) -> RecordProgress? {
+        guard let i = recordIndex[id] else { return nil }
+        let rr = records[i]
+        let v = rr.verdict(self)
+        let due = v.deadlines.filter { $0.kind == .due }.map(\.at).max()
+        let quiet = v.deadlines.filter { $0.kind == .quiet }.map(\.at).max()
+        let windows = rr.hasWindowRules
+        switch v.status {
+        case .passed:
+            let end = quiet ?? now
+            return RecordProgress(verdict: v, settled: now >= end, waitingFor: "quiet window", settlesBy: end)
+        case .failed where rr.actionProblem != nil || (!windows && v.decidedByAnExchange):
+            return RecordProgress(verdict: v, settled: true, waitingFor: "", settlesBy: now)
+        default:
+            guard rr.steps["trigger"] != nil || rr.actionProblem != nil else {
+                return RecordProgress(verdict: v, settled: rr.actionProblem != nil, waitingFor: "its trigger", settlesBy: nil)
+            }
+            if rr.actionProblem != nil { return RecordProgress(verdict: v, settled: true, waitingFor: "", settlesBy: now) }
+            let end = max(due ?? now, quiet ?? 0) + grace
+            let waiting = v.checks.first { $0.status != .passed }?.label ?? "the partner"
+            return RecordProgress(verdict: v, settled: now >= end, waitingFor: waiting, settlesBy: end)
+        }
+    }
+
+    /// The record's variables once the request that setup step `step` waits for was accepted; nil before.
+    public func awaited(record id: String, step: String) -> [String: String]? {
+        guard let i = recordIndex[id], let a = records[i].awaits[step], a.satisfied else { return nil }
+        return records[i].vars
+    }
+}
+
+extension Verdict {
+    /// Whether a failed verdict rests on an exchange that was answered with a final status (2xx or 4xx other
+    /// than 429), so that no later exchange can change it.
+    var decidedByAnExchange: Bool {
+        evidence.contains { e in
+            guard e.role == .violation || e.role == .closestMiss else { return false }
+            guard e.entry.kind != .webhook else { return true }
+            guard let s = e.entry.response?.status else { return false }
+            return (200...299).contains(s) || ((400...499).contains(s) && s != 429)
+        }
     }
 }

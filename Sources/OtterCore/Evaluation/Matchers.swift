@@ -91,6 +91,8 @@ final class RequestMatcher: Matcher {
     init(spec: RequestExpectation, record: RecordRuntime, isAwait: Bool) { self.spec = spec; self.record = record; self.isAwait = isAwait }
 
     var isActive: Bool { anchor != nil && !closed }
+    /// Whether an accepted request matched (for a setup step's await: the next step may start).
+    var satisfied: Bool { !matches.isEmpty }
     var label: String { "\(spec.pattern.method) \(spec.pattern.path.expand(record.vars))" }
 
     func activate(anchor: Double, eventId: String?, noun: String) {

@@ -31,7 +31,22 @@ final class RecordRuntime {
     /// The step after the last one bound: where a later group of exchanges may continue the record.
     var nextStep = 0
 
-    init(record: Record) { self.record = record }
+    init(record: Record) {
+        self.record = record
+        func windowed(_ e: Expectation) -> Bool {
+            switch e {
+            case .request(let r): return r.retry != nil || r.count.max != nil || r.countWindowSeconds > 0
+            case .absent: return true
+            case .anyOf(let xs): return xs.contains(where: windowed)
+            default: return false
+            }
+        }
+        hasWindowRules = record.expect.contains(where: windowed) || !record.faults.isEmpty
+    }
+
+    /// Whether a rule waits out a window (a retry, exactly-once, something that must not happen): such a record is
+    /// settled only when its windows are over.
+    let hasWindowRules: Bool
 
     func makeMatchers(_ ev: Evaluator) {
         matchers = record.expect.map { makeMatcher($0, ev) }

@@ -17,6 +17,8 @@ public struct LogEntry: Sendable {
         case action
         /// The start of a run: type, partner, store, harness and checklist versions, redaction salt.
         case run
+        /// When a run settled a record (its verdict could no longer change), tagged with the record and its status.
+        case end
     }
 
     /// Sequence number in the log (1-based), or the line number when absent.

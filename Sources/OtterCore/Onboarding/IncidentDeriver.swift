@@ -96,7 +96,7 @@ public final class IncidentDeriver {
         switch entry.kind {
         case .webhook: webhook(entry)
         case .callback, .token: call(entry)
-        case .action, .run: return
+        case .action, .run, .end: return
         }
         sinceSweep += 1
         if sinceSweep >= 4096 { sweep(final: false) }
@@ -153,7 +153,7 @@ public final class IncidentDeriver {
         let path = req.path
         let status = e.response?.status
         let answer = status.map { "answered \($0)" } ?? e.error.map { "no answer (\($0.kind))" } ?? "no answer recorded"
-        func matches(_ p: RequestPattern) -> Bool { (p.method == "*" || p.method == req.method) && p.path.match(path, bound: [:]) != nil }
+        func matches(_ p: RequestPattern) -> Bool { p.matches(method: req.method, path: path) != nil }
 
         if rules.errorCallbacks.contains(where: matches) {
             let body = req.json

@@ -20,7 +20,7 @@ struct FaultPlan {
     mutating func take(method: String, path: String) -> Hit? {
         for i in pending.indices where pending[i].used < pending[i].fault.times {
             let f = pending[i].fault
-            guard f.method == "*" || f.method == method, f.path.match(path, bound: vars) != nil else { continue }
+            guard f.pattern.matches(method: method, path: path, bound: vars) != nil else { continue }
             pending[i].used += 1
             return Hit(fault: f, n: pending[i].used)
         }
