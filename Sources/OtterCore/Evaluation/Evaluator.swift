@@ -7,9 +7,12 @@ public struct EvaluationOptions: Sendable {
     public var webhookSecret: [UInt8]?
     /// How far out of time order log lines may be (lines are written when exchanges end).
     public var reorderWindowSeconds: Double
+    /// Why bearer tokens cannot be judged from this log (a capture whose Authorization headers were stripped), or nil:
+    /// when set, the bearer checks of calls are not made and token expectations are skipped with this reason.
+    public var bearerUnavailable: String?
     /// Creates options.
-    public init(webhookSecret: [UInt8]? = nil, reorderWindowSeconds: Double = 120) {
-        self.webhookSecret = webhookSecret; self.reorderWindowSeconds = reorderWindowSeconds
+    public init(webhookSecret: [UInt8]? = nil, reorderWindowSeconds: Double = 120, bearerUnavailable: String? = nil) {
+        self.webhookSecret = webhookSecret; self.reorderWindowSeconds = reorderWindowSeconds; self.bearerUnavailable = bearerUnavailable
     }
 }
 
