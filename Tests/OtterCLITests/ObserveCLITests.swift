@@ -103,6 +103,24 @@ final class ObserveCLITests: XCTestCase {
         XCTAssertEqual((json["warnings"] as? [String])?.count, 2, "the report's warnings: \(json["warnings"] ?? "none")")
     }
 
+    func testATokenCallGivenOnlyAsFormParamsStillCountsAsTheToken() throws {
+        // Charles and some browser exports give a form body as postData.params alone.
+        let bytes = try HARFixtures.quoteCapture { entries in
+            HARFixtures.request(&entries[0]) { r in
+                r["postData"] = ["mimeType": "application/x-www-form-urlencoded", "params": [
+                    ["name": "grant_type", "value": "client_credentials"], ["name": "client_id", "value": "demo-client"],
+                    ["name": "client_secret", "value": "har-client-secret-Zk81"], ["name": "scope", "value": "delivery.provider callback.error.write"]]]
+            }
+        }
+        let har = tmp.appendingPathComponent("params.har").path
+        FileManager.default.createFile(atPath: har, contents: Data(bytes))
+        let r = try cert("observe", "--type", "delivery", "--log", har, "--report-dir", tmp.appendingPathComponent("out").path)
+        XCTAssertTrue(r.stdout.contains("PASS  DEL-03"), "the grant is read from the params: \(r.stdout)")
+        let events = try String(contentsOfFile: tmp.appendingPathComponent("out/events.jsonl").path, encoding: .utf8)
+        XCTAssertTrue(events.contains("grant_type=client_credentials&client_id=demo-client&client_secret=<redacted:"), events)
+        XCTAssertFalse(events.contains("har-client-secret-Zk81"))
+    }
+
     func testReportDirWritesACaptureAsTheEventLogItWasJudgedBy() throws {
         let dir = tmp.appendingPathComponent("out").path
         let r = try cert("observe", "--type", "delivery", "--log", "Fixtures/har/delivery-quote-wrong-event-id.har", "--report-dir", dir)
