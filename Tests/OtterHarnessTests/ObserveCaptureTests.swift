@@ -18,7 +18,7 @@ final class ObserveCaptureTests: XCTestCase {
 
     func file(_ name: String, _ bytes: [UInt8]) -> String {
         let p = tmp.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: Data(bytes)), p)
         return p
     }
 
