@@ -88,7 +88,7 @@ final class ObserveCLITests: XCTestCase {
         // What a sanitizing, local-time exporter on Windows writes: a byte order mark, no UTC offsets, no Authorization.
         let bytes = HARFixtures.bom + (try HARFixtures.quoteCapture { HARFixtures.dropUTCOffsets(&$0); HARFixtures.stripAuthorization(&$0) })
         let har = tmp.appendingPathComponent("sanitized.har").path
-        FileManager.default.createFile(atPath: har, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: har, contents: Data(bytes)))
         let report = tmp.appendingPathComponent("r.json").path
         let r = try cert("observe", "--type", "delivery", "--log", har, "--report-json", report)
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
@@ -113,7 +113,7 @@ final class ObserveCLITests: XCTestCase {
             }
         }
         let har = tmp.appendingPathComponent("params.har").path
-        FileManager.default.createFile(atPath: har, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: har, contents: Data(bytes)))
         let r = try cert("observe", "--type", "delivery", "--log", har, "--report-dir", tmp.appendingPathComponent("out").path)
         XCTAssertTrue(r.stdout.contains("PASS  DEL-03"), "the grant is read from the params: \(r.stdout)")
         let events = try String(contentsOfFile: tmp.appendingPathComponent("out/events.jsonl").path, encoding: .utf8)
