@@ -15,8 +15,12 @@ public struct Observer {
         public var result: EvaluationResult
         /// Where they came from.
         public var source: ReportSource
+        /// For a HAR capture: its entries as event-log lines (redacted, normalised, `run` line first), for `events.jsonl`.
+        public var eventLog: [LogEntry]?
         /// Creates an observation.
-        public init(result: EvaluationResult, source: ReportSource) { self.result = result; self.source = source }
+        public init(result: EvaluationResult, source: ReportSource, eventLog: [LogEntry]? = nil) {
+            self.result = result; self.source = source; self.eventLog = eventLog
+        }
     }
 
     /// Reads the log at `path` (`-` for stdin) and evaluates it.
@@ -27,11 +31,16 @@ public struct Observer {
         if checklist.integrationType != type {
             throw .input("\(path) is the \(checklist.integrationType.rawValue) checklist, but --type is \(type.rawValue)")
         }
-        let evaluator = Evaluator(checklist: checklist, endpoints: try DataFiles.endpoints(files: files),
-                                  schemas: try DataFiles.schemas(files: files),
-                                  options: EvaluationOptions(webhookSecret: webhookSecret.map { Array($0.utf8) }))
-        let format = try LogReader(lenient: lenient).read(path: logPath, into: evaluator)
-        return Observation(result: evaluator.finish(),
-                           source: ReportSource(log: logPath == "-" ? "<stdin>" : logPath, format: format.rawValue, checklistSHA256: sha))
+        let endpoints = try DataFiles.endpoints(files: files), schemas = try DataFiles.schemas(files: files)
+        // The evaluator is made once the reader knows what the file says about itself (a HAR's stripped Authorization headers).
+        let (evaluator, facts) = try LogReader(lenient: lenient).read(path: logPath) { facts in
+            Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas,
+                      options: EvaluationOptions(webhookSecret: webhookSecret.map { Array($0.utf8) }, bearerUnavailable: facts.bearerUnavailable))
+        }
+        var result = evaluator.finish()
+        result.warnings = facts.warnings + result.warnings
+        return Observation(result: result,
+                           source: ReportSource(log: logPath == "-" ? "<stdin>" : logPath, format: facts.format.rawValue, checklistSHA256: sha),
+                           eventLog: facts.eventLog)
     }
 }

@@ -34,8 +34,9 @@ public enum ReportWriter {
         }
     }
 
-    /// Writes the four files into `directory` (created when missing), and copies a JSONL log in as `events.jsonl`
-    /// unless it already is that file. Returns the paths written.
+    /// Writes the four files into `directory` (created when missing), and the log as `events.jsonl`: a JSONL log is
+    /// copied in (unless it already is that file), a HAR capture written as the redacted, normalised entries it was
+    /// judged by. Returns the paths written.
     @discardableResult
     public static func write(_ obs: Observer.Observation, to directory: String, logPath: String?) throws(HarnessError) -> [String] {
         let fm = FileManager.default
@@ -49,7 +50,11 @@ public enum ReportWriter {
             try write(render(obs, format: f), to: path)
             written.append(path)
         }
-        if obs.source.format == "jsonl", let logPath, logPath != "-" {
+        if let entries = obs.eventLog {
+            let dest = dir.appendingPathComponent("events.jsonl").path
+            try write(entries.map { LogCodec.encode($0) + "\n" }.joined(), to: dest)
+            written.append(dest)
+        } else if obs.source.format == "jsonl", let logPath, logPath != "-" {
             let dest = dir.appendingPathComponent("events.jsonl")
             let src = URL(fileURLWithPath: logPath)
             if src.resolvingSymlinksInPath().standardizedFileURL.path != dest.resolvingSymlinksInPath().standardizedFileURL.path {

@@ -86,6 +86,63 @@ final class ObserveCLITests: XCTestCase {
         XCTAssertFalse(r.stdout.contains("har-raw-token-7Q2x"))
     }
 
+    func testACapturesWarningsArePrintedOnceAndStrippedTokensFailNothing() throws {
+        // What a sanitizing, local-time exporter on Windows writes: a byte order mark, no UTC offsets, no Authorization.
+        let bytes = HARFixtures.bom + (try HARFixtures.quoteCapture { HARFixtures.dropUTCOffsets(&$0); HARFixtures.stripAuthorization(&$0) })
+        let har = tmp.appendingPathComponent("sanitized.har").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: har, contents: Data(bytes)))
+        let report = tmp.appendingPathComponent("r.json").path
+        let r = try cert("observe", "--type", "delivery", "--log", har, "--report-json", report)
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        let notes = r.stdout.split(separator: "\n").filter { $0.hasPrefix("note: ") }
+        XCTAssertEqual(notes.count, 2, r.stdout)
+        XCTAssertTrue(notes[0].hasPrefix("note: 4 HAR entries have a startedDateTime without a UTC offset (first: entry 1"), r.stdout)
+        XCTAssertTrue(notes[1].contains("none of the capture's 1 call(s) to the Otter API carries an Authorization header"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("PASS  DEL-04"), "the quotes callback is not failed for its missing token: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("SKIP  DEL-03"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("its use as a bearer token is not judged"), r.stdout)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
+        XCTAssertEqual((json["warnings"] as? [String])?.count, 2, "the report's warnings: \(json["warnings"] ?? "none")")
+    }
+
+    func testATokenCallGivenOnlyAsFormParamsStillCountsAsTheToken() throws {
+        // Charles and some browser exports give a form body as postData.params alone.
+        let bytes = try HARFixtures.quoteCapture { entries in
+            HARFixtures.request(&entries[0]) { r in
+                r["postData"] = ["mimeType": "application/x-www-form-urlencoded", "params": [
+                    ["name": "grant_type", "value": "client_credentials"], ["name": "client_id", "value": "demo-client"],
+                    ["name": "client_secret", "value": "har-client-secret-Zk81"], ["name": "scope", "value": "delivery.provider callback.error.write"]]]
+            }
+        }
+        let har = tmp.appendingPathComponent("params.har").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: har, contents: Data(bytes)))
+        let r = try cert("observe", "--type", "delivery", "--log", har, "--report-dir", tmp.appendingPathComponent("out").path)
+        XCTAssertTrue(r.stdout.contains("PASS  DEL-03"), "the grant is read from the params: \(r.stdout)")
+        let events = try String(contentsOfFile: tmp.appendingPathComponent("out/events.jsonl").path, encoding: .utf8)
+        XCTAssertTrue(events.contains("grant_type=client_credentials&client_id=demo-client&client_secret=<redacted:"), events)
+        XCTAssertFalse(events.contains("har-client-secret-Zk81"))
+    }
+
+    func testReportDirWritesACaptureAsTheEventLogItWasJudgedBy() throws {
+        let dir = tmp.appendingPathComponent("out").path
+        let r = try cert("observe", "--type", "delivery", "--log", "Fixtures/har/delivery-quote-wrong-event-id.har", "--report-dir", dir)
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        let events = dir + "/events.jsonl"
+        let text = try String(contentsOfFile: events, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        XCTAssertEqual(lines.count, 4, text)
+        XCTAssertTrue(lines[0].contains(#""kind":"run""#) && lines[0].contains(#""importedFrom":"har""#), String(lines[0]))
+        XCTAssertFalse(text.contains("har-raw-token-7Q2x"), "redacted as in a run's own log")
+        XCTAssertFalse(text.contains("har-client-secret-Zk81"))
+        XCTAssertTrue(text.contains("Bearer <redacted:"), text)
+        // Observing the written log says what observing the capture said.
+        let again = try cert("observe", "--type", "delivery", "--log", events)
+        XCTAssertEqual(again.status, 1, again.stdout + again.stderr)
+        func verdictLines(_ s: String) -> [Substring] { s.split(separator: "\n").filter { ["PASS", "FAIL", "SKIP", "  "].contains(String($0.prefix(4))) } }
+        XCTAssertEqual(verdictLines(again.stdout), verdictLines(r.stdout))
+        XCTAssertTrue(again.stdout.contains("FAIL  DEL-04"), again.stdout)
+    }
+
     func testStandardInputIsALog() throws {
         let r = try cert("observe", "--type", "orders", "--log", "-", stdin: try Data(contentsOf: URL(fileURLWithPath: Repo.path("Fixtures/logs/orders/pass.jsonl"))))
         XCTAssertEqual(r.status, 0, r.stderr)

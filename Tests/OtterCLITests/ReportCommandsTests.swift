@@ -262,7 +262,8 @@ final class ReportCommandsTests: XCTestCase {
         let code = try observe("delivery", harPath, into: dir)
         XCTAssertEqual(code, 1)
         var outputs: [String: String] = [:]
-        for f in ["report.html", "report.md", "report.json", "junit.xml"] { outputs[f] = try read(dir, f) }
+        // events.jsonl is the capture as the event log it was judged by: redacted like the reports.
+        for f in ["report.html", "report.md", "report.json", "junit.xml", "events.jsonl"] { outputs[f] = try read(dir, f) }
         for format in ["html", "md", "json", "junit"] {
             outputs["stdout." + format] = try BuiltCLI.run(["report", "--type", "delivery", "--log", harPath, "--format", format]).out
         }
@@ -273,6 +274,6 @@ final class ReportCommandsTests: XCTestCase {
         for (name, text) in outputs {
             for s in secrets { XCTAssertFalse(text.contains(s), "\(name) leaks \(s)") }
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("events.jsonl").path), "a HAR is not copied as events.jsonl")
+        XCTAssertTrue(outputs["events.jsonl"]!.contains("Bearer <redacted:"), "the capture's bearer call, masked, in the written event log")
     }
 }

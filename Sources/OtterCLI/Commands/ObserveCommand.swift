@@ -9,6 +9,8 @@ enum ObserveCommand {
         discussion: """
         Prints a verdict per record and a summary. A HAR file (from a browser, mitmproxy, Charles or Postman) is
         classified entry by entry: webhooks (JSON bodies with eventId and eventType), token calls and Public API calls.
+        What the capture cannot show is said once, as a note: times without a UTC offset (read as UTC), Authorization
+        headers stripped by the tool's sanitizer (bearer-token checks are then not judged).
 
         Exit codes: 0 certified, 1 not certified, 2 usage or input error.
 
@@ -23,7 +25,7 @@ enum ObserveCommand {
             OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
             OptionSpec(name: "report-json", valueName: "file", help: "Also write the report as JSON to this file."),
             OptionSpec(name: "report-dir", valueName: "dir",
-                       help: "Also write report.html, report.md, report.json and junit.xml (and a copy of the log as events.jsonl) into this directory."),
+                       help: "Also write report.html, report.md, report.json and junit.xml into this directory, and the log as events.jsonl (a HAR capture as the redacted event log it was judged by)."),
             OptionSpec(name: "webhook-secret", valueName: "secret",
                        help: "Webhook secret; lets a log without record tags tell invalid signatures apart.",
                        env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),

@@ -551,7 +551,11 @@ final class Correlator {
         for fault in rt.record.faults {
             let p = fault.pattern
             if let first = g.callbacks.first(where: { p.matches(method: $0.method, path: $0.path, bound: bound) != nil }) {
-                if first.status != fault.status { return nil }
+                // A first attempt refused for what it was (4xx) never reached the injected answer: a weak fit.
+                if first.status != fault.status {
+                    guard let st = first.status, (400...499).contains(st), st != 429 else { return nil }
+                    cost += 2
+                }
             } else {
                 cost += 1
             }

@@ -10,10 +10,14 @@ public struct EvaluationOptions: Sendable {
     /// How long, in log time, exchanges without record tags may still join a group (a delivery and its accept,
     /// an order and the partner's confirm) before the group is bound to a record.
     public var correlationWindowSeconds: Double
+    /// Why bearer tokens cannot be judged from this log (a capture whose Authorization headers were stripped), or nil:
+    /// when set, the bearer checks of calls are not made and token expectations are skipped with this reason.
+    public var bearerUnavailable: String?
     /// Creates options.
-    public init(webhookSecret: [UInt8]? = nil, reorderWindowSeconds: Double = 120, correlationWindowSeconds: Double = 90) {
+    public init(webhookSecret: [UInt8]? = nil, reorderWindowSeconds: Double = 120, correlationWindowSeconds: Double = 90,
+                bearerUnavailable: String? = nil) {
         self.webhookSecret = webhookSecret; self.reorderWindowSeconds = reorderWindowSeconds
-        self.correlationWindowSeconds = correlationWindowSeconds
+        self.correlationWindowSeconds = correlationWindowSeconds; self.bearerUnavailable = bearerUnavailable
     }
 }
 

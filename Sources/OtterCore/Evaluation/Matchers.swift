@@ -177,7 +177,7 @@ final class RequestMatcher: Matcher {
                 out.append(Failure(rank: 2, reason: "\(name) was '\(short(got))', expected '\(short(want))'", expected: want, seen: got))
             }
         }
-        if spec.auth, let p = ev.tokens.problem(x, scope: spec.scope ?? endpoint?.scope) {
+        if spec.auth, ev.options.bearerUnavailable == nil, let p = ev.tokens.problem(x, scope: spec.scope ?? endpoint?.scope) {
             out.append(Failure(rank: 3, reason: p))
         }
         let schemaName = spec.schema ?? endpoint?.bodySchema
@@ -442,7 +442,7 @@ final class TokenMatcher: Matcher {
     init(spec: TokenExpectation) { self.spec = spec }
 
     func result(_ ev: Evaluator) -> (CheckResult, [Evidence], [Deadline]) {
-        let (c, e) = ev.tokens.result(spec)
+        let (c, e) = ev.tokens.result(spec, bearerUnavailable: ev.options.bearerUnavailable)
         return (c, e, [])
     }
 }

@@ -68,8 +68,8 @@ struct TokenAudit {
         if let p = problem(x, scope: scope) { firstViolation = (x.entry, "\(x.label): \(p)") }
     }
 
-    /// The outcome of a token expectation.
-    func result(_ t: TokenExpectation) -> (CheckResult, [Evidence]) {
+    /// The outcome of a token expectation; skipped once a token was obtained when `bearerUnavailable` says why its use cannot be judged.
+    func result(_ t: TokenExpectation, bearerUnavailable: String? = nil) -> (CheckResult, [Evidence]) {
         let label = "token with scope \(t.scope)"
         let good = grants.values.filter { $0.scopes.contains(t.scope) }.sorted { $0.issuedAt < $1.issuedAt }
         if good.isEmpty {
@@ -86,6 +86,9 @@ struct TokenAudit {
             return (CheckResult(label: label, status: .failed, reason: "no POST /v1/auth/token call obtained a token (client_credentials, scope \(t.scope))"), [])
         }
         var ev = [Evidence(role: .token, entry: good[0].entry, note: "client-credentials token with scope \(t.scope)")]
+        if let why = bearerUnavailable {
+            return (CheckResult(label: label, status: .skipped, reason: "token obtained with scope \(t.scope), but its use as a bearer token is not judged: \(why)"), ev)
+        }
         if let (e, why) = firstViolation {
             ev.append(Evidence(role: .violation, entry: e, note: why))
             return (CheckResult(label: label, status: .failed, reason: why), ev)

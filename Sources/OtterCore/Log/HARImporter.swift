@@ -1,19 +1,67 @@
 import Foundation
 
+/// What a HAR capture held: its entries in file order, and what a reader must know about the capture as a whole.
+public struct HARImport: Sendable {
+    /// The classified entries, redacted, in file order; `seq` is the entry's number in the capture (1-based).
+    public var entries: [LogEntry]
+    /// Entries that were neither a webhook nor an Otter API call, left out.
+    public var unclassified: Int
+    /// Warnings about the capture as a whole, each said once (not once per entry).
+    public var warnings: [String]
+    /// Why bearer tokens cannot be judged from this capture (its Authorization headers were stripped), or nil.
+    public var bearerUnavailable: String?
+
+    /// Creates an import.
+    public init(entries: [LogEntry] = [], unclassified: Int = 0, warnings: [String] = [], bearerUnavailable: String? = nil) {
+        self.entries = entries; self.unclassified = unclassified; self.warnings = warnings; self.bearerUnavailable = bearerUnavailable
+    }
+}
+
 /// Reads HAR 1.2 captures (browsers, mitmproxy, Charles, Postman) into log entries.
 ///
 /// Each entry is classified: a JSON body with `eventId` and `eventType` is a webhook (Otter → partner),
 /// `…/v1/auth/token` is a token call, and any other `/v1/…` or `/manager/…` path is a call to the
 /// Public API. Anything else is counted as unclassified and left out. Secrets are redacted on the way in.
+///
+/// Captures as tools write them are accepted: a UTF-8 byte order mark, form bodies given only as
+/// `postData.params`, `startedDateTime` without a UTC offset (read as UTC, with one warning), and
+/// Authorization headers removed by the tool's sanitizer (one warning; bearer checks are then not judged).
 public enum HARImporter {
     /// The entries of a capture, in file order, and how many were left out as unclassified.
     public static func entries(from bytes: [UInt8], redactor: Redactor) throws(LogError) -> (entries: [LogEntry], unclassified: Int) {
+        let r = try read(bytes, redactor: redactor)
+        return (r.entries, r.unclassified)
+    }
+
+    /// The `run` facts an event log converted from a capture starts with: the redaction salt, where it came from,
+    /// and the capture's warnings and `bearerUnavailable`, so observing that log judges what observing the capture did.
+    public static func runNote(_ imported: HARImport, salt: String, capture: String) -> RunNote {
+        var extra = JSONObject([("importedFrom", .string("har")), ("capture", .string(capture))])
+        if let why = imported.bearerUnavailable { extra["bearerUnavailable"] = .string(why) }
+        if !imported.warnings.isEmpty { extra["importWarnings"] = .array(imported.warnings.map { .string($0) }) }
+        return RunNote(redactionSalt: salt, extra: extra)
+    }
+
+    /// What `runNote` stored, read back from an event log's `run` line: its warnings and `bearerUnavailable`.
+    public static func importFacts(_ run: RunNote) -> (warnings: [String], bearerUnavailable: String?) {
+        guard run.extra["importedFrom"]?.stringValue == "har" else { return ([], nil) }
+        return (run.extra["importWarnings"]?.arrayValue?.compactMap(\.stringValue) ?? [], run.extra["bearerUnavailable"]?.stringValue)
+    }
+
+    /// Reads a capture: its entries, the entries left out, and the warnings about it.
+    public static func read(_ bytes: [UInt8], redactor: Redactor) throws(LogError) -> HARImport {
         let root: JSONValue
-        do { root = try JSONValue.parse(bytes) } catch { throw LogError(line: error.line, message: "not a HAR file (invalid JSON): \(error.description)") }
+        do {
+            let hasBOM = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+            root = try hasBOM ? JSONValue.parse(Array(bytes.dropFirst(3))) : JSONValue.parse(bytes)
+        } catch { throw LogError(line: error.line, message: "not a HAR file (invalid JSON): \(error.description)") }
         guard let log = root["log"]?.objectValue else { throw LogError(line: 1, message: "not a HAR file: no top-level 'log' object") }
         guard case .array(let items)? = log["entries"] else { throw LogError(line: 1, message: "not a HAR file: 'log.entries' must be an array") }
-        var out: [LogEntry] = []
-        var unclassified = 0
+        var out = HARImport()
+        out.entries.reserveCapacity(items.count)
+        var localTimes = 0
+        var firstLocalTime: (entry: Int, text: String)?
+        var calls = 0, callsWithAuthorization = 0
         for (i, item) in items.enumerated() {
             let n = i + 1
             func fail(_ m: String) -> LogError { LogError(line: n, message: "HAR entry \(n): \(m)") }
@@ -21,10 +69,19 @@ public enum HARImporter {
             guard let req = e["request"]?.objectValue, let method = req["method"]?.stringValue, let url = req["url"]?.stringValue else {
                 throw fail("needs request.method and request.url")
             }
-            guard let started = e["startedDateTime"]?.stringValue, let t = Timestamp.parse(started) else {
-                throw fail("startedDateTime is missing or not an ISO 8601 time")
+            guard let started = e["startedDateTime"]?.stringValue else { throw fail("startedDateTime is missing (or not a string)") }
+            let t: Double
+            if let utc = Timestamp.parse(started) {
+                t = utc
+            } else if let local = Timestamp.parse(started + "Z") {
+                // No UTC offset: the time is read as UTC, and the capture gets one warning for all such entries.
+                t = local
+                localTimes += 1
+                if firstLocalTime == nil { firstLocalTime = (n, started) }
+            } else {
+                throw fail("startedDateTime '\(short(started, 40))' is not an ISO 8601 time")
             }
-            let requestBody = text(req["postData"]?["text"], encoding: req["postData"]?["encoding"]?.stringValue)
+            let requestBody = try postData(req["postData"], fail)
             var request = Message(method: method.uppercased(), url: url, headers: headers(req["headers"]), body: requestBody)
             var response: Message?
             var failure: TransportFailure?
@@ -43,18 +100,64 @@ public enum HARImporter {
                 kind = .token
             } else if path.hasPrefix("/v1/") || path.hasPrefix("/manager/") || path.contains("/v1/") {
                 kind = .callback
+                calls += 1
+                if request.header("Authorization") != nil { callsWithAuthorization += 1 }
             } else {
-                unclassified += 1
+                out.unclassified += 1
                 continue
             }
             request.headers = redactor.headers(request.headers)
             request.body = redactor.body(request.body)
             if var r = response { r.headers = redactor.headers(r.headers); r.body = redactor.body(r.body); response = r }
             let duration = e["time"]?.doubleValue ?? 0
-            out.append(LogEntry(seq: n, direction: kind == .webhook ? .otterToPartner : .partnerToOtter, kind: kind, startedAt: t,
-                                durationMs: max(0, duration), request: request, response: response, error: failure))
+            out.entries.append(LogEntry(seq: n, direction: kind == .webhook ? .otterToPartner : .partnerToOtter, kind: kind, startedAt: t,
+                                        durationMs: max(0, duration), request: request, response: response, error: failure))
         }
-        return (out, unclassified)
+        if let first = firstLocalTime {
+            let which = localTimes == 1 ? "HAR entry \(first.entry) has" : "\(localTimes) HAR entries have"
+            out.warnings.append("\(which) a startedDateTime without a UTC offset (first: entry \(first.entry), '\(short(first.text, 40))'); "
+                                + "read as UTC: if the tool wrote local time, deadlines are still judged right but the times shown are shifted")
+        }
+        if calls > 0 && callsWithAuthorization == 0 {
+            let why = "none of the capture's \(calls) call(s) to the Otter API carries an Authorization header (the recording tool's "
+                + "sanitizer strips it), so bearer-token checks cannot be judged from this capture"
+            out.bearerUnavailable = why
+            out.warnings.append(why)
+        }
+        return out
+    }
+
+    /// The request body: `postData.text`, or the form rebuilt from `postData.params` when the tool gave only those.
+    private static func postData(_ v: JSONValue?, _ fail: (String) -> LogError) throws(LogError) -> String {
+        guard let pd = v, case .object = pd else { return "" }
+        let body = text(pd["text"], encoding: pd["encoding"]?.stringValue)
+        guard body.isEmpty, let params = pd["params"] else { return body }
+        guard case .array(let items) = params else { throw fail("postData.params must be an array") }
+        var pairs: [String] = []
+        for (j, p) in items.enumerated() {
+            guard let name = p["name"]?.stringValue else { throw fail("postData.params[\(j)] needs a string 'name'") }
+            pairs.append(formEncode(name) + "=" + formEncode(p["value"]?.stringValue ?? ""))
+        }
+        return pairs.joined(separator: "&")
+    }
+
+    /// Percent-encodes a form name or value: everything but the unreserved characters of RFC 3986.
+    static func formEncode(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(Unicode.Scalar(hex[Int(b >> 4)]))
+                out.unicodeScalars.append(Unicode.Scalar(hex[Int(b & 15)]))
+            }
+        }
+        return out
     }
 
     private static func headers(_ v: JSONValue?) -> [(name: String, value: String)] {

@@ -20,6 +20,7 @@ extension IncidentDeriver: LogEntrySink {}
 
 /// Streams an event log (JSON Lines) or reads a HAR capture into an entry sink.
 ///
+/// A UTF-8 byte order mark at the start of either is skipped.
 /// JSON Lines are read in 1 MiB chunks and handed over a line at a time, so memory stays flat whatever
 /// the file's size. A line longer than `maxLineBytes` is an error (or skipped, when lenient) without being buffered.
 public struct LogReader {
@@ -34,9 +35,31 @@ public struct LogReader {
     /// What kind of file a log is.
     public enum Format: String, Sendable { case jsonl, har }
 
+    /// What a reader learned about a log as a whole, before it handed over the entries.
+    public struct Facts: Sendable {
+        /// JSON Lines or HAR.
+        public var format: Format
+        /// Warnings about the whole file (a HAR's times without a UTC offset, its stripped Authorization headers), each once.
+        public var warnings: [String] = []
+        /// Why bearer tokens cannot be judged from this log, or nil (see `EvaluationOptions.bearerUnavailable`).
+        public var bearerUnavailable: String?
+        /// For a HAR capture: the entries as read (redacted, normalised), its `run` line first, to be written as `events.jsonl`.
+        public var eventLog: [LogEntry]?
+        /// Creates facts.
+        public init(format: Format, warnings: [String] = [], bearerUnavailable: String? = nil, eventLog: [LogEntry]? = nil) {
+            self.format = format; self.warnings = warnings; self.bearerUnavailable = bearerUnavailable; self.eventLog = eventLog
+        }
+    }
+
     /// Feeds every entry of the file at `path` (`-` for standard input) to `evaluator`; returns the format read.
     @discardableResult
     public func read(path: String, into evaluator: some LogEntrySink) throws(HarnessError) -> Format {
+        try read(path: path) { _ in evaluator }.facts.format
+    }
+
+    /// Reads the file at `path` (`-` for standard input), makes the sink from what the file says about itself
+    /// (`makeSink` is called once, before the first entry), and feeds it every entry.
+    public func read<Sink: LogEntrySink>(path: String, makeSink: (Facts) -> Sink) throws(HarnessError) -> (sink: Sink, facts: Facts) {
         let fd: Int32
         if path == "-" { fd = 0 } else {
             var isDir: ObjCBool = false
@@ -53,19 +76,40 @@ public struct LogReader {
         var first = try fill(fd, &buffer, name)
         if first == 0 { throw .input("\(name): the file is empty") }
         pending.append(contentsOf: buffer[0..<first])
+        // A byte order mark (Windows tools write one) is not part of the content.
+        if pending.starts(with: [0xEF, 0xBB, 0xBF]) { pending.removeFirst(3) }
         if looksLikeHAR(pending, path: path) {
             while first > 0 {
                 first = try fill(fd, &buffer, name)
                 pending.append(contentsOf: buffer[0..<first])
                 if pending.count > DataFiles.maxWholeFileBytes { throw .input("\(name): HAR capture larger than \(DataFiles.maxWholeFileBytes >> 20) MiB") }
             }
-            let salt = Digest.hex(Digest.sha256(pending.prefix(65536))).prefix(16)
-            do {
-                let (entries, unclassified) = try HARImporter.entries(from: pending, redactor: Redactor(salt: String(salt)))
-                for _ in 0..<unclassified { evaluator.noteUnclassified() }
-                for e in entries { evaluator.consume(e) }
-            } catch { var e = error; e.file = name; throw .input(e.description) }
-            return .har
+            let salt = String(Digest.hex(Digest.sha256(pending.prefix(65536))).prefix(16))
+            let imported: HARImport
+            do { imported = try HARImporter.read(pending, redactor: Redactor(salt: salt)) } catch { var e = error; e.file = name; throw .input(e.description) }
+            pending = []
+            var facts = Facts(format: .har, warnings: imported.warnings, bearerUnavailable: imported.bearerUnavailable)
+            let capture = path == "-" ? "<stdin>" : URL(fileURLWithPath: path).lastPathComponent
+            let run = LogEntry(seq: 0, direction: nil, kind: .run, startedAt: imported.entries.map(\.startedAt).min() ?? 0,
+                               run: HARImporter.runNote(imported, salt: salt, capture: capture))
+            facts.eventLog = [run] + imported.entries
+            let sink = makeSink(facts)
+            for _ in 0..<imported.unclassified { sink.noteUnclassified() }
+            for e in imported.entries { sink.consume(e) }
+            return (sink, facts)
+        }
+        var facts = Facts(format: .jsonl)
+        var made: Sink?
+        // The sink is made at the first line: a log converted from a HAR capture says in its run line what the capture said.
+        func sink(_ first: LogEntry? = nil) -> Sink {
+            if let made { return made }
+            if let run = first?.run {
+                let (warnings, bearer) = HARImporter.importFacts(run)
+                facts.warnings = warnings; facts.bearerUnavailable = bearer
+            }
+            let s = makeSink(facts)
+            made = s
+            return s
         }
         var lineNumber = 0
         var entries = 0
@@ -80,9 +124,9 @@ public struct LogReader {
                 do { return .success(try LogCodec.decode(line: raw, lineNumber: lineNumber)) } catch let e as LogError { return .failure(e) } catch { return .failure(LogError(line: lineNumber, message: "\(error)")) }
             }
             switch result {
-            case .success(let entry): evaluator.consume(entry); entries += 1
+            case .success(let entry): sink(entry).consume(entry); entries += 1
             case .failure(var e):
-                if lenient { skipped += 1; evaluator.noteSkippedLine(); return }
+                if lenient { skipped += 1; sink().noteSkippedLine(); return }
                 e.file = name
                 throw .input(e.description)
             }
@@ -98,7 +142,7 @@ public struct LogReader {
                 pending.removeSubrange(pending.startIndex..<start)
                 if pending.count > maxLineBytes {
                     if !lenient { throw .input("\(name):\(lineNumber + 1): line longer than \(maxLineBytes >> 20) MiB (is this a binary file?)") }
-                    if !discarding { lineNumber += 1; skipped += 1; evaluator.noteSkippedLine() }
+                    if !discarding { lineNumber += 1; skipped += 1; sink().noteSkippedLine() }
                     discarding = true
                     pending.removeAll(keepingCapacity: true)
                 }
@@ -109,7 +153,7 @@ public struct LogReader {
         }
         if !pending.isEmpty && !discarding { try handle(pending[...]) }
         if entries == 0 && skipped == 0 { throw .input("\(name): holds no log entries (only blank lines)") }
-        return .jsonl
+        return (sink(), facts)
     }
 
     private func fill(_ fd: Int32, _ buffer: inout [UInt8], _ name: String) throws(HarnessError) -> Int {
