@@ -87,13 +87,16 @@ final class Correlator {
     private var byEvent: [String: Flow] = [:]
     /// EventIds of webhooks that belong to no record (recent ones), so their callbacks are not pinned elsewhere.
     private var strayEvents: Set<String> = []
-    private var strayOrder: [String] = []
+    /// The same eventIds in a ring, oldest at `strayNext`, so the set stays bounded.
+    private var strayRing: [String] = []
+    private var strayNext = 0
+    private static let strayLimit = 4096
     /// Recently active groups, most recent last, for calls that carry neither an eventId nor a resource id.
     private var recent: [Group] = []
     /// Action lines still waiting for the request they cause.
     private var waitingActions: [Flow] = []
     /// Whether the log is one a harness run wrote (it has a run line): then partner actions have their own lines.
-    var hasActionLines: Bool { ev.run != nil || ev.stats.actions > 0 }
+    var hasActionLines: Bool { ev.writtenByRun || ev.stats.actions > 0 }
 
     init(_ ev: Evaluator) { self.ev = ev; prepare() }
 
@@ -342,8 +345,15 @@ final class Correlator {
     }
 
     private func markStray(_ id: String) {
-        if strayEvents.insert(id).inserted { strayOrder.append(id) }
-        if strayOrder.count > 4096 { strayEvents.remove(strayOrder.removeFirst()) }
+        if strayEvents.insert(id).inserted {
+            if strayRing.count < Self.strayLimit {
+                strayRing.append(id)
+            } else {
+                strayEvents.remove(strayRing[strayNext])
+                strayRing[strayNext] = id
+                strayNext = (strayNext + 1) % Self.strayLimit
+            }
+        }
         ev.stats.unattributed += 1
     }
 
@@ -383,7 +393,14 @@ final class Correlator {
         let candidates: [Int] = g.record.map { [$0] } ?? ev.records.indices.filter { r in
             g.flows.contains { f in ev.records[r].record.steps.indices.contains { fit(f, r, $0, group: nil) != nil } }
         }
-        return candidates.contains { r in expectationPatterns[r].contains { $0.matches(method: x.method, path: x.path) != nil } }
+        // A call naming a resource id nobody sent (a delivery of other traffic) is not this group's.
+        let ids = ev.checklist.resourceIds
+        return candidates.contains { r in
+            expectationPatterns[r].contains { p in
+                guard let caps = p.matches(method: x.method, path: x.path) else { return false }
+                return !ids.contains { caps[$0] != nil }
+            }
+        }
     }
 
     // MARK: - Partner actions and the requests they cause
@@ -551,11 +568,9 @@ final class Correlator {
         for fault in rt.record.faults {
             let p = fault.pattern
             if let first = g.callbacks.first(where: { p.matches(method: $0.method, path: $0.path, bound: bound) != nil }) {
-                // A first attempt refused for what it was (4xx) never reached the injected answer: a weak fit.
-                if first.status != fault.status {
-                    guard let st = first.status, (400...499).contains(st), st != 429 else { return nil }
-                    cost += 2
-                }
+                // A first attempt answered otherwise (refused for what it was, or after the run had moved on) never
+                // met the injected answer: a weak fit, taken only when no record fits better.
+                if first.status != fault.status { cost += 2 }
             } else {
                 cost += 1
             }

@@ -46,6 +46,9 @@ public final class Evaluator {
     /// Paths other requests must come after, with when each was first accepted.
     var acceptedPaths: [String: Double] = [:]
     private var correlator: Correlator!
+    /// Whether the log is one `otter-cert run` wrote (not a capture normalised by `observe --report-dir`): then it
+    /// marks the webhooks it signed wrong and records every partner action on its own line.
+    var writtenByRun: Bool { run != nil && run?.extra["importedFrom"] == nil }
     /// Webhook signatures checked with the given secret, and how many it verified.
     private var signatureChecks = 0, signatureMatches = 0
     var earlierPatterns: [RequestPattern] = []
@@ -180,7 +183,7 @@ public final class Evaluator {
         if x.entry.tags.contains("invalid-signature") { return true }
         if x.entry.tags.contains("valid-signature") { return false }
         // A run's own log marks every webhook it signed wrong; the others were signed right.
-        if run != nil { return false }
+        if writtenByRun { return false }
         guard let secret = options.webhookSecret, let req = x.entry.request, let sig = req.header("X-HMAC-SHA256") else { return nil }
         let mac = Digest.hmacSHA256(key: secret, message: Array(req.body.utf8))
         let ok = sig == Digest.base64(mac) || sig.lowercased() == Digest.hex(mac)
@@ -267,22 +270,30 @@ extension Evaluator {
         let v = rr.verdict(self)
         let due = v.deadlines.filter { $0.kind == .due }.map(\.at).max()
         let quiet = v.deadlines.filter { $0.kind == .quiet }.map(\.at).max()
-        let windows = rr.hasWindowRules
         switch v.status {
         case .passed:
             let end = quiet ?? now
             return RecordProgress(verdict: v, settled: now >= end, waitingFor: "quiet window", settlesBy: end)
-        case .failed where rr.actionProblem != nil || (!windows && v.decidedByAnExchange):
+        // A failure on an exchange Otter answered for good cannot turn into a pass, windows or not.
+        case .failed where rr.actionProblem != nil || v.decidedByAnExchange:
             return RecordProgress(verdict: v, settled: true, waitingFor: "", settlesBy: now)
         default:
-            guard rr.steps["trigger"] != nil || rr.actionProblem != nil else {
-                return RecordProgress(verdict: v, settled: rr.actionProblem != nil, waitingFor: "its trigger", settlesBy: nil)
+            // Asked once every step was sent: a trigger not in the log, with nothing held back, will not come.
+            guard rr.steps["trigger"] != nil else {
+                let held = heap.count > 0
+                return RecordProgress(verdict: v, settled: !held, waitingFor: "its trigger", settlesBy: held ? now + 0.05 : now)
             }
             if rr.actionProblem != nil { return RecordProgress(verdict: v, settled: true, waitingFor: "", settlesBy: now) }
             let end = max(due ?? now, quiet ?? 0) + grace
             let waiting = v.checks.first { $0.status != .passed }?.label ?? "the partner"
             return RecordProgress(verdict: v, settled: now >= end, waitingFor: waiting, settlesBy: end)
         }
+    }
+
+    /// The status Otter refused the request setup step `step` waits for with (4xx other than 429), if it did.
+    public func awaitRefused(record id: String, step: String) -> Int? {
+        guard let i = recordIndex[id] else { return nil }
+        return records[i].awaits[step]?.refused
     }
 
     /// The record's variables once the request that setup step `step` waits for was accepted; nil before.

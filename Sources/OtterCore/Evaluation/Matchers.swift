@@ -93,6 +93,11 @@ final class RequestMatcher: Matcher {
     var isActive: Bool { anchor != nil && !closed }
     /// Whether an accepted request matched (for a setup step's await: the next step may start).
     var satisfied: Bool { !matches.isEmpty }
+    /// A matching request that Otter refused for good (4xx other than 429), with its status: no retry will come.
+    var refused: Int? {
+        guard matches.isEmpty, let s = miss?.entry.response?.status, (400...499).contains(s), s != 429 else { return nil }
+        return s
+    }
     var label: String { "\(spec.pattern.method) \(spec.pattern.path.expand(record.vars))" }
 
     func activate(anchor: Double, eventId: String?, noun: String) {

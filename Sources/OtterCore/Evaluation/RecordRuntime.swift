@@ -31,22 +31,7 @@ final class RecordRuntime {
     /// The step after the last one bound: where a later group of exchanges may continue the record.
     var nextStep = 0
 
-    init(record: Record) {
-        self.record = record
-        func windowed(_ e: Expectation) -> Bool {
-            switch e {
-            case .request(let r): return r.retry != nil || r.count.max != nil || r.countWindowSeconds > 0
-            case .absent: return true
-            case .anyOf(let xs): return xs.contains(where: windowed)
-            default: return false
-            }
-        }
-        hasWindowRules = record.expect.contains(where: windowed) || !record.faults.isEmpty
-    }
-
-    /// Whether a rule waits out a window (a retry, exactly-once, something that must not happen): such a record is
-    /// settled only when its windows are over.
-    let hasWindowRules: Bool
+    init(record: Record) { self.record = record }
 
     func makeMatchers(_ ev: Evaluator) {
         matchers = record.expect.map { makeMatcher($0, ev) }
@@ -191,7 +176,7 @@ final class RecordRuntime {
                 if let f = record.faults.first {
                     let noun = f.status == 429 ? "429 answer (with Retry-After)" : "\(f.status) answer"
                     reason = "not observed: the log holds no \(noun) to \(f.method) \(f.path.text) to retry after; replay with otter-cert run, which injects it"
-                } else if ev.run == nil && (w.signature == .invalid || w.deliveries > 1) {
+                } else if !ev.writtenByRun && (w.signature == .invalid || w.deliveries > 1) {
                     reason += " (a capture of traffic otter-cert did not send rarely has one; replay with otter-cert run)"
                 }
                 v.reason = reason

@@ -88,6 +88,13 @@ public final class EventLog: @unchecked Sendable {
         return stored
     }
 
+    /// The entries appended after the first `count`, in order.
+    public func entries(after count: Int) -> [LogEntry] {
+        lock.lock()
+        defer { lock.unlock() }
+        return count < stored.count ? Array(stored[count...]) : []
+    }
+
     /// The first failed write to the file (disk full …), when one failed; the entry is still kept in memory.
     public var writeError: String? {
         lock.lock()

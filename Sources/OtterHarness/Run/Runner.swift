@@ -60,6 +60,7 @@ public final class Runner {
         sandboxConfig.applicationId = options.applicationId
         sandboxConfig.rateLimits = options.rateLimits
         let sandbox = OtterSandbox(configuration: sandboxConfig, endpoints: endpoints, schemas: schemas, log: log)
+        sandbox.onAnswered = { [wakeup] in wakeup.poke() }
         try sandbox.start()
         defer { sandbox.stop() }
 
@@ -78,15 +79,23 @@ public final class Runner {
         let client = HTTPClient(configuration: ClientConfiguration(caFile: options.caFile, insecure: options.insecure))
         let scaled = checklist.scaled(by: options.timeoutScale)
         let records = scaled.records.filter { options.only?.contains($0.id) ?? true }
+        // The same engine `observe` uses, fed each exchange once as it is logged: it says when a record is settled.
+        let judge = LiveJudge(evaluator: Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas), log: log, sandbox: sandbox)
         let context = RecordContext(checklist: checklist, scaled: scaled, endpoints: endpoints, schemas: schemas, log: log,
-                                    sandbox: sandbox, client: client)
+                                    sandbox: sandbox, client: client, judge: judge)
         var ran: [String] = []
         for (i, record) in records.enumerated() {
             if wakeup.interrupted { break }
             progress?.started(record, index: i + 1, of: records.count)
             run(record, context)
+            if let why = unreachable {
+                throw .environment("cannot reach the partner at \(ReportMask.url(options.partnerURL)): \(why). Check --partner-url and that the partner's sandbox is running and reachable from here.")
+            }
             ran.append(record.id)
-            progress?.finished(verdictNow(record.id, context))
+            guard let verdict = settle(record, context) else { continue }
+            log.append(LogEntry(seq: 0, record: record.id, direction: nil, kind: .end, startedAt: Date().timeIntervalSince1970,
+                                tags: [verdict.status.rawValue]))
+            progress?.finished(verdict)
         }
         sandbox.setActiveRecord(nil, step: nil)
         sandbox.setFaults([], vars: [:])
@@ -115,7 +124,12 @@ public final class Runner {
         let log: EventLog
         let sandbox: OtterSandbox
         let client: HTTPClient
+        let judge: LiveJudge
     }
+
+    /// Why the partner could not be reached at all, when the run's first webhook failed to connect.
+    private var unreachable: String?
+    private var webhooksSent = 0
 
     // MARK: - One record
 
@@ -156,9 +170,10 @@ public final class Runner {
             }
             if actionProblem { break }
             if let a = step.awaiting, step.name != "trigger" {
-                awaitRequest(a, record: record, vars: &vars, c)
+                awaitSetup(a, step: step.name, record: record, vars: &vars, c)
                 c.sandbox.setFaults(record.faults, vars: vars)
             }
+            if unreachable != nil { return }
         }
         if actionProblem { return }
         settle(record, c)
@@ -198,6 +213,12 @@ public final class Runner {
             entry.durationMs = r.timings.total * 1000
             entry.response = Message(status: r.status, headers: r.headers, body: String(decoding: r.body.prefix(1 << 20), as: UTF8.self))
         case .failure(let e):
+            if webhooksSent == 0 {
+                switch e {
+                case .connectionRefused, .dns, .tls: unreachable = e.message
+                default: break
+                }
+            }
             entry.durationMs = (Date().timeIntervalSince1970 - started) * 1000
             let kind: String
             switch e {
@@ -210,55 +231,62 @@ public final class Runner {
             entry.error = TransportFailure(kind: kind, message: e.message)
         }
         c.log.append(entry)
+        webhooksSent += 1
     }
 
-    /// Waits until the partner made the request a setup step waits for, and exports its variables.
-    private func awaitRequest(_ a: RequestPattern, record: Record, vars: inout [String: String], _ c: RecordContext) {
-        let deadline = Date().addingTimeInterval(30 * options.timeoutScale)
+    /// Waits until the request a setup step waits for was accepted (the engine says so), and takes the variables it
+    /// exported, so the next step's webhook refers to what the partner created.
+    private func awaitSetup(_ a: RequestPattern, step: String, record: Record, vars: inout [String: String], _ c: RecordContext) {
+        let limit = 30 * options.timeoutScale
+        let deadline = Date().addingTimeInterval(limit)
         let what = "\(a.method) \(a.path.expand(vars))"
         while !wakeup.interrupted {
             let generation = wakeup.current
-            for e in c.log.entries where e.kind == .callback && e.record == record.id {
-                guard let req = e.request, a.method == "*" || req.method == a.method,
-                      let captured = a.path.match(req.path, bound: vars),
-                      let status = e.response?.status, (200...299).contains(status) else { continue }
-                for (k, v) in captured { vars[k] = v }
-                if let body = req.json {
-                    for (name, path) in a.export { if let v = path.first(in: body)?.scalarText { vars[name] = v } }
-                }
+            c.judge.catchUp()
+            if let found = c.judge.evaluator.awaited(record: record.id, step: step) {
+                for name in a.path.variables + a.export.map(\.name) { if let v = found[name] { vars[name] = v } }
                 return
             }
-            if Date() >= deadline { progress?.say("  setup: no \(what) within \(Int(30 * options.timeoutScale)) s; going on"); return }
+            if let status = c.judge.evaluator.awaitRefused(record: record.id, step: step) {
+                progress?.say("  setup: \(what) was answered \(status); going on"); return
+            }
+            if Date() >= deadline { progress?.say("  setup: no \(what) within \(formatNumber(limit)) s; going on"); return }
             progress?.waiting(record, for: "setup: \(what)", secondsLeft: deadline.timeIntervalSinceNow)
             wakeup.wait(since: generation, until: min(deadline, Date().addingTimeInterval(1)))
         }
     }
 
-    /// Waits, event-driven, until the record passed and its quiet windows are over, or its last deadline passed.
-    private func settle(_ record: Record, _ c: RecordContext) {
-        let grace = 0.3
-        while !wakeup.interrupted {
+    /// Waits, event-driven, until the engine says the record's verdict can no longer change, and returns it.
+    private func settle(_ record: Record, _ c: RecordContext) -> Verdict? {
+        while true {
             let generation = wakeup.current
-            let v = verdictNow(record.id, c)
+            c.judge.catchUp()
             let now = Date().timeIntervalSince1970
-            let due = v.deadlines.filter { $0.kind == .due }.map(\.at).max() ?? now
-            let quiet = v.deadlines.filter { $0.kind == .quiet }.map(\.at).max() ?? 0
-            if v.status == .passed && now >= quiet { return }
-            let end = max(due, quiet) + grace
-            if now >= end { return }
-            let waitingFor = v.status == .passed ? "quiet window" : (v.checks.first { $0.status != .passed }?.label ?? "the partner")
-            let next = v.status == .passed ? quiet : end
-            progress?.waiting(record, for: waitingFor, secondsLeft: next - now)
+            guard let p = c.judge.evaluator.progress(record.id, now: now) else { return nil }
+            if p.settled || wakeup.interrupted { return p.verdict }
+            let next = p.settlesBy ?? now + 1
+            progress?.waiting(record, for: p.waitingFor, secondsLeft: next - now)
             wakeup.wait(since: generation, until: Date(timeIntervalSince1970: min(next, now + 1)))
         }
     }
+}
 
-    /// The record's verdict from what the log holds now.
-    private func verdictNow(_ id: String, _ c: RecordContext) -> Verdict {
-        var single = c.checklist
-        single.records = c.checklist.records.filter { $0.id == id }
-        let ev = Evaluator(checklist: single, endpoints: c.endpoints, schemas: c.schemas)
-        for e in c.log.entries where e.kind == .run || e.kind == .token || e.record == id || e.record == nil { ev.consume(e) }
-        return ev.finish().verdicts[0]
+/// Feeds a live run's log to the correlation engine, each entry once, in time order: an entry is processed once no
+/// exchange that started before it can still be in flight.
+final class LiveJudge {
+    let evaluator: Evaluator
+    private let log: EventLog
+    private let sandbox: OtterSandbox
+    private var fed = 0
+
+    init(evaluator: Evaluator, log: EventLog, sandbox: OtterSandbox) { self.evaluator = evaluator; self.log = log; self.sandbox = sandbox }
+
+    /// Takes in what was appended since the last call and processes everything that is safe to process.
+    func catchUp() {
+        let new = log.entries(after: fed)
+        fed += new.count
+        for e in new { evaluator.consume(e) }
+        let now = Date().timeIntervalSince1970
+        evaluator.advance(before: min(now, sandbox.oldestInFlight ?? now) - 0.001)
     }
 }

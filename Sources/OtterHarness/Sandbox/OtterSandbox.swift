@@ -29,6 +29,9 @@ public final class OtterSandbox: @unchecked Sendable {
         var events: [String: (record: String, step: String?)] = [:]
         var activeRecord: String?
         var activeStep: String?
+        /// Requests being answered now, by number, with when each started (seconds since 1970).
+        var inFlight: [Int: Double] = [:]
+        var nextRequest = 0
     }
 
     /// The configuration the sandbox runs with.
@@ -114,6 +117,12 @@ public final class OtterSandbox: @unchecked Sendable {
         withState { s in s.activeRecord = id; s.activeStep = id == nil ? nil : step }
     }
 
+    /// Called after each answered request is logged (the run driver wakes up on it).
+    public nonisolated(unsafe) var onAnswered: (@Sendable () -> Void)?
+
+    /// When the oldest request still being answered started: entries that start later may not be logged yet.
+    public var oldestInFlight: Double? { withState { $0.inFlight.values.min() } }
+
     /// Replaces the injected faults with the active record's; path templates are filled with `vars`.
     public func setFaults(_ faults: [Fault], vars: [String: String]) {
         withState { s in s.faults.set(faults, vars: vars) }
@@ -134,6 +143,11 @@ public final class OtterSandbox: @unchecked Sendable {
     /// Answers one request and logs the exchange.
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let base = baseURL
+        let number: Int = withState { s in
+            s.nextRequest += 1
+            s.inFlight[s.nextRequest] = request.receivedAt.timeIntervalSince1970
+            return s.nextRequest
+        }
         let tag: (record: String?, step: String?) = withState { s in
             if let id = request.headers["X-Event-Id"], let e = s.events[id] { return (e.record, e.step) }
             return (s.activeRecord, s.activeStep)
@@ -151,6 +165,8 @@ public final class OtterSandbox: @unchecked Sendable {
                                                body: String(decoding: response.body, as: UTF8.self)),
                              tags: tags)
         log.append(entry)
+        withState { s in s.inFlight[number] = nil }
+        onAnswered?()
         return response
     }
 }

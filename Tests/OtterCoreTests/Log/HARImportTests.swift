@@ -59,7 +59,7 @@ final class HARImportTests: XCTestCase {
         XCTAssertEqual(imported.warnings.count, 1, "one warning for the capture, not one per entry: \(imported.warnings)")
         XCTAssertTrue(imported.warnings[0].hasPrefix("4 HAR entries have a startedDateTime without a UTC offset (first: entry 1, '2026-11-29T10:00:00.000')"),
                       imported.warnings[0])
-        XCTAssertEqual(try evaluate(bytes)["DEL-04"]?.status, .passed, "deadlines are judged as with the offset")
+        XCTAssertEqual(try evaluate(bytes)["DEL-03"]?.status, .passed, "deadlines are judged as with the offset")
         let bad = try quoteCapture { entries in entries[1]["startedDateTime"] = "half past ten" }
         XCTAssertThrowsError(try HARImporter.read(bad, redactor: Redactor(salt: "t"))) { e in
             XCTAssertEqual("\(e)", "line 2: HAR entry 2: startedDateTime 'half past ten' is not an ISO 8601 time")
@@ -74,11 +74,14 @@ final class HARImportTests: XCTestCase {
         XCTAssertTrue(why.contains("none of the capture's 1 call(s) to the Otter API carries an Authorization header"), why)
         XCTAssertTrue(why.contains("bearer-token checks cannot be judged from this capture"), why)
 
-        // Judged as if the partner sent no token at all, the quotes callback fails; with the option it passes, and the
-        // token record says why it cannot be judged.
-        XCTAssertEqual(try evaluate(stripped)["DEL-04"]?.reason, "POST /v1/delivery/8c0992b9-c849-447c-af08-0c2ca2b60fe4/quotes: no Authorization header")
+        // The capture's one quote flow is DEL-03's. Judged as if the partner sent no token at all, its quotes callback
+        // fails; with the option the callback passes, and the token check says why it cannot be judged.
+        let plain = try evaluate(stripped)["DEL-03"]
+        XCTAssertEqual(plain?.status, .failed)
+        XCTAssertTrue(plain?.checks.contains { $0.reason == "no Authorization header" || $0.reason.hasSuffix("no Authorization header") } == true,
+                      "\(plain?.checks.map(\.reason) ?? [])")
         let v = try evaluate(stripped, bearerUnavailable: why)
-        XCTAssertEqual(v["DEL-04"]?.status, .passed, v["DEL-04"]?.reason ?? "")
+        XCTAssertEqual(v["DEL-03"]?.checks.last?.status, .passed, v["DEL-03"]?.checks.last?.reason ?? "")
         XCTAssertEqual(v["DEL-03"]?.status, .skipped)
         XCTAssertEqual(v["DEL-03"]?.reason, "token with scope delivery.provider: token obtained with scope delivery.provider, but its use as a bearer token is not judged: \(why)")
 
