@@ -125,9 +125,11 @@ enum RunCommand {
         c.out.line(VerdictText.summary(outcome.result, style: c.style))
         if let dir = o.reportDir {
             let logPath = URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path
+            let files = try c.files()
+            let checklist = try DataFiles.checklistLocation(o.checklistPath ?? files.checklist(o.type), files: files)
             let obs = try ReportWriter.withLogHash(
                 Observer.Observation(result: outcome.result,
-                                     source: ReportSource(log: logPath, format: "jsonl", checklistSHA256: outcome.checklistSHA256)),
+                                     source: ReportSource(log: logPath, format: "jsonl", checklistSHA256: outcome.checklistSHA256, checklist: checklist)),
                 logPath: logPath)
             try ReportWriter.write(obs, to: dir, logPath: logPath)
             c.out.line("Report: \(dir)/report.html (also report.md, report.json, junit.xml) · log: \(logPath)")

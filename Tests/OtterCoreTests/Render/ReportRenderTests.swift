@@ -83,6 +83,26 @@ final class ReportRenderTests: XCTestCase {
         XCTAssertTrue(xml.contains("<testcase classname=\"delivery\" name=\"DEL-01 Ping acknowledged\""))
     }
 
+    func testChecklistRecordLines() {
+        let text = """
+        {
+          "id": "not-a-record",
+          "vars": {"records": [{"id": "NOPE"}]},
+          "records": [
+            {"title": "has \\"id\\": \\"X-0\\" in a string", "id": "A-1",
+             "expect": [{"id": "A-2"}]},
+            {
+              "id"  :
+                "B\\u002D1"
+            }
+          ]
+        }
+        """
+        XCTAssertEqual(ChecklistLocation.recordLines(Array(text.utf8)), ["A-1": 5, "B-1": 8])
+        XCTAssertEqual(ChecklistLocation(path: "checklists/x.json", recordLines: ["A-1": 5]).reference("A-1"), "checklists/x.json:5")
+        XCTAssertEqual(ChecklistLocation(path: "checklists/x.json", recordLines: [:]).reference("A-1"), "checklists/x.json")
+    }
+
     func testXMLEscapeStripsInvalidCharacters() {
         XCTAssertEqual(XMLEscape.escape("a<b>&\"'\u{0}\u{B}\t\n\u{FFFF}é😀"), "a&lt;b&gt;&amp;&quot;&#39;\t\né😀")
         XCTAssertEqual(XMLEscape.attribute("a\nb"), "a&#10;b")
