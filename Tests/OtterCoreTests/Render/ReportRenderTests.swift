@@ -79,8 +79,47 @@ final class ReportRenderTests: XCTestCase {
         let parser = XMLParser(data: Data(xml.utf8))
         let ok = parser.parse()
         XCTAssertTrue(ok, "\(parser.parserError.map { "\($0)" } ?? "")\n\(xml)")
-        XCTAssertTrue(xml.contains("<testsuites name=\"otter-cert.delivery\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""))
+        // The skipped record is required: red like the failed one, so CI readers agree with NOT CERTIFIED.
+        XCTAssertTrue(xml.contains("<testsuites name=\"otter-cert.delivery\" tests=\"3\" failures=\"2\" errors=\"0\" time="), xml)
+        XCTAssertTrue(xml.contains("<testsuite name=\"otter-cert.delivery\" tests=\"3\" failures=\"2\" errors=\"0\" skipped=\"0\""), xml)
+        XCTAssertTrue(xml.contains("<failure type=\"required-not-observed\" message=\"required record not observed: not observed\">"), xml)
         XCTAssertTrue(xml.contains("<testcase classname=\"delivery\" name=\"DEL-01 Ping acknowledged\""))
+    }
+
+    func testCIOutcomesDurationsAndReasonsGivenOnce() {
+        var r = sample()
+        r.verdicts[1].required = false                        // DEL-04 failed, but optional
+        r.verdicts[2].required = false                        // DEL-12 not observed, optional
+        r.verdicts[0].checks.append(CheckResult(label: "no request", status: .passed, reason: "acknowledged 200"))
+        r.verdicts[0].reason = "acknowledged 200; acknowledged 200"
+        // DEL-01's ping took 3 ms; the token call its record cites came much later (another record's).
+        let t0 = r.verdicts[0].startedAt!
+        let ping = LogEntry(seq: 1, record: "DEL-01", direction: .otterToPartner, kind: .webhook, startedAt: t0, durationMs: 3,
+                            request: Message(method: "POST", url: "https://partner.example/webhook", body: "{}"), response: Message(status: 200))
+        r.verdicts[0].evidence = [Evidence(role: .trigger, entry: ping, note: "ping"), Evidence(role: .token, entry: LogEntry(seq: 9, direction: .partnerToOtter, kind: .token, startedAt: t0 + 40, durationMs: 3), note: "token")]
+        XCTAssertTrue(r.certified)
+        let located = ReportSource(log: "events.jsonl", format: "jsonl",
+                                   checklist: ChecklistLocation(path: "checklists/delivery.json", recordLines: ["DEL-01": 20, "DEL-04": 70]))
+        let xml = ReportJUnit.render(r, source: located)
+        XCTAssertTrue(xml.contains("<testsuites name=\"otter-cert.delivery\" tests=\"3\" failures=\"0\" errors=\"0\" time=\"42.000\">"), xml)
+        XCTAssertTrue(xml.contains("skipped=\"2\" time=\"42.000\" timestamp=\"") && xml.contains(" file=\"checklists/delivery.json\">"), xml)
+        XCTAssertTrue(xml.contains("<skipped type=\"optional-failed\" message=\"optional record failed: arrived 41 s after the webhook"), xml)
+        XCTAssertTrue(xml.contains("<skipped type=\"optional-not-observed\" message=\"optional record not observed: not observed\">"), xml)
+        XCTAssertFalse(xml.contains("<failure"))
+        // DEL-01 passed: its trigger to its last exchange (its deadline does not count, nor the later token call).
+        // DEL-04 did not pass: it waited until its callback was due, 30 s; the one that came 41 s after the webhook
+        // came after the record ended.
+        XCTAssertTrue(xml.contains("name=\"DEL-01 Ping acknowledged\" time=\"0.003\""), xml)
+        XCTAssertTrue(xml.contains("time=\"30.000\">\n      <skipped type=\"optional-failed\""), xml)
+        XCTAssertTrue(xml.contains("<system-out>Checklist: checklists/delivery.json:20\nPASS DEL-01 (required): acknowledged 200</system-out>"), xml)
+        XCTAssertTrue(xml.contains("Checklist: checklists/delivery.json:70\nReason: arrived 41 s after the webhook"), xml)
+        XCTAssertTrue(xml.contains("How to fix: Rationale "), xml)
+        let md = ReportMarkdown.render(r, source: located)
+        XCTAssertTrue(md.contains("| DEL-01 | Ping acknowledged | acknowledged 200 |"), md)
+        XCTAssertTrue(md.contains("**How to fix:** Rationale "), md)
+
+        r.verdicts[2].required = true
+        XCTAssertTrue(ReportJUnit.render(r, source: located).contains("failures=\"1\" errors=\"0\" skipped=\"1\""))
     }
 
     func testChecklistRecordLines() {
