@@ -190,7 +190,7 @@ enum ReportFormat {
     }
 }
 
-/// What the renderers for CI readers say about a record, so they all say the same.
+/// What the renderers for CI readers (JUnit, TAP) say about a record, so both say the same.
 enum CIRecord {
     /// How a record shows to a CI reader: red only when certification needs it and it did not pass.
     enum Outcome: String {

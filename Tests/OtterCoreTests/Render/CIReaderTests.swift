@@ -2,10 +2,10 @@ import XCTest
 @testable import OtterCore
 import TestSupport
 
-/// The JUnit report as real CI readers see it: every junit.xml the renderer writes for the recorded runs and their
-/// failing variants validates against the Jenkins xunit plugin's schema (xmllint) and reads, with junitparser, red
-/// exactly when the run is not certified. The tools come from .ci/install-junit-tools; missing, the tests skip
-/// locally and fail in CI.
+/// The JUnit and TAP reports as real CI readers see them: every junit.xml the renderer writes for the recorded runs
+/// and their failing variants validates against the Jenkins xunit plugin's schema (xmllint) and reads, with
+/// junitparser, red exactly when the run is not certified; every report.tap reads the same with tap.py and prove.
+/// The tools come from .ci/install-junit-tools; missing, the tests skip locally and fail in CI.
 final class CIReaderTests: XCTestCase {
     var work: URL!
 
@@ -211,5 +211,84 @@ final class CIReaderTests: XCTestCase {
         // The suite's time spans the run, the last record's wait included.
         let suite = try XCTUnwrap(seen[files["pos-POS-10-empty-menu"]!]?["suites"]?[0]?["written"]?["time"]?.doubleValue)
         XCTAssertGreaterThanOrEqual(suite, 60)
+    }
+
+    func testTAPReadsRedExactlyWhenNotCertifiedWithTapPyAndProve() throws {
+        let python = try tool(CIReaderTools.python(importing: ["tap", "yaml", "more_itertools"]), "tap.py with PyYAML in \(CIReaderTools.virtualenv)")
+        let prove = try tool(CIReaderTools.onPath("prove"), "prove (Debian perl)")
+        let runs = try runs()
+        let files = try write(runs, ext: "tap", ReportTAP.render)
+        let seen = try read("tap", files.values.sorted(), python: python)
+        for run in runs {
+            let r = run.result
+            let doc = try XCTUnwrap(seen[files[run.name]!], run.name)
+            XCTAssertEqual(doc["version"]?[0]?.intValue, 13, run.name)
+            XCTAssertEqual(doc["plan"]?[0]?.intValue, r.verdicts.count, run.name)
+            XCTAssertEqual(doc["unknownLines"]?.intValue, 0, run.name)
+            XCTAssertEqual(doc["successful"]?.boolValue, r.certified, run.name)
+            let points = try XCTUnwrap(doc["points"]?.arrayValue)
+            XCTAssertEqual(points.count, r.verdicts.count)
+            let lines = try checklistLines(run.type)
+            for (i, (v, p)) in zip(r.verdicts, points).enumerated() {
+                XCTAssertEqual(p["number"]?.intValue, i + 1)
+                XCTAssertEqual(p["description"]?.stringValue, "- \(v.id) \(v.title)", run.name)
+                XCTAssertEqual(p["ok"]?.boolValue, v.status == .passed || (!v.required && v.status == .skipped), "\(run.name) \(v.id)")
+                XCTAssertEqual(p["todo"]?.boolValue, !v.required && v.status == .failed, "\(run.name) \(v.id)")
+                XCTAssertEqual(p["skip"]?.boolValue, !v.required && v.status == .skipped, "\(run.name) \(v.id)")
+                let yaml = try XCTUnwrap(p["yaml"]?.objectValue, "\(run.name) \(v.id): no YAML block")
+                XCTAssertEqual(yaml["at"]?["file"]?.stringValue, "checklists/\(run.type.rawValue).json")
+                let line = try XCTUnwrap(yaml["at"]?["line"]?.intValue)
+                XCTAssertTrue(lines[line - 1].contains("\"id\": \"\(v.id)\""), "\(run.name) \(v.id)")
+                XCTAssertEqual(yaml["status"]?.stringValue, v.status.rawValue)
+                XCTAssertNotNil(yaml["duration_ms"]?.intValue)
+                if v.status != .passed {
+                    XCTAssertEqual(yaml["rationale"]?.stringValue, v.rationale)
+                    XCTAssertTrue(yaml["details"]?.stringValue?.contains("How to fix: ") == true)
+                }
+            }
+        }
+
+        // prove, over all the files at once: its summary names exactly the files of runs not certified, each with
+        // as many failed tests as required records not passed, and no parse error anywhere.
+        let proved = try runProcess(prove, ["--exec", "cat"] + files.values.sorted(), timeout: 300)
+        XCTAssertEqual(proved.status, 1, proved.stderr)
+        XCTAssertFalse(proved.stdout.contains("Parse errors"), proved.stdout)
+        XCTAssertTrue(proved.stdout.contains("Files=\(files.count), Tests=\(runs.map(\.result.verdicts.count).reduce(0, +)),"), proved.stdout)
+        // Summary lines: `<file>   (Wstat: 0 Tests: 15 Failed: 2)`.
+        var failedFiles: [String: String] = [:]
+        for line in try XCTUnwrap(proved.stdout.components(separatedBy: "Test Summary Report").last).split(separator: "\n") {
+            guard let paren = line.range(of: " (Wstat: ") else { continue }
+            failedFiles[line[..<paren.lowerBound].trimmingCharacters(in: .whitespaces)] = String(line[paren.lowerBound...].dropFirst())
+        }
+        for run in runs {
+            let red = run.result.verdicts.filter { $0.required && $0.status != .passed }.count
+            XCTAssertEqual(failedFiles[files[run.name]!], run.result.certified ? nil : "(Wstat: 0 Tests: \(run.result.verdicts.count) Failed: \(red))", run.name)
+        }
+        XCTAssertEqual(failedFiles.count, runs.filter { !$0.result.certified }.count)
+        // And one file at a time, prove's exit status is the verdict.
+        for name in ["pos-pass", "pos-optional-failed", "pos-required-not-observed"] {
+            let one = try runProcess(prove, ["--exec", "cat", files[name]!], timeout: 60)
+            XCTAssertEqual(one.status, name == "pos-required-not-observed" ? 1 : 0, "\(name): \(one.stdout)")
+        }
+    }
+
+    func testTAPEscapesHostileText() throws {
+        let python = try tool(CIReaderTools.python(importing: ["tap", "yaml", "more_itertools"]), "tap.py with PyYAML in \(CIReaderTools.virtualenv)")
+        let hostile = "x # SKIP y \\ \"q\" \n---\n...\n  key: [1\u{1}\u{85}\u{2028}"
+        var r = try Repo.evaluate(.pos, lines: try Repo.passingLog(.pos))
+        r.verdicts[0].title += hostile
+        r.verdicts[0].status = .failed
+        r.verdicts[0].reason = hostile
+        r.verdicts[0].rationale = hostile
+        let path = work.appendingPathComponent("hostile.tap").path
+        try ReportTAP.render(r, source: try Repo.reportSource(.pos)).write(toFile: path, atomically: true, encoding: .utf8)
+        let doc = try XCTUnwrap(try read("tap", [path], python: python)[path])
+        XCTAssertEqual(doc["unknownLines"]?.intValue, 0)
+        XCTAssertEqual(doc["points"]?.arrayValue?.count, r.verdicts.count)
+        let first = try XCTUnwrap(doc["points"]?[0])
+        XCTAssertEqual(first["ok"]?.boolValue, false)
+        XCTAssertEqual(first["skip"]?.boolValue, false, "a # in a title is not a directive")
+        XCTAssertEqual(first["yaml"]?["rationale"]?.stringValue, XMLEscape.stripInvalid(hostile))
+        XCTAssertEqual(doc["successful"]?.boolValue, false)
     }
 }

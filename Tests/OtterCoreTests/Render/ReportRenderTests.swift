@@ -45,7 +45,8 @@ final class ReportRenderTests: XCTestCase {
 
     func allFormats(_ r: EvaluationResult) -> [String: String] {
         ["html": ReportHTML.render(r, source: source), "md": ReportMarkdown.render(r, source: source),
-         "json": ReportJSON.make(r, source: source).serialized(pretty: true), "junit": ReportJUnit.render(r, source: source)]
+         "json": ReportJSON.make(r, source: source).serialized(pretty: true), "junit": ReportJUnit.render(r, source: source),
+         "tap": ReportTAP.render(r, source: source)]
     }
 
     func testRenderingIsDeterministic() {
@@ -118,8 +119,20 @@ final class ReportRenderTests: XCTestCase {
         XCTAssertTrue(md.contains("| DEL-01 | Ping acknowledged | acknowledged 200 |"), md)
         XCTAssertTrue(md.contains("**How to fix:** Rationale "), md)
 
+        let tap = ReportTAP.render(r, source: located)
+        XCTAssertTrue(tap.hasPrefix("TAP version 13\n1..3\n"), tap)
+        XCTAssertTrue(tap.contains("\nok 1 - DEL-01 Ping acknowledged\n  ---\n  message: \"acknowledged 200\"\n"), tap)
+        XCTAssertTrue(tap.contains("\nnot ok 2 - DEL-04 Quote <script>alert(\"x\")</script> & ]]> 'q'  | *bold* `tick` # TODO optional record failed: "), tap)
+        XCTAssertTrue(tap.contains("\nok 3 - DEL-12 Retry # SKIP optional record not observed: not observed\n"), tap)
+        XCTAssertTrue(tap.contains("  duration_ms: 30000\n"), tap)
+        XCTAssertTrue(tap.contains("  at:\n    file: \"checklists/delivery.json\"\n    line: 70\n"), tap)
+        XCTAssertTrue(tap.hasSuffix("# CERTIFIED: every required record passed\n"), tap)
+
         r.verdicts[2].required = true
         XCTAssertTrue(ReportJUnit.render(r, source: located).contains("failures=\"1\" errors=\"0\" skipped=\"1\""))
+        let red = ReportTAP.render(r, source: located)
+        XCTAssertTrue(red.contains("\nnot ok 3 - DEL-12 Retry\n"), red)
+        XCTAssertTrue(red.hasSuffix("# NOT CERTIFIED: 1 required record did not pass\n"), red)
     }
 
     func testChecklistRecordLines() {
