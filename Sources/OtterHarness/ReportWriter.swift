@@ -5,7 +5,7 @@ import OtterCrypto
 import Glibc
 #endif
 
-/// Renders the certification report in its four formats and writes them into a directory.
+/// Renders the certification report in its five formats and writes them into a directory.
 public enum ReportWriter {
     /// A report format.
     public enum Format: String, Sendable, CaseIterable {
@@ -17,10 +17,12 @@ public enum ReportWriter {
         case json
         /// JUnit XML for CI.
         case junit
+        /// TAP (version 13) for CI and `prove`.
+        case tap
 
         /// The file name written into a report directory.
         public var fileName: String {
-            switch self { case .html: return "report.html"; case .md: return "report.md"; case .json: return "report.json"; case .junit: return "junit.xml" }
+            switch self { case .html: return "report.html"; case .md: return "report.md"; case .json: return "report.json"; case .junit: return "junit.xml"; case .tap: return "report.tap" }
         }
     }
 
@@ -31,10 +33,11 @@ public enum ReportWriter {
         case .md: return ReportMarkdown.render(obs.result, source: obs.source)
         case .json: return ReportJSON.make(obs.result, source: obs.source).serialized(pretty: true) + "\n"
         case .junit: return ReportJUnit.render(obs.result, source: obs.source)
+        case .tap: return ReportTAP.render(obs.result, source: obs.source)
         }
     }
 
-    /// Writes the four files into `directory` (created when missing), and the log as `events.jsonl`: a JSONL log is
+    /// Writes the five files into `directory` (created when missing), and the log as `events.jsonl`: a JSONL log is
     /// copied in (unless it already is that file), a HAR capture written as the redacted, normalised entries it was
     /// judged by. Returns the paths written.
     @discardableResult

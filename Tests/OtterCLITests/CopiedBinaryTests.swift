@@ -37,9 +37,15 @@ final class CopiedBinaryTests: XCTestCase {
         let r = try runProcess(binary, ["demo", "--type", "orders", "--quiet"], environment: env(), currentDirectory: dir.path, timeout: 180)
         XCTAssertEqual(r.status, 0, "\(r.stdout)\n\(r.stderr)")
         XCTAssertTrue(r.stdout.contains("CERTIFIED: 16 passed, 0 failed, 0 skipped of 16 records"), r.stdout)
-        for f in ["events.jsonl", "report.html", "report.json", "junit.xml", "report.md"] {
+        for f in ["events.jsonl", "report.html", "report.json", "junit.xml", "report.md", "report.tap"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("otter-cert-demo/orders/\(f)").path), f)
         }
+        // The checklist came from the binary: reports name it as in a checkout, never as a pseudo-path.
+        let junit = try String(contentsOf: dir.appendingPathComponent("otter-cert-demo/orders/junit.xml"), encoding: .utf8)
+        XCTAssertTrue(junit.contains(" file=\"checklists/orders.json\">"), junit)
+        XCTAssertFalse(junit.contains("built-in:"), junit)
+        let tap = try String(contentsOf: dir.appendingPathComponent("otter-cert-demo/orders/report.tap"), encoding: .utf8)
+        XCTAssertTrue(tap.contains("  at:\n    file: \"checklists/orders.json\"\n    line: "), tap)
     }
 
     func testAnUnknownDemoFaultSaysWhatIsWrong() throws {

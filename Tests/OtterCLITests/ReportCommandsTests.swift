@@ -1,5 +1,6 @@
 import XCTest
 import OtterCore
+import TestSupport
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -117,14 +118,14 @@ final class ReportCommandsTests: XCTestCase {
         return r.code
     }
 
-    func testAllFourFormatsForPassingAndFailingRunsOfEachType() throws {
+    func testAllFiveFormatsForPassingAndFailingRunsOfEachType() throws {
         let validator = try schema()
         for type in ["delivery", "pos", "orders"] {
             for failing in [false, true] {
                 let log = failing ? try failingLog(type) : fixture(type)
                 let dir = work.appendingPathComponent("\(type)-\(failing ? "fail" : "pass")")
                 XCTAssertEqual(try observe(type, log, into: dir), failing ? 1 : 0)
-                for f in ["report.html", "report.md", "report.json", "junit.xml", "events.jsonl"] {
+                for f in ["report.html", "report.md", "report.json", "junit.xml", "report.tap", "events.jsonl"] {
                     XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(type) \(f)")
                 }
                 let json = try JSONValue.parse(try read(dir, "report.json"))
@@ -148,12 +149,21 @@ final class ReportCommandsTests: XCTestCase {
                 XCTAssertTrue(ok, "\(type) junit: \(error ?? "")")
                 XCTAssertEqual(junit.rootName, "testsuites")
                 XCTAssertEqual(junit.testcases.count, ids.count)
-                XCTAssertEqual(junit.failures, failed)
-                XCTAssertEqual(junit.skipped, skipped)
+                // Every bundled record is required: failed and not observed are both failures, so CI shows red.
+                XCTAssertTrue(records.allSatisfy { $0["required"]?.boolValue == true })
+                XCTAssertEqual(junit.failures, failed + skipped)
+                XCTAssertEqual(junit.skipped, 0)
                 XCTAssertEqual(junit.suiteAttributes["name"], "otter-cert.\(type)")
-                XCTAssertEqual(junit.suiteAttributes["failures"], "\(failed)")
-                XCTAssertEqual(junit.suiteAttributes["skipped"], "\(skipped)")
+                XCTAssertEqual(junit.suiteAttributes["failures"], "\(failed + skipped)")
+                XCTAssertEqual(junit.suiteAttributes["skipped"], "0")
+                XCTAssertEqual(junit.suiteAttributes["file"], "checklists/\(type).json")
                 XCTAssertTrue(junit.testcases.first?.hasPrefix(ids[0] + " ") == true)
+
+                let tap = try read(dir, "report.tap")
+                XCTAssertTrue(tap.hasPrefix("TAP version 13\n1..\(ids.count)\n"))
+                XCTAssertEqual(tap.components(separatedBy: "\nnot ok ").count - 1, failed + skipped, type)
+                XCTAssertEqual(tap.components(separatedBy: "\nok ").count - 1, ids.count - failed - skipped, type)
+                XCTAssertTrue(tap.contains("    file: \"checklists/\(type).json\"\n"), type)
 
                 let md = try read(dir, "report.md")
                 XCTAssertTrue(md.contains("| Status | Record | Title | Reason |"))
@@ -162,9 +172,40 @@ final class ReportCommandsTests: XCTestCase {
         }
     }
 
+    /// The files `observe --report-dir` writes, read by CI readers: junit.xml valid against the xunit plugin's schema,
+    /// report.tap read by prove; both red exactly when not certified. The checklist is named relative to the data
+    /// root, or by its file name when it lies elsewhere (never an absolute local path).
+    func testWrittenJUnitAndTAPAreReadByCIReaders() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let xmllint = CIReaderTools.onPath("xmllint"), let prove = CIReaderTools.onPath("prove") else {
+            if env["CI"].map({ !$0.isEmpty }) ?? false { XCTFail("xmllint or prove is missing; .ci/install-junit-tools installs them") }
+            throw XCTSkip("xmllint or prove is missing (.ci/install-junit-tools installs them)")
+        }
+        for failing in [false, true] {
+            let dir = work.appendingPathComponent(failing ? "fail" : "pass")
+            XCTAssertEqual(try observe("pos", failing ? try failingLog("pos") : fixture("pos"), into: dir), failing ? 1 : 0)
+            let junit = dir.appendingPathComponent("junit.xml").path, tap = dir.appendingPathComponent("report.tap").path
+            let lint = try runProcess(xmllint, ["--noout", "--schema", CIReaderTools.junitXSD, junit])
+            XCTAssertEqual(lint.status, 0, lint.stderr)
+            let proved = try runProcess(prove, ["--exec", "cat", tap])
+            XCTAssertEqual(proved.status, failing ? 1 : 0, proved.stdout)
+            XCTAssertFalse(proved.stdout.contains("Parse errors"), proved.stdout)
+            XCTAssertTrue(try read(dir, "junit.xml").contains("<system-out>Checklist: checklists/pos.json:20\n"))
+        }
+        let copy = work.appendingPathComponent("my-pos-checklist.json").path
+        try FileManager.default.copyItem(atPath: BuiltCLI.root.appendingPathComponent("checklists/pos.json").path, toPath: copy)
+        for (checklist, shown) in [("checklists/pos.json", "checklists/pos.json"), (copy, "my-pos-checklist.json")] {
+            let r = try BuiltCLI.run(["report", "--type", "pos", "--log", fixture("pos"), "--format", "junit", "--checklist", checklist])
+            XCTAssertEqual(r.code, 0, r.err)
+            XCTAssertTrue(r.out.contains(" file=\"\(shown)\">"), checklist)
+            XCTAssertTrue(r.out.contains("Checklist: \(shown):297\n"), checklist)
+            XCTAssertFalse(r.out.contains(work.path), "no absolute local path")
+        }
+    }
+
     func testReportCommandIsDeterministicPerFormat() throws {
         let log = try failingLog("delivery")
-        for format in ["html", "md", "json", "junit"] {
+        for format in ["html", "md", "json", "junit", "tap"] {
             let a = try BuiltCLI.run(["report", "--type", "delivery", "--log", log, "--format", format])
             let b = try BuiltCLI.run(["report", "--type", "delivery", "--log", log, "--format", format])
             XCTAssertEqual(a.code, 0, a.err)
@@ -263,8 +304,8 @@ final class ReportCommandsTests: XCTestCase {
         XCTAssertEqual(code, 1)
         var outputs: [String: String] = [:]
         // events.jsonl is the capture as the event log it was judged by: redacted like the reports.
-        for f in ["report.html", "report.md", "report.json", "junit.xml", "events.jsonl"] { outputs[f] = try read(dir, f) }
-        for format in ["html", "md", "json", "junit"] {
+        for f in ["report.html", "report.md", "report.json", "junit.xml", "report.tap", "events.jsonl"] { outputs[f] = try read(dir, f) }
+        for format in ["html", "md", "json", "junit", "tap"] {
             outputs["stdout." + format] = try BuiltCLI.run(["report", "--type", "delivery", "--log", harPath, "--format", format]).out
         }
         XCTAssertTrue(outputs["report.html"]!.contains("DEL-04"))

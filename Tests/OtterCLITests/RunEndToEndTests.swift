@@ -64,7 +64,7 @@ final class RunEndToEndTests: XCTestCase {
             let o = try runProcess(Repo.binary, ["observe", "--type", type, "--log", report + "/events.jsonl", "--report-json", report + "/observed.json"],
                                    environment: self.env())
             XCTAssertEqual(o.status, 0, o.stdout)
-            for f in ["report.html", "report.md", "report.json", "junit.xml", "events.jsonl"] {
+            for f in ["report.html", "report.md", "report.json", "junit.xml", "report.tap", "events.jsonl"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: report + "/" + f), "\(type): \(f)")
             }
         }

@@ -19,7 +19,7 @@ enum DemoCommand {
         options: [OptionSpec(name: "type", short: "t", valueName: "type", help: "Integration type to certify.",
                              defaultValue: "delivery", allowed: IntegrationType.allCases.map(\.rawValue)),
                   OptionSpec(name: "fault", valueName: "name", help: "Make the sample partner misbehave this way."),
-                  OptionSpec(name: "report-dir", valueName: "dir", help: "Where the log and reports go.", defaultValue: "otter-cert-demo"),
+                  OptionSpec(name: "report-dir", valueName: "dir", help: "Where the log and reports go (in a folder per type).", defaultValue: "otter-cert-demo"),
                   OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated."),
                   OptionSpec(name: "timeout-scale", valueName: "x", help: "Multiply every deadline and window.", defaultValue: "1"),
                   .flag("quiet", short: "q", help: "No live progress; print only the summary.")],

@@ -25,7 +25,7 @@ enum ObserveCommand {
             OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
             OptionSpec(name: "report-json", valueName: "file", help: "Also write the report as JSON to this file."),
             OptionSpec(name: "report-dir", valueName: "dir",
-                       help: "Also write report.html, report.md, report.json and junit.xml into this directory, and the log as events.jsonl (a HAR capture as the redacted event log it was judged by)."),
+                       help: "Also write report.html, report.md, report.json, junit.xml and report.tap into this directory, and the log as events.jsonl (a HAR capture as the redacted event log it was judged by)."),
             OptionSpec(name: "webhook-secret", valueName: "secret",
                        help: "Webhook secret; lets a log without record tags tell invalid signatures apart.",
                        env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),

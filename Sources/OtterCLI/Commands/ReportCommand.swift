@@ -2,10 +2,10 @@ import Foundation
 import OtterCore
 import OtterHarness
 
-/// `otter-cert report`: re-render a saved event log or capture as HTML, Markdown, JSON or JUnit.
+/// `otter-cert report`: re-render a saved event log or capture as HTML, Markdown, JSON, JUnit or TAP.
 enum ReportCommand {
     static let spec = CommandSpec(
-        name: "report", abstract: "Render the certification report of a saved event log or HAR capture (html, md, json, junit).",
+        name: "report", abstract: "Render the certification report of a saved event log or HAR capture (html, md, json, junit, tap).",
         discussion: """
         Evaluates the log like `observe` and writes the report in one format to --out, or to standard output.
         The output depends only on the log and the checklist: rendering twice gives the same bytes.
@@ -15,6 +15,7 @@ enum ReportCommand {
         Examples:
           otter-cert report --type delivery --log run/events.jsonl --format html --out report.html
           otter-cert report --type pos --log capture.har --format junit > junit.xml
+          otter-cert report --type pos --log run/events.jsonl --format tap --out report.tap && prove --exec cat report.tap
         """,
         options: [
             OtterCert.typeOption,

@@ -20,7 +20,7 @@ enum RunCommand {
         OptionSpec(name: "sandbox-listen", valueName: "host:port",
                    help: "Where the embedded Otter sandbox listens; point the partner's Otter base URL at it (port 0: any free port).",
                    required: true),
-        OptionSpec(name: "report-dir", valueName: "dir", help: "Write events.jsonl (as it happens) and the reports here."),
+        OptionSpec(name: "report-dir", valueName: "dir", help: "Write events.jsonl (as it happens) and the reports here: report.html, report.md, report.json, junit.xml, report.tap."),
         OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated (DEL-04,DEL-05)."),
         OptionSpec(name: "rerun-failed", valueName: "report.json", help: "Run only the records that failed or were skipped in this earlier report."),
         OptionSpec(name: "action-hook", valueName: "command",
@@ -125,12 +125,14 @@ enum RunCommand {
         c.out.line(VerdictText.summary(outcome.result, style: c.style))
         if let dir = o.reportDir {
             let logPath = URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path
+            let files = try c.files()
+            let checklist = try DataFiles.checklistLocation(o.checklistPath ?? files.checklist(o.type), files: files)
             let obs = try ReportWriter.withLogHash(
                 Observer.Observation(result: outcome.result,
-                                     source: ReportSource(log: logPath, format: "jsonl", checklistSHA256: outcome.checklistSHA256)),
+                                     source: ReportSource(log: logPath, format: "jsonl", checklistSHA256: outcome.checklistSHA256, checklist: checklist)),
                 logPath: logPath)
             try ReportWriter.write(obs, to: dir, logPath: logPath)
-            c.out.line("Report: \(dir)/report.html (also report.md, report.json, junit.xml) · log: \(logPath)")
+            c.out.line("Report: \(dir)/report.html (also report.md, report.json, junit.xml, report.tap) · log: \(logPath)")
         }
         if outcome.interrupted {
             c.err.line("otter-cert: interrupted after \(outcome.ran.count) record(s); the log and the report hold what ran.")

@@ -51,7 +51,7 @@ public enum ReportHTML {
         h += "<section><h2>Records</h2>\n<table class=\"summary\"><thead><tr><th>Status</th><th>Record</th><th>Title</th><th>Reason</th></tr></thead><tbody>\n"
         for v in r.verdicts {
             h += "<tr class=\"\(v.status.rawValue)\"><td>\(badge(v.status))</td><td><a href=\"#\(attr(v.id))\">\(esc(v.id))</a></td>"
-            h += "<td>\(esc(v.title))\(v.required ? "" : " <span class=\"muted\">(optional)</span>")</td><td>\(esc(v.reason))</td></tr>\n"
+            h += "<td>\(esc(v.title))\(v.required ? "" : " <span class=\"muted\">(optional)</span>")</td><td>\(esc(CIRecord.reason(v)))</td></tr>\n"
         }
         h += "</tbody></table></section>\n"
         // Timeline.
@@ -78,7 +78,7 @@ public enum ReportHTML {
         let start = r.stats.firstAt
         var h = "<section class=\"record \(v.status.rawValue)\" id=\"\(attr(v.id))\">\n"
         h += "<h2>\(badge(v.status)) <span class=\"rid\">\(esc(v.id))</span> \(esc(v.title))\(v.required ? "" : " <span class=\"muted\">(optional)</span>")</h2>\n"
-        h += "<p class=\"reason\">\(esc(v.reason))</p>\n"
+        h += "<p class=\"reason\">\(esc(CIRecord.reason(v)))</p>\n"
         h += "<p class=\"rationale\">\(esc(v.rationale))</p>\n"
         if !v.checks.isEmpty {
             h += "<h3>Checks</h3>\n<table class=\"checks\"><tbody>\n"

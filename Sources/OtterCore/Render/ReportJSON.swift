@@ -18,9 +18,11 @@ public struct ReportSource: Sendable {
     public var checklistSHA256: String?
     /// SHA-256 of the log file, when computed.
     public var logSHA256: String?
+    /// The checklist file (relative to the data root) and the line of each record in it, for CI readers.
+    public var checklist: ChecklistLocation?
     /// Creates a source.
-    public init(log: String, format: String, checklistSHA256: String? = nil, logSHA256: String? = nil) {
-        self.log = log; self.format = format; self.checklistSHA256 = checklistSHA256; self.logSHA256 = logSHA256
+    public init(log: String, format: String, checklistSHA256: String? = nil, logSHA256: String? = nil, checklist: ChecklistLocation? = nil) {
+        self.log = log; self.format = format; self.checklistSHA256 = checklistSHA256; self.logSHA256 = logSHA256; self.checklist = checklist
     }
 }
 

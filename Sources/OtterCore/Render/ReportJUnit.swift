@@ -1,20 +1,32 @@
 import Foundation
 
 /// The certification report as JUnit XML (`<testsuites>` root), for CI readers (GitLab, Jenkins, GitHub).
+///
+/// Red exactly when the run is not certified: a required record that failed is a `<failure type="required-failed">`,
+/// one that was not observed a `<failure type="required-not-observed">`; an optional record that did not pass is
+/// `<skipped>` (shown with its reason, never red). The document validates against the Jenkins xunit plugin's
+/// `junit-10.xsd` (`Tests/Schemas/junit-10.xsd`), which has no `file` or `line` on a test case: where a record is in
+/// its checklist is the suite's `file` and each case's `<system-out>` (and the first lines of its failure text).
 public enum ReportJUnit {
     /// Renders the XML: one test suite for the run, one test case per record. Deterministic.
     public static func render(_ r: EvaluationResult, source: ReportSource) -> String {
         let type = r.integrationType.rawValue
         let suite = "otter-cert.\(type)"
-        let failures = r.count(.failed), skipped = r.count(.skipped), total = r.verdicts.count
-        let time = seconds((r.stats.lastAt ?? 0) - (r.stats.firstAt ?? 0))
+        let outcomes = r.verdicts.map(CIRecord.outcome)
+        let failures = outcomes.filter(\.isRed).count
+        let skipped = outcomes.filter { $0 == .optionalFailed || $0 == .optionalNotObserved }.count
+        let total = r.verdicts.count
+        let time = seconds(CIRecord.runDuration(r))
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        x += "<testsuites name=\"\(a(suite))\" tests=\"\(total)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\" time=\"\(time)\">\n"
+        // junit-10.xsd: `skipped` is an attribute of <testsuite> only.
+        x += "<testsuites name=\"\(a(suite))\" tests=\"\(total)\" failures=\"\(failures)\" errors=\"0\" time=\"\(time)\">\n"
         x += "  <testsuite name=\"\(a(suite))\" tests=\"\(total)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\" time=\"\(time)\""
         if let f = r.stats.firstAt { x += " timestamp=\"\(a(String(Timestamp.format(f).dropLast())))\"" }
+        if let c = source.checklist { x += " file=\"\(a(c.path))\"" }
         x += ">\n    <properties>\n"
         var props: [(String, String)] = [("certified", r.certified ? "true" : "false"), ("integrationType", type),
                                          ("harness", Harness.name), ("checklistVersion", r.checklistVersion)]
+        if let c = source.checklist { props.append(("checklist", c.path)) }
         if let s = ReportFormat.checklistSHA(r, source) { props.append(("checklistSha256", s)) }
         props.append(("log", source.log))
         if let s = source.logSHA256 { props.append(("logSha256", s)) }
@@ -22,40 +34,31 @@ public enum ReportJUnit {
         if let s = r.run?.storeId { props.append(("storeId", s)) }
         for (k, v) in props { x += "      <property name=\"\(a(k))\" value=\"\(a(v))\"/>\n" }
         x += "    </properties>\n"
-        for v in r.verdicts {
-            x += "    <testcase classname=\"\(a(type))\" name=\"\(a(v.id + " " + v.title))\" time=\"\(seconds(duration(v)))\""
-            switch v.status {
+        for (v, outcome) in zip(r.verdicts, outcomes) {
+            x += "    <testcase classname=\"\(a(type))\" name=\"\(a(v.id + " " + v.title))\" time=\"\(seconds(CIRecord.duration(v)))\">\n"
+            let message = a(CIRecord.message(v)), details = t(CIRecord.details(v, r, source))
+            switch outcome {
             case .passed:
-                x += "/>\n"
-            case .failed:
-                x += ">\n      <failure message=\"\(a(v.reason))\" type=\"\(v.required ? "required" : "optional")\">\(t(summary(v, r)))</failure>\n    </testcase>\n"
-            case .skipped:
-                x += ">\n      <skipped message=\"\(a(v.reason))\"/>\n    </testcase>\n"
+                break
+            case .requiredFailed, .requiredNotObserved:
+                x += "      <failure type=\"\(outcome.rawValue)\" message=\"\(message)\">\(details)</failure>\n"
+            case .optionalFailed, .optionalNotObserved:
+                x += "      <skipped type=\"\(outcome.rawValue)\" message=\"\(message)\">\(details)</skipped>\n"
             }
+            let out = systemOut(v, source)
+            if !out.isEmpty { x += "      <system-out>\(t(out))</system-out>\n" }
+            x += "    </testcase>\n"
         }
         x += "  </testsuite>\n</testsuites>\n"
         return x
     }
 
-    /// How long a record took: its trigger to the end of its last exchange.
-    static func duration(_ v: Verdict) -> Double {
-        guard let st = v.startedAt else { return 0 }
-        let end = v.evidence.map { $0.entry.startedAt + $0.entry.durationMs / 1000 }.max() ?? st
-        return max(0, end - st)
-    }
-
-    /// The failure's text: reason, failed checks with expected/seen, evidence lines and how to reproduce.
-    static func summary(_ v: Verdict, _ r: EvaluationResult) -> String {
-        var lines = ["\(v.id) \(v.title)", "Reason: \(v.reason)"]
-        for c in v.checks where c.status != .passed {
-            var l = "- \(ReportFormat.word(c.status)) \(c.label): \(c.reason)"
-            if let e = c.expected { l += " [expected: \(e)]" }
-            if let s = c.seen { l += " [seen: \(s)]" }
-            lines.append(l)
-        }
-        if !v.evidence.isEmpty { lines.append("Evidence:") }
-        for e in v.evidence { lines.append("  #\(e.entry.seq) \(e.role.rawValue) \(Timestamp.format(e.entry.startedAt)) \(ReportFormat.exchange(e.entry)): \(e.note)") }
-        lines.append("Reproduce: " + Reproduce.run(type: r.integrationType.rawValue, recordId: v.id, run: r.run))
+    /// A test case's standard output: where the record is in its checklist and, for a record that passed (which has
+    /// no other text), why it passed. A record that did not pass has its reason in its failure or skipped text.
+    static func systemOut(_ v: Verdict, _ source: ReportSource) -> String {
+        var lines: [String] = []
+        if let l = CIRecord.location(v, source) { lines.append("Checklist: \(l)") }
+        if v.status == .passed { lines.append("PASS \(v.id) (\(v.required ? "required" : "optional")): \(CIRecord.reason(v))") }
         return ReportMask.text(lines.joined(separator: "\n"))
     }
 

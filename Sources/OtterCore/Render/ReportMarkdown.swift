@@ -19,7 +19,7 @@ public enum ReportMarkdown {
         for (k, v) in facts { m += "- **\(k):** \(v)\n" }
         m += "\n| Status | Record | Title | Reason |\n|---|---|---|---|\n"
         for v in r.verdicts {
-            m += "| \(icon(v.status)) \(ReportFormat.word(v.status)) | \(md(v.id)) | \(md(v.title))\(v.required ? "" : " (optional)") | \(md(v.reason)) |\n"
+            m += "| \(icon(v.status)) \(ReportFormat.word(v.status)) | \(md(v.id)) | \(md(v.title))\(v.required ? "" : " (optional)") | \(md(CIRecord.reason(v))) |\n"
         }
         let failing = r.verdicts.filter { $0.status != .passed }
         if !failing.isEmpty {
@@ -27,6 +27,7 @@ public enum ReportMarkdown {
             for v in failing {
                 m += "\n#### \(icon(v.status)) \(md(v.id)) \(md(v.title))\n\n"
                 m += "**Reason:** \(md(v.reason))\n\n"
+                if !v.rationale.isEmpty { m += "**How to fix:** \(md(v.rationale))\n\n" }
                 for c in v.checks where c.status != .passed {
                     m += "- \(ReportFormat.word(c.status)) \(code(c.label)): \(md(c.reason))\n"
                     if let e = c.expected { m += "  - expected: \(code(e))\n" }

@@ -189,3 +189,110 @@ enum ReportFormat {
         return s
     }
 }
+
+/// What the renderers for CI readers (JUnit, TAP) say about a record, so both say the same.
+enum CIRecord {
+    /// How a record shows to a CI reader: red only when certification needs it and it did not pass.
+    enum Outcome: String {
+        /// Passed.
+        case passed
+        /// A required record that failed: red.
+        case requiredFailed = "required-failed"
+        /// A required record that was not observed (skipped): red as well, since the run is not certified without it.
+        case requiredNotObserved = "required-not-observed"
+        /// An optional record that failed: shown, but not red (certification does not need it).
+        case optionalFailed = "optional-failed"
+        /// An optional record that was not observed.
+        case optionalNotObserved = "optional-not-observed"
+
+        /// Whether a CI reader must show it red (it keeps the run from being certified).
+        var isRed: Bool { self == .requiredFailed || self == .requiredNotObserved }
+    }
+
+    static func outcome(_ v: Verdict) -> Outcome {
+        switch (v.status, v.required) {
+        case (.passed, _): return .passed
+        case (.failed, true): return .requiredFailed
+        case (.skipped, true): return .requiredNotObserved
+        case (.failed, false): return .optionalFailed
+        case (.skipped, false): return .optionalNotObserved
+        }
+    }
+
+    /// The record's reason with each part given once: a passed record's reason joins every check's reason, and
+    /// several checks often say the same (`nothing forbidden arrived within 5 s`).
+    static func reason(_ v: Verdict) -> String {
+        guard v.status == .passed, !v.checks.isEmpty, v.reason == v.checks.map(\.reason).joined(separator: "; ") else { return v.reason }
+        var seen = Set<String>()
+        return v.checks.map(\.reason).filter { seen.insert($0).inserted }.joined(separator: "; ")
+    }
+
+    /// The one-line message: the reason, saying what kind of not-passing it is when that is not the plain failure.
+    static func message(_ v: Verdict) -> String {
+        let r = reason(v)
+        let bare = r.hasPrefix("not observed: ") ? String(r.dropFirst("not observed: ".count)) : r
+        switch outcome(v) {
+        case .passed, .requiredFailed: return r
+        case .requiredNotObserved: return "required record not observed: " + bare
+        case .optionalFailed: return "optional record failed: " + r
+        case .optionalNotObserved: return "optional record not observed: " + bare
+        }
+    }
+
+    /// When the record ended, as the run driver (`Runner.settle`) decides it: a record that passed is done after its
+    /// last exchange and its quiet windows; one that did not pass waited for every deadline it had (a request that
+    /// never came is waited for until it is due), and what arrived after its last deadline came after it ended.
+    /// The record's own steps (trigger, setup, partner actions) always count whole; a token call is cited as the
+    /// credential its calls used, not as a step, and may have happened anywhere in the run. Nil when the record
+    /// never started.
+    static func end(_ v: Verdict) -> Double? {
+        guard let start = v.startedAt else { return nil }
+        let lastDeadline = v.deadlines.map(\.at).max()
+        var end = start
+        for e in v.evidence where e.role != .token {
+            var t = e.entry.startedAt + e.entry.durationMs / 1000
+            let ownStep = e.role == .trigger || e.role == .setup || e.role == .action
+            if !ownStep, v.status != .passed, let last = lastDeadline { t = min(t, last) }
+            end = max(end, t)
+        }
+        for d in v.deadlines where d.kind == .quiet || v.status != .passed { end = max(end, d.at) }
+        return end
+    }
+
+    /// How long the record took, in seconds: its trigger to its end (0 when it never started).
+    static func duration(_ v: Verdict) -> Double {
+        guard let start = v.startedAt, let end = end(v) else { return 0 }
+        return max(0, end - start)
+    }
+
+    /// The run's span in seconds: its first exchange to its last exchange or the end of its last record.
+    static func runDuration(_ r: EvaluationResult) -> Double {
+        guard let first = r.stats.firstAt else { return 0 }
+        let last = ([r.stats.lastAt ?? first] + r.verdicts.compactMap(end)).max() ?? first
+        return max(0, last - first)
+    }
+
+    /// Where the record is in its checklist (`checklists/pos.json:297`), when the report knows the checklist file.
+    static func location(_ v: Verdict, _ source: ReportSource) -> String? { source.checklist?.reference(v.id) }
+
+    /// The text a reader acts on, one fact per line: where the record is, why it did not pass (each reason once),
+    /// the checks that did not pass with expected and seen, how to fix it (the record's rationale), the evidence
+    /// and how to reproduce it. Masked.
+    static func details(_ v: Verdict, _ r: EvaluationResult, _ source: ReportSource) -> String {
+        var lines = ["\(v.id) \(v.title) (\(v.required ? "required" : "optional"), \(v.status.rawValue))"]
+        if let l = location(v, source) { lines.append("Checklist: \(l)") }
+        let checkLines = v.checks.filter { $0.status != .passed }.map { c -> (String, String) in
+            var l = "- \(ReportFormat.word(c.status)) \(c.label): \(c.reason)"
+            if let e = c.expected { l += " [expected: \(e)]" }
+            if let s = c.seen { l += " [seen: \(s)]" }
+            return ("\(c.label): \(c.reason)", l)
+        }
+        if !checkLines.contains(where: { $0.0 == v.reason }) { lines.append("Reason: \(reason(v))") }
+        lines += checkLines.map(\.1)
+        if !v.rationale.isEmpty { lines.append("How to fix: \(v.rationale)") }
+        if !v.evidence.isEmpty { lines.append("Evidence:") }
+        for e in v.evidence { lines.append("  #\(e.entry.seq) \(e.role.rawValue) \(Timestamp.format(e.entry.startedAt)) \(ReportFormat.exchange(e.entry)): \(e.note)") }
+        lines.append("Reproduce: " + Reproduce.run(type: r.integrationType.rawValue, recordId: v.id, run: r.run))
+        return ReportMask.text(lines.joined(separator: "\n"))
+    }
+}

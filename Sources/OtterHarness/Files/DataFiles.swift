@@ -72,6 +72,26 @@ public enum DataFiles {
         } catch let e as HarnessError { throw e } catch { throw .input("\(path): \(error)") }
     }
 
+    /// Where the checklist at `path` is for a report's reader, and the line of each record's `"id"` in it.
+    public static func checklistLocation(_ path: String, files: ProjectFiles) throws(HarnessError) -> ChecklistLocation {
+        ChecklistLocation(path: displayPath(path, files: files), recordLines: ChecklistLocation.recordLines(try bytes(path)))
+    }
+
+    /// A data file's path as written in a report: relative to the data root (`checklists/pos.json`, also for the
+    /// built-in copy), else relative to the current directory, else its file name: never an absolute local path.
+    public static func displayPath(_ path: String, files: ProjectFiles) -> String {
+        if path.hasPrefix(ProjectFiles.builtInPrefix) { return String(path.dropFirst(ProjectFiles.builtInPrefix.count)) }
+        let url = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath()
+        func relative(to base: URL) -> String? {
+            let b = base.standardizedFileURL.resolvingSymlinksInPath().pathComponents, p = url.pathComponents
+            guard p.count > b.count, Array(p.prefix(b.count)) == b else { return nil }
+            return p.dropFirst(b.count).joined(separator: "/")
+        }
+        if case .directory(let root) = files.origin, let r = relative(to: root) { return r }
+        if let r = relative(to: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) { return r }
+        return url.lastPathComponent
+    }
+
     /// Loads the endpoint table (`checklists/endpoints.json`).
     public static func endpoints(files: ProjectFiles) throws(HarnessError) -> EndpointTable {
         let path = files.checklistsFile("endpoints.json")

@@ -45,7 +45,8 @@ final class ReportRenderTests: XCTestCase {
 
     func allFormats(_ r: EvaluationResult) -> [String: String] {
         ["html": ReportHTML.render(r, source: source), "md": ReportMarkdown.render(r, source: source),
-         "json": ReportJSON.make(r, source: source).serialized(pretty: true), "junit": ReportJUnit.render(r, source: source)]
+         "json": ReportJSON.make(r, source: source).serialized(pretty: true), "junit": ReportJUnit.render(r, source: source),
+         "tap": ReportTAP.render(r, source: source)]
     }
 
     func testRenderingIsDeterministic() {
@@ -79,8 +80,79 @@ final class ReportRenderTests: XCTestCase {
         let parser = XMLParser(data: Data(xml.utf8))
         let ok = parser.parse()
         XCTAssertTrue(ok, "\(parser.parserError.map { "\($0)" } ?? "")\n\(xml)")
-        XCTAssertTrue(xml.contains("<testsuites name=\"otter-cert.delivery\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""))
+        // The skipped record is required: red like the failed one, so CI readers agree with NOT CERTIFIED.
+        XCTAssertTrue(xml.contains("<testsuites name=\"otter-cert.delivery\" tests=\"3\" failures=\"2\" errors=\"0\" time="), xml)
+        XCTAssertTrue(xml.contains("<testsuite name=\"otter-cert.delivery\" tests=\"3\" failures=\"2\" errors=\"0\" skipped=\"0\""), xml)
+        XCTAssertTrue(xml.contains("<failure type=\"required-not-observed\" message=\"required record not observed: not observed\">"), xml)
         XCTAssertTrue(xml.contains("<testcase classname=\"delivery\" name=\"DEL-01 Ping acknowledged\""))
+    }
+
+    func testCIOutcomesDurationsAndReasonsGivenOnce() {
+        var r = sample()
+        r.verdicts[1].required = false                        // DEL-04 failed, but optional
+        r.verdicts[2].required = false                        // DEL-12 not observed, optional
+        r.verdicts[0].checks.append(CheckResult(label: "no request", status: .passed, reason: "acknowledged 200"))
+        r.verdicts[0].reason = "acknowledged 200; acknowledged 200"
+        // DEL-01's ping took 3 ms; the token call its record cites came much later (another record's).
+        let t0 = r.verdicts[0].startedAt!
+        let ping = LogEntry(seq: 1, record: "DEL-01", direction: .otterToPartner, kind: .webhook, startedAt: t0, durationMs: 3,
+                            request: Message(method: "POST", url: "https://partner.example/webhook", body: "{}"), response: Message(status: 200))
+        r.verdicts[0].evidence = [Evidence(role: .trigger, entry: ping, note: "ping"), Evidence(role: .token, entry: LogEntry(seq: 9, direction: .partnerToOtter, kind: .token, startedAt: t0 + 40, durationMs: 3), note: "token")]
+        XCTAssertTrue(r.certified)
+        let located = ReportSource(log: "events.jsonl", format: "jsonl",
+                                   checklist: ChecklistLocation(path: "checklists/delivery.json", recordLines: ["DEL-01": 20, "DEL-04": 70]))
+        let xml = ReportJUnit.render(r, source: located)
+        XCTAssertTrue(xml.contains("<testsuites name=\"otter-cert.delivery\" tests=\"3\" failures=\"0\" errors=\"0\" time=\"42.000\">"), xml)
+        XCTAssertTrue(xml.contains("skipped=\"2\" time=\"42.000\" timestamp=\"") && xml.contains(" file=\"checklists/delivery.json\">"), xml)
+        XCTAssertTrue(xml.contains("<skipped type=\"optional-failed\" message=\"optional record failed: arrived 41 s after the webhook"), xml)
+        XCTAssertTrue(xml.contains("<skipped type=\"optional-not-observed\" message=\"optional record not observed: not observed\">"), xml)
+        XCTAssertFalse(xml.contains("<failure"))
+        // DEL-01 passed: its trigger to its last exchange (its deadline does not count, nor the later token call).
+        // DEL-04 did not pass: it waited until its callback was due, 30 s; the one that came 41 s after the webhook
+        // came after the record ended.
+        XCTAssertTrue(xml.contains("name=\"DEL-01 Ping acknowledged\" time=\"0.003\""), xml)
+        XCTAssertTrue(xml.contains("time=\"30.000\">\n      <skipped type=\"optional-failed\""), xml)
+        XCTAssertTrue(xml.contains("<system-out>Checklist: checklists/delivery.json:20\nPASS DEL-01 (required): acknowledged 200</system-out>"), xml)
+        XCTAssertTrue(xml.contains("Checklist: checklists/delivery.json:70\nReason: arrived 41 s after the webhook"), xml)
+        XCTAssertTrue(xml.contains("How to fix: Rationale "), xml)
+        let md = ReportMarkdown.render(r, source: located)
+        XCTAssertTrue(md.contains("| DEL-01 | Ping acknowledged | acknowledged 200 |"), md)
+        XCTAssertTrue(md.contains("**How to fix:** Rationale "), md)
+
+        let tap = ReportTAP.render(r, source: located)
+        XCTAssertTrue(tap.hasPrefix("TAP version 13\n1..3\n"), tap)
+        XCTAssertTrue(tap.contains("\nok 1 - DEL-01 Ping acknowledged\n  ---\n  message: \"acknowledged 200\"\n"), tap)
+        XCTAssertTrue(tap.contains("\nnot ok 2 - DEL-04 Quote <script>alert(\"x\")</script> & ]]> 'q'  | *bold* `tick` # TODO optional record failed: "), tap)
+        XCTAssertTrue(tap.contains("\nok 3 - DEL-12 Retry # SKIP optional record not observed: not observed\n"), tap)
+        XCTAssertTrue(tap.contains("  duration_ms: 30000\n"), tap)
+        XCTAssertTrue(tap.contains("  at:\n    file: \"checklists/delivery.json\"\n    line: 70\n"), tap)
+        XCTAssertTrue(tap.hasSuffix("# CERTIFIED: every required record passed\n"), tap)
+
+        r.verdicts[2].required = true
+        XCTAssertTrue(ReportJUnit.render(r, source: located).contains("failures=\"1\" errors=\"0\" skipped=\"1\""))
+        let red = ReportTAP.render(r, source: located)
+        XCTAssertTrue(red.contains("\nnot ok 3 - DEL-12 Retry\n"), red)
+        XCTAssertTrue(red.hasSuffix("# NOT CERTIFIED: 1 required record did not pass\n"), red)
+    }
+
+    func testChecklistRecordLines() {
+        let text = """
+        {
+          "id": "not-a-record",
+          "vars": {"records": [{"id": "NOPE"}]},
+          "records": [
+            {"title": "has \\"id\\": \\"X-0\\" in a string", "id": "A-1",
+             "expect": [{"id": "A-2"}]},
+            {
+              "id"  :
+                "B\\u002D1"
+            }
+          ]
+        }
+        """
+        XCTAssertEqual(ChecklistLocation.recordLines(Array(text.utf8)), ["A-1": 5, "B-1": 8])
+        XCTAssertEqual(ChecklistLocation(path: "checklists/x.json", recordLines: ["A-1": 5]).reference("A-1"), "checklists/x.json:5")
+        XCTAssertEqual(ChecklistLocation(path: "checklists/x.json", recordLines: [:]).reference("A-1"), "checklists/x.json")
     }
 
     func testXMLEscapeStripsInvalidCharacters() {
