@@ -4,6 +4,15 @@ import TestSupport
 import Glibc
 #endif
 
+extension ISO8601DateFormatter {
+    /// Reads the log's times (`2026-11-29T10:00:03.120Z`).
+    nonisolated(unsafe) static let withFractions: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
+}
+
 /// `otter-cert run` and `demo` end to end on loopback: the real binary, the real sandbox, real libcurl, a real partner.
 final class RunEndToEndTests: XCTestCase {
     var tmp: URL!
@@ -101,6 +110,40 @@ final class RunEndToEndTests: XCTestCase {
                 XCTAssertTrue(reason.contains(c.reason), "\(c.fault): \(first) \(reason)")
             }
             try self.assertUntaggedLogAgrees(dir + "/" + c.type, type: c.type, label: "\(c.type) --fault \(c.fault)")
+            try self.assertRecordsEndedWhenSettled(dir + "/" + c.type, label: "\(c.type) --fault \(c.fault)")
+        }
+    }
+
+    /// No record ran past the moment its verdict was settled: its `end` line comes at most 1 s after the exchange that
+    /// decided it (a failure Otter answered for good), its last exchange and quiet windows (a pass), or its last
+    /// deadline (anything else). Read from the log and the report, independently of the engine's own rule.
+    func assertRecordsEndedWhenSettled(_ dir: String, label: String) throws {
+        func time(_ s: Any?) -> Double? { (s as? String).flatMap { ISO8601DateFormatter.withFractions.date(from: $0)?.timeIntervalSince1970 } }
+        var ended: [String: Double] = [:]
+        for line in try String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8).split(separator: "\n") {
+            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], o["kind"] as? String == "end",
+                  let id = o["record"] as? String, let t = time(o["startedAt"]) else { continue }
+            ended[id] = t
+        }
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))) as! [String: Any]
+        for r in report["records"] as! [[String: Any]] {
+            let id = r["id"] as! String, status = r["status"] as! String
+            guard let end = ended[id] else { XCTFail("\(label) \(id): no end line in the log"); continue }
+            let evidence = (r["evidence"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String != "token" }
+            func finish(_ e: [String: Any]) -> Double { (time(e["startedAt"]) ?? 0) + ((e["durationMs"] as? Double) ?? 0) / 1000 }
+            let deadlines = (r["deadlines"] as? [[String: Any]] ?? []).compactMap { d in time(d["at"]).map { (d["label"] as? String ?? "", $0) } }
+            let quiet = deadlines.filter { $0.0 == "quiet window ends" || $0.0.hasPrefix("no repeat of") }.map(\.1)
+            let decisive = evidence.filter { e in
+                guard ["closest-miss", "violation"].contains(e["role"] as? String) else { return false }
+                if e["kind"] as? String == "webhook" { return true }
+                guard let s = e["status"] as? Int else { return false }
+                return (200...299).contains(s) || ((400...499).contains(s) && s != 429)
+            }
+            let bound: Double
+            if status == "passed" { bound = (evidence.map(finish) + quiet).max() ?? end }
+            else if status == "failed", !decisive.isEmpty { bound = decisive.map(finish).max()! }
+            else { bound = deadlines.map(\.1).max() ?? end }
+            XCTAssertLessThanOrEqual(end - bound, 1.0, "\(label) \(id) (\(status)) ended \(end - bound) s after it was settled")
         }
     }
 

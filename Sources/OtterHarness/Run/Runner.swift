@@ -100,7 +100,9 @@ public final class Runner {
         sandbox.setActiveRecord(nil, step: nil)
         sandbox.setFaults([], vars: [:])
 
-        // The verdict comes from the log alone, exactly as `observe` computes it.
+        // Nothing may join the log after the verdict: stop listening first (a partner's late call would otherwise be in
+        // the file but not in the report). Then the verdict comes from the log alone, exactly as `observe` computes it.
+        sandbox.stop()
         let evaluator = Evaluator(checklist: restricted(checklist, to: Set(ran), all: options.only == nil && !wakeup.interrupted),
                                   endpoints: endpoints, schemas: schemas)
         for e in log.entries { evaluator.consume(e) }
@@ -252,9 +254,13 @@ public final class Runner {
             }
             if Date() >= deadline { progress?.say("  setup: no \(what) within \(formatNumber(limit)) s; going on"); return }
             progress?.waiting(record, for: "setup: \(what)", secondsLeft: deadline.timeIntervalSinceNow)
-            wakeup.wait(since: generation, until: min(deadline, Date().addingTimeInterval(1)))
+            wakeup.wait(since: generation, until: min(deadline, Date().addingTimeInterval(Self.recheck)))
         }
     }
+
+    /// The longest a wait goes without looking again. Waits end on each logged exchange; this bounds the cost of a
+    /// wake-up that comes while an exchange that started earlier is still being answered (seen as rare 1 s stalls).
+    static let recheck = 0.1
 
     /// Waits, event-driven, until the engine says the record's verdict can no longer change, and returns it.
     private func settle(_ record: Record, _ c: RecordContext) -> Verdict? {
@@ -266,7 +272,7 @@ public final class Runner {
             if p.settled || wakeup.interrupted { return p.verdict }
             let next = p.settlesBy ?? now + 1
             progress?.waiting(record, for: p.waitingFor, secondsLeft: next - now)
-            wakeup.wait(since: generation, until: Date(timeIntervalSince1970: min(next, now + 1)))
+            wakeup.wait(since: generation, until: Date(timeIntervalSince1970: min(next, now + Self.recheck)))
         }
     }
 }
