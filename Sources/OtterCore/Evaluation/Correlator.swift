@@ -84,6 +84,8 @@ final class Correlator {
     private var pending: [Group] = []
     /// Resource-id keys and eventIds of pending and bound groups.
     private var byKey: [String: Group] = [:]
+    /// The same groups by the bare value, for finding a resource id among a path's segments with one look-up each.
+    private var byValue: [String: Group] = [:]
     private var byEvent: [String: Flow] = [:]
     /// EventIds of webhooks that belong to no record (recent ones), so their callbacks are not pinned elsewhere.
     private var strayEvents: Set<String> = []
@@ -305,6 +307,7 @@ final class Correlator {
             let key = k + "=" + v
             g.keys.insert(key)
             if byKey[key] == nil { byKey[key] = g }
+            if byValue[v] == nil { byValue[v] = g }
         }
     }
 
@@ -314,7 +317,7 @@ final class Correlator {
         g.start = min(g.start, other.start); g.last = max(g.last, other.last)
         pending.removeAll { $0 === other }
         recent.removeAll { $0 === other }
-        for k in other.keys { byKey[k] = g }
+        for k in other.keys { byKey[k] = g; byValue[Self.value(of: k)] = g }
     }
 
     private func join(_ a: Flow, into g: Group, caused x: Exchange) {
@@ -380,11 +383,16 @@ final class Correlator {
         return nil
     }
 
+    /// The value of a `name=value` key.
+    private static func value(of key: String) -> String {
+        key.firstIndex(of: "=").map { String(key[key.index(after: $0)...]) } ?? key
+    }
+
     private func groupByPath(_ path: String) -> Group? {
-        guard !byKey.isEmpty else { return nil }
+        guard !byValue.isEmpty else { return nil }
         for seg in path.split(separator: "/") {
             let v = seg.contains("%") ? (String(seg).removingPercentEncoding ?? String(seg)) : String(seg)
-            for name in ev.checklist.resourceIds { if let g = byKey[name + "=" + v] { return g } }
+            if let g = byValue[v] { return g }
         }
         return nil
     }
@@ -450,9 +458,15 @@ final class Correlator {
 
     // MARK: - Fitting content to records
 
+    /// Whether every record has all its steps bound (then new traffic can only be unattributed); recomputed after
+    /// each binding.
+    private var allBound: Bool?
+
     /// Whether any record not yet complete has a step this flow could be.
     private func couldBind(_ f: Flow) -> Bool {
-        ev.records.indices.contains { r in
+        if allBound == nil { allBound = ev.records.allSatisfy { $0.nextStep >= $0.record.steps.count } }
+        if allBound == true { return false }
+        return ev.records.indices.contains { r in
             let rt = ev.records[r]
             return rt.nextStep < rt.record.steps.count && rt.record.steps.indices.contains { j in rt.steps[rt.record.steps[j].name] == nil && fit(f, r, j, group: nil) != nil }
         }
@@ -505,6 +519,7 @@ final class Correlator {
             waitingActions.removeAll { a in g.flows.contains { $0 === a } }
             for f in g.flows { if let id = f.eventId { byEvent[id] = nil; markStray(id) } }
             for k in g.keys where byKey[k] === g { byKey[k] = nil }
+            for k in g.keys where byValue[Self.value(of: k)] === g { byValue[Self.value(of: k)] = nil }
             recent.removeAll { $0 === g }
             ev.stats.unattributed += g.callbacks.count
             return
@@ -597,6 +612,7 @@ final class Correlator {
     }
 
     private func bindFlow(_ f: Flow, record r: Int, step j: Int) {
+        allBound = nil
         let rt = ev.records[r]
         switch f.kind {
         case .webhook: rt.bindWebhook(f.deliveries, step: j, ev)
