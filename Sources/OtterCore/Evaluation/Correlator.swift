@@ -82,6 +82,8 @@ final class Correlator {
     private var serial = 0
     /// Groups not bound yet, by start time.
     private var pending: [Group] = []
+    /// Groups bound to a record (flows refer to their group weakly; these keep them): at most a few per record.
+    private var bound: [Group] = []
     /// Resource-id keys and eventIds of pending and bound groups.
     private var byKey: [String: Group] = [:]
     /// The same groups by the bare value, for finding a resource id among a path's segments with one look-up each.
@@ -264,7 +266,7 @@ final class Correlator {
         // A tag that fits is bound at once; one that does not is reported and ignored.
         if let tag = f.tag {
             if let r = ev.recordIndex[tag], let j = hintStep(f, r), g.record == r || (g.record == nil && g.flows.count == 1) {
-                if g.record == nil { pending.removeAll { $0 === g }; g.record = r }
+                if g.record == nil { pending.removeAll { $0 === g }; g.record = r; bound.append(g) }
                 bindFlow(f, record: r, step: j)
                 return
             }
@@ -601,6 +603,7 @@ final class Correlator {
     /// Binds a group to record `r`: its flows to their steps and its held calls, in time order.
     private func bindGroup(_ g: Group, to r: Int, fromStep plan: [(Flow, Int)]) {
         g.record = r
+        bound.append(g)
         let held = g.callbacks
         g.callbacks = []
         var k = 0
