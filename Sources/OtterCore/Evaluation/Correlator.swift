@@ -45,7 +45,6 @@ final class Flow {
 /// Exchanges that belong together because they carry the same resource id (or the same eventId): the unit the
 /// correlation engine binds to one record.
 final class Group {
-    let serial: Int
     var flows: [Flow] = []
     /// Partner → Otter calls correlated to it, held until the group is bound.
     var callbacks: [Exchange] = []
@@ -56,7 +55,7 @@ final class Group {
     /// The record it is bound to.
     var record: Int?
 
-    init(serial: Int, t: Double) { self.serial = serial; start = t; last = t }
+    init(t: Double) { start = t; last = t }
 }
 
 /// The correlation engine: binds every webhook, action and callback of a log to at most one record, from the
@@ -79,7 +78,6 @@ final class Correlator {
     /// Where each event type's fixtures carry a resource id.
     private var idPaths: [String: [(name: String, keys: [String])]] = [:]
 
-    private var serial = 0
     /// Groups not bound yet, by start time.
     private var pending: [Group] = []
     /// Groups bound to a record (flows refer to their group weakly; these keep them): at most a few per record.
@@ -288,8 +286,7 @@ final class Correlator {
             g = first
             for other in found.dropFirst() where other.record == nil && g.record == nil { merge(other, into: g) }
         } else {
-            serial += 1
-            g = Group(serial: serial, t: f.t)
+            g = Group(t: f.t)
             pending.append(g)
         }
         add(f, to: g)

@@ -275,7 +275,7 @@ extension Evaluator {
             let end = quiet ?? now
             return RecordProgress(verdict: v, settled: now >= end, waitingFor: "quiet window", settlesBy: end)
         // A failure on an exchange Otter answered for good cannot turn into a pass, windows or not.
-        case .failed where rr.actionProblem != nil || v.decidedByAnExchange:
+        case .failed where v.decidedByAnExchange:
             return RecordProgress(verdict: v, settled: true, waitingFor: "", settlesBy: now)
         default:
             // Asked once every step was sent: a trigger not in the log, with nothing held back, will not come.
@@ -283,6 +283,7 @@ extension Evaluator {
                 let held = heap.count > 0
                 return RecordProgress(verdict: v, settled: !held, waitingFor: "its trigger", settlesBy: held ? now + 0.05 : now)
             }
+            // A failed or skipped partner action decides the verdict (it is only reported once the trigger is in).
             if rr.actionProblem != nil { return RecordProgress(verdict: v, settled: true, waitingFor: "", settlesBy: now) }
             let end = max(due ?? now, quiet ?? 0) + grace
             let waiting = v.checks.first { $0.status != .passed }?.label ?? "the partner"
@@ -310,8 +311,7 @@ extension Verdict {
         evidence.contains { e in
             guard e.role == .violation || e.role == .closestMiss else { return false }
             guard e.entry.kind != .webhook else { return true }
-            guard let s = e.entry.response?.status else { return false }
-            return (200...299).contains(s) || ((400...499).contains(s) && s != 429)
+            return e.entry.response.map { isFinalAnswer($0.status) } ?? false
         }
     }
 }

@@ -177,8 +177,6 @@ public final class Runner {
             }
             if unreachable != nil { return }
         }
-        if actionProblem { return }
-        settle(record, c)
     }
 
     /// Fresh ids for one record, so records never collide with each other or with earlier runs.
