@@ -47,6 +47,11 @@ final class Exchange {
     var label: String { "\(method) \(path)" }
 }
 
+/// Whether Otter answered for good: 2xx, or a 4xx other than 429 (no retry of the same request will be accepted).
+func isFinalAnswer(_ status: Int) -> Bool {
+    (200...299).contains(status) || ((400...499).contains(status) && status != 429)
+}
+
 /// Seconds with one decimal, for messages ("41.2 s").
 func seconds(_ s: Double) -> String { String(format: "%.1f s", s) }
 

@@ -95,7 +95,7 @@ final class RequestMatcher: Matcher {
     var satisfied: Bool { !matches.isEmpty }
     /// A matching request that Otter refused for good (4xx other than 429), with its status: no retry will come.
     var refused: Int? {
-        guard matches.isEmpty, let s = miss?.entry.response?.status, (400...499).contains(s), s != 429 else { return nil }
+        guard matches.isEmpty, let s = miss?.entry.response?.status, s >= 400, isFinalAnswer(s) else { return nil }
         return s
     }
     var label: String { "\(spec.pattern.method) \(spec.pattern.path.expand(record.vars))" }

@@ -26,15 +26,11 @@ public enum FixtureTemplate {
         return (out, missing)
     }
 
-    /// The names of the `{{name}}` placeholders in a template, in order of first appearance.
+    /// The names of the variable placeholders in a template (not the times, `{{now}}` …), in order of first
+    /// appearance: what `fill` would need from a record.
     public static func placeholders(in text: String) -> [String] {
         var out: [String] = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
-            let name = String(rest[open.upperBound..<close.lowerBound])
-            if !out.contains(name) { out.append(name) }
-            rest = rest[close.upperBound...]
-        }
+        for name in fill(text, vars: [:], now: 0).missing where !out.contains(name) { out.append(name) }
         return out
     }
 

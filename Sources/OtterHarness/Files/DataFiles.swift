@@ -33,7 +33,7 @@ public enum DataFiles {
     /// Whether a data file (or built-in pseudo-path) exists.
     public static func exists(_ path: String) -> Bool {
         if path.hasPrefix(ProjectFiles.builtInPrefix) {
-            return BundledData.file(String(path.dropFirst(ProjectFiles.builtInPrefix.count))) != nil
+            return BundledData.contains(String(path.dropFirst(ProjectFiles.builtInPrefix.count)))
         }
         return FileManager.default.fileExists(atPath: path)
     }
