@@ -24,14 +24,16 @@ public struct Observer {
     }
 
     /// Reads the log at `path` (`-` for stdin) and evaluates it.
-    public func observe(type: IntegrationType, checklistPath: String? = nil, logPath: String, lenient: Bool,
+    public func observe(type: IntegrationType, checklistPath: String? = nil, openapiPath: String? = nil, logPath: String, lenient: Bool,
                         webhookSecret: String?) throws(HarnessError) -> Observation {
         let path = checklistPath ?? files.checklist(type)
         let (checklist, sha) = try DataFiles.checklist(path, files: files)
         if checklist.integrationType != type {
             throw .input("\(path) is the \(checklist.integrationType.rawValue) checklist, but --type is \(type.rawValue)")
         }
-        let endpoints = try DataFiles.endpoints(files: files), schemas = try DataFiles.schemas(files: files)
+        let spec = try DataFiles.spec(files: files, path: openapiPath)
+        try DataFiles.audit(checklist, path: path, spec: spec, files: files)
+        let endpoints = spec.endpoints, schemas = spec.schemas
         // The evaluator is made once the reader knows what the file says about itself (a HAR's stripped Authorization headers).
         let (evaluator, facts) = try LogReader(lenient: lenient).read(path: logPath) { facts in
             Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas,

@@ -1,4 +1,5 @@
 import XCTest
+import OtterCore
 import TestSupport
 #if canImport(Glibc)
 import Glibc
@@ -73,6 +74,7 @@ final class RunEndToEndTests: XCTestCase {
             let o = try runProcess(Repo.binary, ["observe", "--type", type, "--log", report + "/events.jsonl", "--report-json", report + "/observed.json"],
                                    environment: self.env())
             XCTAssertEqual(o.status, 0, o.stdout)
+            try self.assertSpecConformant(report, label: "demo --type \(type)")
             for f in ["report.html", "report.md", "report.json", "junit.xml", "report.tap", "events.jsonl"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: report + "/" + f), "\(type): \(f)")
             }
@@ -111,7 +113,20 @@ final class RunEndToEndTests: XCTestCase {
             }
             try self.assertUntaggedLogAgrees(dir + "/" + c.type, type: c.type, label: "\(c.type) --fault \(c.fault)")
             try self.assertRecordsEndedWhenSettled(dir + "/" + c.type, label: "\(c.type) --fault \(c.fault)")
+            try self.assertSpecConformant(dir + "/" + c.type, label: "\(c.type) --fault \(c.fault)")
         }
+    }
+
+    /// Everything Otter's side said in the run is what the spec says: each webhook valid against its webhook schema,
+    /// each sandbox answer a documented status with a body valid against that status's schema (or none).
+    func assertSpecConformant(_ dir: String, label: String) throws {
+        var entries: [LogEntry] = []
+        for (i, line) in try String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8).split(separator: "\n").enumerated() {
+            entries.append(try LogCodec.decode(try JSONValue.parse(Array(line.utf8)), lineNumber: i + 1))
+        }
+        XCTAssertGreaterThan(entries.filter { $0.kind == .callback }.count, 0, label)
+        let problems = SpecConformance.problems(in: entries, spec: try Repo.spec())
+        XCTAssertEqual(problems, [], "\(label): what the harness sent or answered is not as the spec says:\n" + problems.joined(separator: "\n"))
     }
 
     /// No record ran past the moment its verdict was settled: its `end` line comes at most 1 s after the exchange that
@@ -205,6 +220,7 @@ final class RunEndToEndTests: XCTestCase {
             let r = try self.runAgainstPython(type, misbehave: nil, scale: "1", dir: dir)
             XCTAssertEqual(r.status, 0, "\(type): \(r.stdout.suffix(3000))")
             XCTAssertEqual(try self.notPassed(dir), [:], type)
+            try self.assertSpecConformant(dir, label: "independent partner, \(type)")
             // No secret reaches any file or terminal line.
             for f in try FileManager.default.contentsOfDirectory(atPath: dir) {
                 let text = try String(contentsOfFile: dir + "/" + f, encoding: .utf8)

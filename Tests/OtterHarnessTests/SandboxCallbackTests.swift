@@ -97,15 +97,31 @@ final class SandboxCallbackTests: XCTestCase {
         let r = rig.send("POST", "/v1/orders", headers: [("Authorization", "Bearer \(token)"), ("X-Store-Id", SandboxRig.storeId),
                                                        ("Content-Type", "application/json")], body: body)
         XCTAssertEqual(r.status, 200, r.text)
-        XCTAssertEqual(r.json?["orderId"]?.stringValue, "order-42")
+        XCTAssertEqual(r.json?["externalIdentifiers"]?["id"]?.stringValue, "order-42", "the order reference names the partner's order")
+        XCTAssertNil(r.json?["orderId"], "the spec's OrderReference has no orderId")
         XCTAssertEqual(r.json?["storeId"]?.stringValue, SandboxRig.storeId)
+        XCTAssertEqual(SandboxRig.spec.schemas.validate(try XCTUnwrap(r.json), against: "OrderReference"), [])
+    }
+
+    /// Answers are the spec's: a body where it documents one (valid against its schema), none where it documents none.
+    func testAnswersHaveTheSpecsShape() throws {
+        let rig = try SandboxRig()
+        let ping = rig.send("GET", "/v1/ping", headers: [("Authorization", "Bearer \(rig.token(scope: "ping"))"), ("X-Store-Id", SandboxRig.storeId)])
+        XCTAssertEqual(ping.status, 200, ping.text)
+        XCTAssertEqual(ping.json?["response"]?.stringValue, "pong")
+        XCTAssertEqual(SandboxRig.spec.schemas.validate(try XCTUnwrap(ping.json), against: "PongObject"), [])
+        let token = rig.token(scope: "delivery.provider")
+        let status = rig.send("PUT", "/v1/delivery/d-1/status", headers: [("Authorization", "Bearer \(token)"), ("X-Store-Id", SandboxRig.storeId),
+                                                                     ("Content-Type", "application/json")], body: #"{"deliveryStatus":"ALLOCATED"}"#)
+        XCTAssertEqual(status.status, 204, status.text)
+        XCTAssertEqual(status.text, "", "204 has no body")
     }
 
     func testPortInUseIsAnEnvironmentError() throws {
         let rig = try SandboxRig()
         let port = try XCTUnwrap(Int(rig.sandbox.baseURL.split(separator: ":").last ?? ""))
         let other = OtterSandbox(configuration: SandboxConfiguration(port: port, clientId: "a", clientSecret: "b", storeId: "c"),
-                                 endpoints: SandboxRig.endpoints, schemas: SandboxRig.schemas,
+                                 spec: SandboxRig.spec,
                                  log: try EventLog(path: nil, redactor: Redactor(salt: "s")))
         XCTAssertThrowsError(try other.start()) { error in
             guard case HarnessError.environment(let m) = error else { return XCTFail("expected .environment, got \(error)") }

@@ -8,8 +8,7 @@ import XCTest
 final class SandboxRig {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let files = ProjectFiles(root: root)
-    static let endpoints: EndpointTable = try! DataFiles.endpoints(files: files)
-    static let schemas: JSONSchemaValidator = try! DataFiles.schemas(files: files)
+    static let spec: OpenAPISpec = try! DataFiles.spec(files: files)
 
     static let clientId = "demo-client"
     static let clientSecret = "s3cret-Pa55word-for-tests"
@@ -28,7 +27,7 @@ final class SandboxRig {
         log = try EventLog(path: logPath, redactor: Redactor(salt: "test-salt"))
         let config = SandboxConfiguration(clientId: Self.clientId, clientSecret: Self.clientSecret, storeId: Self.storeId,
                                           tokenTTL: tokenTTL, rateLimits: rateLimits)
-        sandbox = OtterSandbox(configuration: config, endpoints: Self.endpoints, schemas: Self.schemas, log: log)
+        sandbox = OtterSandbox(configuration: config, spec: Self.spec, log: log)
         try sandbox.start()
     }
 

@@ -210,10 +210,13 @@ def partner_acts(sim, rec, step, name, vars):
     sim.tick(0.2)
 
 def main():
-    ep = json.load(open(os.path.join(ROOT, "checklists/endpoints.json")))
-    for e in ep["endpoints"]:
-        ok = [a for a in e["answers"] if 200 <= a < 300]
-        ANSWERS[(e["method"], e["path"])] = ok[0] if ok else 200
+    spec = json.load(open(os.path.join(ROOT, "checklists/openapi/otter-public-api.json")))
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            ok = [int(s) for s in op["responses"] if s.isdigit() and 200 <= int(s) < 300]
+            ANSWERS[(method.upper(), path)] = ok[0] if ok else 200
     for typ in ["delivery", "pos", "orders"]:
         sim = Sim(typ)
         sim.token_call(sim.checklist["records"][0]["id"])

@@ -25,15 +25,19 @@ public enum Repo {
         return c
     }
 
-    /// The bundled endpoint table and body schemas, loaded once for all the tests of a process.
-    nonisolated(unsafe) private static var loaded: (EndpointTable, JSONSchemaValidator)?
+    /// The bundled OpenAPI description, read once for all the tests of a process.
+    nonisolated(unsafe) private static var loadedSpec: OpenAPISpec?
     private static let loadLock = NSLock()
-    static func endpointsAndSchemas() throws -> (EndpointTable, JSONSchemaValidator) {
+    public static func spec() throws -> OpenAPISpec {
         loadLock.lock(); defer { loadLock.unlock() }
-        if let l = loaded { return l }
-        let l = (try DataFiles.endpoints(files: files), try DataFiles.schemas(files: files))
-        loaded = l
-        return l
+        if let s = loadedSpec { return s }
+        let s = try DataFiles.spec(files: files)
+        loadedSpec = s
+        return s
+    }
+    static func endpointsAndSchemas() throws -> (EndpointTable, JSONSchemaValidator) {
+        let s = try spec()
+        return (s.endpoints, s.schemas)
     }
 
     /// Evaluates log lines (JSONL text) against the bundled checklist of a type.

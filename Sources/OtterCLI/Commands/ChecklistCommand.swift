@@ -15,8 +15,21 @@ enum ChecklistCommand {
                         arguments: [ArgumentSpec(name: "type", help: "delivery, pos or orders")], subcommands: []),
             CommandSpec(name: "validate", abstract: "Check checklist files: format, record ids, steps, fixtures, variables.",
                         discussion: "Prints one line per file and the first mistake with its file, record id and JSON path.\nExample:\n  otter-cert checklist validate checklists/*.json",
-                        options: [], arguments: [ArgumentSpec(name: "file", help: "Checklist files to check.", variadic: true)], subcommands: []),
+                        options: [openapiOption], arguments: [ArgumentSpec(name: "file", help: "Checklist files to check.", variadic: true)], subcommands: []),
+            CommandSpec(name: "openapi", abstract: "Show what the harness reads from Otter's OpenAPI description: operations, scopes, rate limits, webhooks.",
+                        discussion: """
+                        Every endpoint the sandbox serves, every scope it grants and every body schema it checks comes from this
+                        one document (the bundled copy, or --openapi FILE). See docs/openapi.md.
+                        Examples:
+                          otter-cert checklist openapi
+                          otter-cert checklist openapi --json-schema > otter-api.schema.json
+                        """,
+                        options: [openapiOption,
+                                  .flag("json-schema", help: "Print the spec's schemas as one JSON Schema 2020-12 document instead (webhooks and inline bodies included).")],
+                        arguments: [], subcommands: []),
         ])
+
+    static let openapiOption = OptionSpec(name: "openapi", valueName: "file", help: "Use this OpenAPI description (JSON) instead of the bundled one.")
 
     static func run(_ c: Context) throws -> Int32 {
         let files = try c.files()
@@ -41,13 +54,36 @@ enum ChecklistCommand {
                 c.out.line("  why:     \(r.rationale)")
             }
             return OtterCert.Exit.ok
+        case "openapi":
+            let s = try DataFiles.spec(files: files, path: c.args.value("openapi"))
+            if c.args.flag("json-schema") {
+                c.out.line(s.schemaDocument.serialized(pretty: true))
+                return OtterCert.Exit.ok
+            }
+            c.out.line("\(s.title) \(s.version): \(s.endpoints.endpoints.count) operations, \(s.webhooks.count) webhooks, \(s.schemas.schemaNames.count) schemas, \(s.scopes.count) scopes")
+            c.out.line("")
+            for e in s.endpoints.endpoints {
+                var facts = [e.scope.map { "scope \($0)" } ?? "no scope"]
+                if let r = e.ratePerMinute { facts.append("\(r)/min") }
+                if !e.requiredHeaders.isEmpty { facts.append(e.requiredHeaders.joined(separator: ", ")) }
+                if !e.requiredQuery.isEmpty { facts.append("?" + e.requiredQuery.joined(separator: "&")) }
+                if let b = e.bodySchema { facts.append("body \(b)") }
+                facts.append(e.responses.map(\.status).joined(separator: "/"))
+                c.out.line("\(e.label)  (\(e.operationId))")
+                c.out.line("    " + facts.joined(separator: " · "))
+            }
+            c.out.line("")
+            for w in s.webhooks {
+                c.out.line("webhook \(w.eventType)  (\(w.operationId))  payload \(w.payloadSchema ?? "inline")  answers \(w.responses.map(\.status).joined(separator: "/"))")
+            }
+            return OtterCert.Exit.ok
         default:
             let paths = c.args.arguments("file")
             if paths.isEmpty { throw HarnessError.input("give one or more checklist files, e.g. otter-cert checklist validate checklists/*.json") }
             var bad = 0
             for p in paths {
                 do {
-                    c.out.line("ok    \(p): " + (try validate(p, files: files)))
+                    c.out.line("ok    \(p): " + (try validate(p, files: files, openapi: c.args.value("openapi"))))
                 } catch {
                     bad += 1
                     c.out.line("FAIL  \(error.description)")
@@ -58,13 +94,11 @@ enum ChecklistCommand {
     }
 
     /// Validates one data file by what it holds: a checklist, the endpoint table, or a JSON Schema.
-    static func validate(_ path: String, files: ProjectFiles) throws(HarnessError) -> String {
+    static func validate(_ path: String, files: ProjectFiles, openapi: String?) throws(HarnessError) -> String {
         let json = try DataFiles.json(path)
-        if json["records"] == nil, json["endpoints"] != nil {
-            do {
-                let t = try EndpointTable(json: json)
-                return "endpoint table, \(t.endpoints.count) endpoints"
-            } catch { var e = error; e.file = path; throw .input(e.description) }
+        if json["records"] == nil, json["openapi"] != nil {
+            let s = try DataFiles.spec(files: files, path: path)
+            return "OpenAPI \(s.title) \(s.version): \(s.endpoints.endpoints.count) operations, \(s.webhooks.count) webhooks, \(s.schemas.schemaNames.count) schemas"
         }
         if json["records"] == nil, json["liveDay"] != nil || json["callbacks"] != nil {
             do {
@@ -79,6 +113,7 @@ enum ChecklistCommand {
             } catch { throw .input("\(path): \(error)") }
         }
         let (cl, _) = try DataFiles.checklist(path, files: files)
+        try DataFiles.audit(cl, path: path, spec: try DataFiles.spec(files: files, path: openapi), files: files)
         return "\(cl.integrationType.rawValue) v\(cl.version), \(cl.records.count) records"
     }
 

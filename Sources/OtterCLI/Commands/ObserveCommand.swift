@@ -23,6 +23,8 @@ enum ObserveCommand {
             OtterCert.typeOption,
             OptionSpec(name: "log", short: "l", valueName: "file", help: "Event log (.jsonl) or HAR capture (.har); - reads standard input.", required: true),
             OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
+            OptionSpec(name: "openapi", valueName: "file",
+                       help: "Judge by this OpenAPI description (JSON) instead of the bundled one, e.g. a newer Otter spec (see docs/openapi.md)."),
             OptionSpec(name: "report-json", valueName: "file", help: "Also write the report as JSON to this file."),
             OptionSpec(name: "report-dir", valueName: "dir",
                        help: "Also write report.html, report.md, report.json, junit.xml and report.tap into this directory, and the log as events.jsonl (a HAR capture as the redacted event log it was judged by)."),
@@ -37,6 +39,7 @@ enum ObserveCommand {
     static func run(_ c: Context) throws -> Int32 {
         let logPath = c.args.value("log") ?? "-"
         var obs = try Observer(files: try c.files()).observe(type: try c.type(), checklistPath: c.args.value("checklist"),
+                                                             openapiPath: c.args.value("openapi"),
                                                              logPath: logPath, lenient: c.args.flag("lenient"),
                                                              webhookSecret: c.args.value("webhook-secret"))
         obs = try ReportWriter.withLogHash(obs, logPath: logPath)

@@ -33,6 +33,8 @@ enum RunCommand {
         OptionSpec(name: "cacert", valueName: "file", help: "CA bundle to verify the partner's TLS certificate with."),
         .flag("insecure", help: "Do not verify the partner's TLS certificate (said loudly in the report)."),
         OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
+        OptionSpec(name: "openapi", valueName: "file",
+                   help: "Serve and judge by this OpenAPI description (JSON) instead of the bundled one (see docs/openapi.md)."),
         .flag("quiet", short: "q", help: "No live progress; print only the summary."),
     ]
 
@@ -70,6 +72,7 @@ enum RunCommand {
         (o.sandboxHost, o.sandboxPort) = try hostPort(a.value("sandbox-listen") ?? "")
         o.reportDir = a.value("report-dir")
         o.checklistPath = a.value("checklist")
+        o.openapiPath = a.value("openapi")
         o.only = onlyIDs(a)
         if let prev = a.value("rerun-failed") {
             let report = try DataFiles.json(prev)

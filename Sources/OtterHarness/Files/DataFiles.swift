@@ -92,19 +92,22 @@ public enum DataFiles {
         return url.lastPathComponent
     }
 
-    /// Loads the endpoint table (`checklists/endpoints.json`).
-    public static func endpoints(files: ProjectFiles) throws(HarnessError) -> EndpointTable {
-        let path = files.checklistsFile("endpoints.json")
-        do { return try EndpointTable(json: try json(path)) } catch let e as DataError {
-            var e = e; e.file = path; throw .input(e.description)
-        } catch let e as HarnessError { throw e } catch { throw .input("\(path): \(error)") }
+    /// Refuses a checklist that names what the spec does not have (`ChecklistAudit`), listing every problem.
+    public static func audit(_ checklist: Checklist, path: String, spec: OpenAPISpec, files: ProjectFiles) throws(HarnessError) {
+        let problems = ChecklistAudit.problems(checklist, spec: spec)
+        guard !problems.isEmpty else { return }
+        throw .input("\(displayPath(path, files: files)) does not fit \(spec.title) \(spec.version):\n  " + problems.joined(separator: "\n  "))
     }
 
-    /// Loads the API body schemas (`checklists/schemas/otter-api.schema.json`).
-    public static func schemas(files: ProjectFiles) throws(HarnessError) -> JSONSchemaValidator {
-        let path = files.checklistsFile("schemas/otter-api.schema.json")
-        do { return try JSONSchemaValidator(document: try json(path)) } catch let e as HarnessError { throw e } catch {
-            throw .input("\(path): \(error)")
-        }
+    /// The bundled OpenAPI description (`checklists/openapi/otter-public-api.json`).
+    public static let bundledSpec = "openapi/otter-public-api.json"
+
+    /// Loads Otter's OpenAPI description: `path` (`--openapi FILE`) when given, else the bundled one. Everything
+    /// the harness knows of endpoints, scopes and bodies comes from it.
+    public static func spec(files: ProjectFiles, path: String? = nil) throws(HarnessError) -> OpenAPISpec {
+        let file = path ?? files.checklistsFile(bundledSpec)
+        do { return try OpenAPISpec(document: try json(file)) } catch let e as DataError {
+            var e = e; e.file = file; throw .input(e.description)
+        } catch let e as HarnessError { throw e } catch { throw .input("\(file): \(error)") }
     }
 }

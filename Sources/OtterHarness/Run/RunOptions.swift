@@ -7,6 +7,8 @@ public struct RunOptions: Sendable {
     public var type: IntegrationType
     /// A checklist file instead of the bundled one.
     public var checklistPath: String?
+    /// An OpenAPI description instead of the bundled one (`--openapi`).
+    public var openapiPath: String?
     /// The partner's webhook URL.
     public var partnerURL: String
     /// The webhook secret.

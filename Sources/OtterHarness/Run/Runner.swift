@@ -45,8 +45,9 @@ public final class Runner {
             let unknown = only.subtracting(checklist.records.map(\.id))
             if !unknown.isEmpty { throw .input("unknown record id(s) \(unknown.sorted().joined(separator: ", ")); this checklist has \(checklist.records.map(\.id).joined(separator: " "))") }
         }
-        let endpoints = try DataFiles.endpoints(files: files)
-        let schemas = try DataFiles.schemas(files: files)
+        let spec = try DataFiles.spec(files: files, path: options.openapiPath)
+        try DataFiles.audit(checklist, path: path, spec: spec, files: files)
+        let endpoints = spec.endpoints, schemas = spec.schemas
         var logPath: String?
         if let dir = options.reportDir { logPath = URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path }
         let salt = Digest.hex((0..<8).map { _ in UInt8.random(in: 0...255) })
@@ -59,7 +60,7 @@ public final class Runner {
                                                  clientSecret: options.clientSecret, storeId: options.storeId)
         sandboxConfig.applicationId = options.applicationId
         sandboxConfig.rateLimits = options.rateLimits
-        let sandbox = OtterSandbox(configuration: sandboxConfig, endpoints: endpoints, schemas: schemas, log: log)
+        let sandbox = OtterSandbox(configuration: sandboxConfig, spec: spec, log: log)
         sandbox.onAnswered = { [wakeup] in wakeup.poke() }
         try sandbox.start()
         defer { sandbox.stop() }
@@ -179,22 +180,13 @@ public final class Runner {
         }
     }
 
-    /// Fresh ids for one record, so records never collide with each other or with earlier runs.
     private func freshVars() -> [String: String] {
-        func uuid() -> String { UUID().uuidString.lowercased() }
-        return ["deliveryReferenceId": uuid(), "orderId": uuid(), "friendlyId": "OC" + String(Int.random(in: 1000...9999)),
-                "closureId": uuid(), "storeCredential": "cred-" + String(Int.random(in: 100000...999999)),
-                "storeId": options.storeId, "applicationId": options.applicationId, "source": "otter-cert"]
+        WebhookFactory.freshVars(storeId: options.storeId, applicationId: options.applicationId)
     }
 
     private func webhookBody(_ w: WebhookStep, vars: [String: String]) -> String? {
         guard let bytes = try? DataFiles.bytes(files.webhookFixture(w.fixture)) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
-        var v = vars
-        v["eventId"] = UUID().uuidString.lowercased()
-        // Compact the JSON so the signed bytes are exactly what is logged and sent.
-        let filled = FixtureTemplate.fill(text, vars: v, now: Date().timeIntervalSince1970).text
-        return (try? JSONValue.parse(filled))?.serialized() ?? filled
+        return WebhookFactory.body(fixture: String(decoding: bytes, as: UTF8.self), vars: vars)
     }
 
     private func send(body: String, valid: Bool, record: Record, step: String, attempt: Int, _ c: RecordContext) {

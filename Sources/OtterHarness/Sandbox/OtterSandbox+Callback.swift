@@ -59,7 +59,8 @@ extension OtterSandbox {
 
         // Injected fault, then the rate limit.
         let limit = configuration.rateLimits.limit(documented: endpoint.ratePerMinute)
-        let key = label + " " + (request.headers["X-Store-Id"] ?? "")
+        // Counted per store and per resource: two deliveries advancing at once each have their own 8 a minute.
+        let key = request.method + " " + path + " " + (request.headers["X-Store-Id"] ?? "")
         enum Gate { case fault(FaultPlan.Hit), limited(Int), open }
         let gate: Gate = withState { s in
             if let hit = s.faults.take(method: request.method, path: path) { return .fault(hit) }
@@ -117,22 +118,16 @@ extension OtterSandbox {
         return r
     }
 
-    /// The endpoint's documented success: 204 empty, 200/202 a small JSON body (an order reference for order upserts).
+    /// The endpoint's documented success, as the spec writes it: its first 2xx status; no body when the spec
+    /// documents none (204, a bare 202); else the spec's example answer with this run's values in it
+    /// (`SandboxAnswers.personalize`).
     func success(_ endpoint: EndpointTable.Endpoint, path: String, body: JSONValue?) -> HTTPResponse {
-        let status = endpoint.answers.first { (200..<300).contains($0) } ?? 200
-        if status == 204 { return HTTPResponse(status: 204) }
-        var o = JSONObject()
-        let isOrderUpsert = (endpoint.method == "POST" && endpoint.path.text == "/v1/orders")
-            || (endpoint.method == "PUT" && endpoint.path.text == "/v1/orders/{orderId}")
-        if isOrderUpsert {
-            let pathId = endpoint.path.match(path, bound: [:])?["orderId"]
-            let ext = body?["externalIdentifiers"]
-            o["orderId"] = .string(ext?["id"]?.stringValue ?? pathId ?? TokenStore.randomToken())
-            if let ext { o["externalIdentifiers"] = ext }
-            o["storeId"] = .string(configuration.storeId)
-        } else {
-            o["status"] = .string(status == 202 ? "ACCEPTED" : "OK")
-        }
-        return .json(status, JSONValue.object(o).serialized())
+        guard let answer = endpoint.success else { return HTTPResponse(status: 200) }
+        let status = answer.code ?? 200
+        guard answer.schema != nil else { return HTTPResponse(status: status) }
+        let captures = endpoint.path.match(path, bound: [:]) ?? [:]
+        let filled = SandboxAnswers.personalize(answer.example ?? .object(JSONObject()), storeId: configuration.storeId,
+                                                pathValues: captures, request: body)
+        return .json(status, filled.serialized())
     }
 }

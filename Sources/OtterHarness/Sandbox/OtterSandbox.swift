@@ -14,9 +14,9 @@ import OtterHTTP
 /// 3. required headers: missing 400; `X-Store-Id` / `X-Event-Id` / `X-Application-Id` not the sandbox's 404;
 /// 4. an injected fault of the active record, if one matches (it answers before the rate limit and body checks,
 ///    so a faulted call does not use a rate-limit slot and an invalid body may see the fault first);
-/// 5. the rate limit (per endpoint template and store, sliding minute): 429 with `Retry-After`;
+/// 5. the rate limit (per store and concrete path, i.e. per resource, sliding minute): 429 with `Retry-After`;
 /// 6. the body: not JSON 400, against the endpoint's schema 422 (first violations in the message);
-/// 7. the documented success status (first 2xx of the endpoint's answers).
+/// 7. the documented success (first 2xx of the endpoint's answers), with the spec's example body, if it has one.
 ///
 /// All mutable state sits behind one lock; the handler holds it only for table look-ups, never while
 /// validating or logging.
@@ -39,8 +39,10 @@ public final class OtterSandbox: @unchecked Sendable {
     let endpoints: EndpointTable
     let schemas: JSONSchemaValidator
     let log: EventLog
-    /// Every scope the endpoint table names: what the token endpoint may grant.
+    /// Every scope the spec documents: what the token endpoint may grant.
     let grantableScopes: Set<String>
+    /// The OpenAPI description the sandbox answers by.
+    let spec: OpenAPISpec
 
     private let lock = NSLock()
     private var state = State()
@@ -48,12 +50,13 @@ public final class OtterSandbox: @unchecked Sendable {
     private var boundPort = 0
 
     /// Creates a sandbox (not yet listening).
-    public init(configuration: SandboxConfiguration, endpoints: EndpointTable, schemas: JSONSchemaValidator, log: EventLog) {
+    public init(configuration: SandboxConfiguration, spec: OpenAPISpec, log: EventLog) {
         self.configuration = configuration
-        self.endpoints = endpoints
-        self.schemas = schemas
+        self.spec = spec
+        endpoints = spec.endpoints
+        schemas = spec.schemas
         self.log = log
-        grantableScopes = Set(endpoints.endpoints.compactMap(\.scope))
+        grantableScopes = spec.scopes
     }
 
     deinit { server?.stop() }

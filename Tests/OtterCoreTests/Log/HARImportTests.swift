@@ -103,6 +103,6 @@ final class HARImportTests: XCTestCase {
     }
 
     func endpoints() throws -> EndpointTable {
-        try EndpointTable(json: try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: Repo.path("checklists/endpoints.json"))))))
+        try Repo.spec().endpoints
     }
 }

@@ -104,5 +104,5 @@ final class LogTests: XCTestCase {
 }
 
 private func OtterHarnessDataEndpoints() throws -> EndpointTable {
-    try EndpointTable(json: try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: Repo.path("checklists/endpoints.json"))))))
+    try Repo.spec().endpoints
 }
