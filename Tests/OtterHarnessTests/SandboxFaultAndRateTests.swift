@@ -55,6 +55,29 @@ final class SandboxFaultAndRateTests: XCTestCase {
                                 body: #"{"errorCode":"UNAVAILABLE","errorMessage":"busy"}"#).status, 200)
     }
 
+    /// A provider running two deliveries at once, each sending its courier statuses, lives within the limit: it is
+    /// counted per store and resource (8 a minute for each delivery's status path), not across the application.
+    func testTwoDeliveriesAdvancingAtOnceEachHaveTheirOwnLimit() throws {
+        let rig = try SandboxRig()
+        let token = rig.token(scope: "delivery.provider")
+        var statuses: [Int] = []
+        for state in ["ALLOCATED", "ARRIVED_AT_PICKUP", "PICKED_UP", "ARRIVED_AT_DROP_OFF", "COMPLETED"] {
+            for ref in ["d-one", "d-two"] {
+                statuses.append(rig.send("PUT", "/v1/delivery/\(ref)/status",
+                                         headers: [("Authorization", "Bearer \(token)"), ("X-Store-Id", SandboxRig.storeId), ("Content-Type", "application/json")],
+                                         body: #"{"deliveryStatus":"\#(state)"}"#).status)
+            }
+        }
+        XCTAssertEqual(statuses, Array(repeating: 204, count: 10), "10 status updates for 2 deliveries within a minute")
+        // One delivery still has its 8 a minute.
+        let more = (1...4).map { _ in
+            rig.send("PUT", "/v1/delivery/d-one/status",
+                     headers: [("Authorization", "Bearer \(token)"), ("X-Store-Id", SandboxRig.storeId), ("Content-Type", "application/json")],
+                     body: #"{"deliveryStatus":"COMPLETED"}"#).status
+        }
+        XCTAssertEqual(more, [204, 204, 204, 429], "the 9th call for d-one within the minute")
+    }
+
     func testRateLimitsOffNeverAnswer429() throws {
         let rig = try SandboxRig(rateLimits: .off)
         let token = rig.token()

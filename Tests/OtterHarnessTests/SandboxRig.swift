@@ -21,7 +21,7 @@ final class SandboxRig {
     let sandbox: OtterSandbox
     let client = HTTPClient()
 
-    init(tokenTTL: Int = 3600, rateLimits: RateLimitMode = .otter) throws {
+    init(tokenTTL: Int = SandboxConfiguration.specTokenTTL, rateLimits: RateLimitMode = .otter) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("otter-sandbox-\(UUID().uuidString)")
         logPath = dir.appendingPathComponent("run/events.jsonl").path
         log = try EventLog(path: logPath, redactor: Redactor(salt: "test-salt"))

@@ -14,12 +14,12 @@ final class SandboxTokenTests: XCTestCase {
         XCTAssertEqual(token.count, 43, "32 random bytes, base64url without padding")
         XCTAssertTrue(token.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }, token)
         XCTAssertEqual(r.json?["token_type"]?.stringValue, "bearer")
-        XCTAssertEqual(r.json?["expires_in"]?.intValue, 3600)
+        XCTAssertEqual(r.json?["expires_in"]?.intValue, 2_592_000, "the spec's 30 days")
         XCTAssertEqual(r.json?["scope"]?.stringValue, "delivery.provider callback.error.write")
         XCTAssertNotEqual(rig.token(), token, "every grant issues a fresh token")
     }
 
-    func testHTTPBasicCredentialsAndJSONBodyAreAccepted() throws {
+    func testHTTPBasicCredentialsAreAcceptedAndAJSONBodyOrNoScopeIsRefused() throws {
         let rig = try SandboxRig()
         let basic = Data("\(SandboxRig.clientId):\(SandboxRig.clientSecret)".utf8).base64EncodedString()
         let r = rig.send("POST", "/v1/auth/token", headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded")],
@@ -31,7 +31,28 @@ final class SandboxTokenTests: XCTestCase {
 
         let j = rig.send("POST", "/v1/auth/token", headers: [("Content-Type", "application/json")],
                          body: #"{"grant_type":"client_credentials","client_id":"demo-client","client_secret":"\#(SandboxRig.clientSecret)","scope":"ping"}"#)
-        XCTAssertEqual(j.status, 200, j.text)
+        XCTAssertEqual(j.status, 400, "the spec's requestToken takes a form, not JSON")
+        XCTAssertEqual(j.json?["error"]?.stringValue, "invalid_request")
+        XCTAssertTrue(j.text.contains("application/x-www-form-urlencoded"), j.text)
+
+        let noScope = rig.send("POST", "/v1/auth/token", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                               body: "grant_type=client_credentials&client_id=demo-client&client_secret=\(SandboxRig.clientSecret)")
+        XCTAssertEqual(noScope.status, 400, "scope is required by OAuthTokenGenerationRequest")
+        XCTAssertEqual(noScope.json?["error"]?.stringValue, "invalid_scope")
+    }
+
+    /// Every scope the spec documents can be granted (finance, reports, orders.read … were once refused), and a token
+    /// lives 30 days unless the run says otherwise.
+    func testEveryDocumentedScopeIsGrantedForThirtyDays() throws {
+        let rig = try SandboxRig()
+        let scopes = SandboxRig.spec.scopes.sorted()
+        XCTAssertGreaterThanOrEqual(scopes.count, 29)
+        let r = rig.tokenResponse(scope: scopes.joined(separator: " "))
+        XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
+        let json = try JSONValue.parse(r.body)
+        XCTAssertEqual(json["expires_in"]?.intValue, 2_592_000)
+        XCTAssertEqual(Set((json["scope"]?.stringValue ?? "").split(separator: " ").map(String.init)), Set(scopes))
+        XCTAssertEqual(SandboxRig.spec.schemas.validate(json, against: "HydraToken"), [])
     }
 
     func testWrongSecretIs401InvalidClient() throws {

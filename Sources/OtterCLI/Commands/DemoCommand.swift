@@ -22,6 +22,8 @@ enum DemoCommand {
                   OptionSpec(name: "report-dir", valueName: "dir", help: "Where the log and reports go (in a folder per type).", defaultValue: "otter-cert-demo"),
                   OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated."),
                   OptionSpec(name: "timeout-scale", valueName: "x", help: "Multiply every deadline and window.", defaultValue: "1"),
+                  OptionSpec(name: "token-ttl", valueName: "seconds", help: "Lifetime of the sandbox's access tokens (30 days by default; 5 shows the partner refreshing them).",
+                             defaultValue: String(SandboxConfiguration.specTokenTTL)),
                   .flag("quiet", short: "q", help: "No live progress; print only the summary.")],
         arguments: [], subcommands: [])
 
@@ -39,6 +41,7 @@ enum DemoCommand {
         o.reportDir = URL(fileURLWithPath: c.args.value("report-dir") ?? "otter-cert-demo").appendingPathComponent(type.rawValue).path
         o.only = RunCommand.onlyIDs(c.args)
         o.timeoutScale = try RunCommand.timeoutScale(c.args)
+        o.tokenTTL = try RunCommand.tokenTTL(c.args)
         try RunCommand.makeDirectory(o.reportDir!)
         let fault = c.args.value("fault").map { " (fault: \($0))" } ?? ""
         return try RunCommand.execute(o, c, banner: "otter-cert demo · \(type.rawValue) · sample partner\(fault) at \(partner.webhookURL) · sandbox http://127.0.0.1:\(port)")

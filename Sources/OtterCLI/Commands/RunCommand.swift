@@ -30,6 +30,9 @@ enum RunCommand {
         OptionSpec(name: "webhook-auth", valueName: "mode", help: "Webhook authentication: the HMAC header alone, or Basic/Bearer with the secret as well.",
                    defaultValue: "hmac", allowed: ["hmac", "basic", "bearer"]),
         OptionSpec(name: "rate-limits", valueName: "mode", help: "Sandbox rate limits: otter (documented), off, or xN to scale them.", defaultValue: "otter"),
+        OptionSpec(name: "token-ttl", valueName: "seconds",
+                   help: "Lifetime of the sandbox's access tokens (the spec's 30 days by default); a short one makes tokens expire during the run, so the partner must fetch a new one and retry.",
+                   defaultValue: String(SandboxConfiguration.specTokenTTL)),
         OptionSpec(name: "cacert", valueName: "file", help: "CA bundle to verify the partner's TLS certificate with."),
         .flag("insecure", help: "Do not verify the partner's TLS certificate (said loudly in the report)."),
         OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
@@ -98,6 +101,7 @@ enum RunCommand {
             throw HarnessError.input("--rate-limits must be otter, off or xN (x2, x0.5), got '\(a.value("rate-limits") ?? "")'")
         }
         o.rateLimits = limits
+        o.tokenTTL = try tokenTTL(a)
         o.caFile = a.value("cacert")
         o.insecure = a.flag("insecure")
         if o.insecure { c.err.line("otter-cert: WARNING: --insecure: the partner's TLS certificate is NOT verified; the report says so.") }
@@ -147,6 +151,14 @@ enum RunCommand {
     /// `--only DEL-01,DEL-04` as a set of ids (nil when not given).
     static func onlyIDs(_ a: ParsedArguments) -> Set<String>? {
         a.value("only").map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) }
+    }
+
+    /// `--token-ttl`, checked.
+    static func tokenTTL(_ a: ParsedArguments) throws -> Int {
+        guard let ttl = Int(a.value("token-ttl") ?? ""), ttl >= 1 else {
+            throw HarnessError.input("--token-ttl must be a whole number of seconds, at least 1, got '\(a.value("token-ttl") ?? "")'")
+        }
+        return ttl
     }
 
     /// `--timeout-scale`, checked.

@@ -45,6 +45,8 @@ public struct RunOptions: Sendable {
     public var caFile: String?
     /// Skip TLS verification (said loudly in the report).
     public var insecure = false
+    /// Lifetime of the sandbox's access tokens, in seconds.
+    public var tokenTTL = SandboxConfiguration.specTokenTTL
     /// Sandbox rate limits.
     public var rateLimits: RateLimitMode = .otter
     /// How long a webhook may take to be answered before it counts as timed out.

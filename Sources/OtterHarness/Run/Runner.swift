@@ -60,6 +60,7 @@ public final class Runner {
                                                  clientSecret: options.clientSecret, storeId: options.storeId)
         sandboxConfig.applicationId = options.applicationId
         sandboxConfig.rateLimits = options.rateLimits
+        sandboxConfig.tokenTTL = options.tokenTTL
         let sandbox = OtterSandbox(configuration: sandboxConfig, spec: spec, log: log)
         sandbox.onAnswered = { [wakeup] in wakeup.poke() }
         try sandbox.start()

@@ -19,7 +19,11 @@ extension OtterSandbox {
             if token.usedBasic { r.headers.add("WWW-Authenticate", "Basic realm=\"otter-sandbox\"") }
             return r
         }
-        let requested = token.scopes ?? grantableScopes.sorted()
+        let requested = token.scopes
+        guard !requested.isEmpty else {
+            return .error(400, code: "invalid_scope",
+                          message: "scope is required (the spec's OAuthTokenGenerationRequest); ask for the scopes the calls need, space-separated, e.g. scope=delivery.provider callback.error.write")
+        }
         let unknown = requested.filter { !grantableScopes.contains($0) }
         guard unknown.isEmpty else {
             return .error(400, code: "invalid_scope",

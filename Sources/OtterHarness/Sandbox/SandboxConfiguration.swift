@@ -14,14 +14,16 @@ public struct SandboxConfiguration: Sendable {
     public var storeId: String
     /// The application the partner must name in `X-Application-Id`.
     public var applicationId: String = "otter-cert-app"
-    /// Lifetime of issued access tokens, in seconds.
-    public var tokenTTL: Int = 3600
+    /// Lifetime of issued access tokens, in seconds: 30 days, as the spec says ("all tokens are valid for 30 days").
+    public var tokenTTL: Int = SandboxConfiguration.specTokenTTL
+    /// The spec's token lifetime.
+    public static let specTokenTTL = 30 * 24 * 3600
     /// Rate-limit enforcement.
     public var rateLimits: RateLimitMode = .otter
 
     /// Creates a configuration.
     public init(host: String = "127.0.0.1", port: Int = 0, clientId: String, clientSecret: String, storeId: String,
-                applicationId: String = "otter-cert-app", tokenTTL: Int = 3600, rateLimits: RateLimitMode = .otter) {
+                applicationId: String = "otter-cert-app", tokenTTL: Int = SandboxConfiguration.specTokenTTL, rateLimits: RateLimitMode = .otter) {
         self.host = host; self.port = port; self.clientId = clientId; self.clientSecret = clientSecret
         self.storeId = storeId; self.applicationId = applicationId; self.tokenTTL = tokenTTL; self.rateLimits = rateLimits
     }

@@ -2,7 +2,9 @@ import Foundation
 import OtterCore
 import OtterHTTP
 
-/// A `POST /v1/auth/token` request, decoded from a form (or JSON) body and an optional HTTP Basic header.
+/// A `POST /v1/auth/token` request, decoded as the spec's `requestToken` takes it: an
+/// `application/x-www-form-urlencoded` body (`OAuthTokenGenerationRequest`: `grant_type` and `scope` required), with
+/// the client credentials in the body or in an HTTP Basic header.
 struct TokenRequest {
     /// Why the request cannot be read: an OAuth error code, its message and status.
     struct Failure: Error { let status: Int; let code: String; let message: String }
@@ -10,8 +12,8 @@ struct TokenRequest {
     var grantType: String
     var clientId: String
     var clientSecret: String
-    /// Requested scopes; nil when the request names none.
-    var scopes: [String]?
+    /// Requested scopes (empty when the request names none, which the spec does not allow).
+    var scopes: [String]
     /// Whether the credentials came in an `Authorization: Basic` header.
     var usedBasic: Bool
 
@@ -22,16 +24,8 @@ struct TokenRequest {
         var fields: [String: String] = [:]
         let looksJSON = contentType.contains("json") || text.drop { $0.isWhitespace }.first == "{"
         if looksJSON {
-            guard let v = try? JSONValue.parse(text), case .object(let o) = v else {
-                throw Failure(status: 400, code: "invalid_request", message: "the body is not a JSON object")
-            }
-            for (k, x) in o {
-                switch x {
-                case .string(let s): fields[k] = s
-                case .number, .bool: fields[k] = x.serialized()
-                default: break
-                }
-            }
+            throw Failure(status: 400, code: "invalid_request",
+                          message: "the token request must be a form (Content-Type: application/x-www-form-urlencoded, as the spec's requestToken says), not JSON")
         } else {
             for pair in text.split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -77,9 +71,7 @@ struct TokenRequest {
             (clientId, clientSecret) = (id, secret)
             usedBasic = false
         }
-        if let s = fields["scope"] {
-            scopes = s.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        }
+        scopes = (fields["scope"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     }
 
     /// `application/x-www-form-urlencoded` decoding: `+` is a space, then percent-decoding.
