@@ -103,8 +103,8 @@ enum CallbackBodies {
         let discount = 100, tax = 99, tip = 200, deliveryFee = 300
         var total = subtotal - discount + tax + tip + deliveryFee
         if badTotals {
-            Log.info("[fault bad-totals] orderTotal.total off by 1.00")
-            total += 100
+            Log.info("[fault bad-totals] orderTotal.total 1.00 less than its parts")
+            total -= 100
         }
         func money(_ cents: Int) -> JSONValue { .number(Double(cents) / 100) }
 

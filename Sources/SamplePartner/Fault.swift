@@ -31,7 +31,7 @@ enum Fault: String, CaseIterable, Sendable {
         case .duplicateSideEffects: return "no eventId dedupe: a redelivered webhook is processed again"
         case .statusesOutOfOrder: return "courier statuses ALLOCATED, PICKED_UP, ARRIVED_AT_PICKUP, ..."
         case .noErrorCallback: return "stay silent when a webhook cannot be served (no error callback)"
-        case .badTotals: return "POST/PUT /v1/orders with orderTotal.total off by 1.00"
+        case .badTotals: return "POST/PUT /v1/orders with orderTotal.total 1.00 less than its parts"
         case .wrongStore: return "send X-Store-Id \"other-store\" on callbacks"
         }
     }

@@ -61,7 +61,7 @@ MISBEHAVIOURS = {
     "no-dedupe": "process repeated eventIds again",
     "status-backwards": "courier sends PICKED_UP before ARRIVED_AT_PICKUP",
     "no-error-callback": "stay silent instead of sending callback/error",
-    "bad-totals": "orderTotal.total off by +1.00",
+    "bad-totals": "orderTotal.total 1.00 less than its parts",
     "confirm-cancelled": "confirm/ready/fulfil orders even after a cancel",
     "silent-menu": "never answer menus.send_menu / menus.menu_publish",
 }
@@ -906,7 +906,7 @@ class Partner:
         discount, tax, tip, fee = 1.00, money(subtotal * 0.09), 2.00, 3.99
         total = money(subtotal - discount + tax + tip + fee)
         if self.cfg.misbehave == "bad-totals":
-            total = money(total + 1.00)
+            total = money(total - 1.00)
         return {
             "externalIdentifiers": {"id": order_id, "friendlyId": fid, "source": "indie-marketplace",
                                     "sourceType": "ORDERING_MARKETPLACE"},

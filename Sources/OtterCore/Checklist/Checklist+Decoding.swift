@@ -283,7 +283,7 @@ extension RequestPattern {
 }
 
 extension FieldAssertion {
-    static let checks = ["equals", "exists", "oneOf", "matches", "min", "max", "nonEmpty", "unique", "sum", "atLeastField"]
+    static let checks = ["equals", "exists", "oneOf", "matches", "min", "max", "nonEmpty", "unique", "sum", "atLeastSum", "atLeastField"]
 
     init(node: JSONNode) throws(DataError) {
         let o = try node.object(allowed: Set(["path"] + FieldAssertion.checks))
@@ -316,14 +316,15 @@ extension FieldAssertion {
         case "unique":
             guard try c.bool() else { throw c.error("unique takes true only") }
             check = .unique
-        case "sum":
+        case "sum", "atLeastSum":
             let terms = try c.array()
-            if terms.isEmpty { throw c.error("sum needs at least one term") }
-            check = .sum(try terms.map { n throws(DataError) in
+            if terms.isEmpty { throw c.error("\(present[0]) needs at least one term") }
+            let parsed = try terms.map { n throws(DataError) in
                 let s = try n.string()
                 let neg = s.hasPrefix("-")
-                do { return (neg, try JSONPath(neg ? String(s.dropFirst()) : s)) } catch { throw n.error("bad JSONPath '\(s)': \(error)") }
-            })
+                do { return (negative: neg, path: try JSONPath(neg ? String(s.dropFirst()) : s)) } catch { throw n.error("bad JSONPath '\(s)': \(error)") }
+            }
+            check = present[0] == "sum" ? .sum(parsed) : .atLeastSum(parsed)
         default: check = .atLeastField(try c.jsonPath())
         }
     }

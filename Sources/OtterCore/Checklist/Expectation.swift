@@ -183,6 +183,9 @@ public struct FieldAssertion: Sendable, CustomStringConvertible {
         case unique
         /// A number equal (±0.01) to the sum of other fields; a `-` prefix subtracts, a missing field counts 0.
         case sum([(negative: Bool, path: JSONPath)])
+        /// A number not less (−0.01) than the sum of other fields: a total that includes them and may include more
+        /// (the spec's `OrderTotal.total`: "including everything paid by the customer", service and bag fees too).
+        case atLeastSum([(negative: Bool, path: JSONPath)])
         /// A number (or RFC 3339 timestamp) not less than another field.
         case atLeastField(JSONPath)
     }
@@ -198,6 +201,7 @@ public struct FieldAssertion: Sendable, CustomStringConvertible {
         case .nonEmpty: return "\(path) is not empty"
         case .unique: return "\(path) is unique"
         case .sum(let terms): return "\(path) = " + terms.map { ($0.negative ? "-" : "+") + $0.path.description }.joined(separator: " ")
+        case .atLeastSum(let terms): return "\(path) >= " + terms.map { ($0.negative ? "-" : "+") + $0.path.description }.joined(separator: " ")
         case .atLeastField(let p): return "\(path) >= \(p)"
         }
     }

@@ -43,16 +43,19 @@ extension FieldAssertion {
                 default: empty = false
                 }
                 if empty { return ("\(path) is empty", "not empty", show(v)) }
-            case .sum(let terms):
+            case .sum(let terms), .atLeastSum(let terms):
                 guard case .number(let x) = v else { return ("\(path) must be a number, found \(v.typeName)", "number", v.typeName) }
                 var total = 0.0
                 for term in terms {
                     for t in term.path.select(in: body) { if case .number(let n) = t { total += term.negative ? -n : n } }
                 }
-                if abs(total - x) > 0.011 {
-                    let formula = terms.map { ($0.negative ? "- " : "+ ") + $0.path.description }.joined(separator: " ").dropFirst(2)
-                    return ("\(path) was \(formatNumber(x)) but \(formula) = \(formatNumber((total * 100).rounded() / 100))",
-                            formatNumber((total * 100).rounded() / 100), formatNumber(x))
+                let formula = terms.map { ($0.negative ? "- " : "+ ") + $0.path.description }.joined(separator: " ").dropFirst(2)
+                let shown = formatNumber((total * 100).rounded() / 100)
+                if case .sum = check, abs(total - x) > 0.011 {
+                    return ("\(path) was \(formatNumber(x)) but \(formula) = \(shown)", shown, formatNumber(x))
+                }
+                if case .atLeastSum = check, x < total - 0.011 {
+                    return ("\(path) was \(formatNumber(x)), less than its parts \(formula) = \(shown)", ">= \(shown)", formatNumber(x))
                 }
             case .atLeastField(let other):
                 guard let o = other.first(in: body) else { continue }

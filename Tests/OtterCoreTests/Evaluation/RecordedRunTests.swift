@@ -35,6 +35,27 @@ final class RecordedRunTests: XCTestCase {
         }
     }
 
+    /// The spec's `OrderTotal.total` includes "everything paid by the customer": an order with a service fee on top of
+    /// subtotal - discount + tax + tip + deliveryFee passes ORD-04; one whose total is less than those parts does not.
+    func testAnOrderWithAServiceFeePassesORD04() throws {
+        let base = try Repo.passingLog(.orders)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ord04-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func verdict(total: Double) throws -> Verdict {
+            let file = dir.appendingPathComponent("case-\(total).json")
+            try #"{"description":"x","mutations":[{"op":"setBody","where":{"record":"ORD-04","pathEndsWith":"/v1/orders"},"path":"orderTotal.total","value":\#(total)}],"expect":{}}"#
+                .write(to: file, atomically: true, encoding: .utf8)
+            let r = try Repo.evaluate(.orders, lines: try LogCase(path: file.path).apply(to: base))
+            return try XCTUnwrap(r.verdicts.first { $0.id == "ORD-04" })
+        }
+        XCTAssertEqual(try verdict(total: 17.49).status, .passed, "15.99 of parts plus a 1.50 service fee")
+        XCTAssertEqual(try verdict(total: 15.99).status, .passed)
+        let short = try verdict(total: 15.49)
+        XCTAssertEqual(short.status, .failed)
+        XCTAssertTrue(short.reason.contains("less than its parts"), short.reason)
+    }
+
     func testEveryRecordHasAFailingCase() throws {
         for type in IntegrationType.allCases {
             var covered = Set<String>()
