@@ -75,6 +75,7 @@ final class RunEndToEndTests: XCTestCase {
                                    environment: self.env())
             XCTAssertEqual(o.status, 0, o.stdout)
             try self.assertSpecConformant(report, label: "demo --type \(type)")
+            if type == "orders" { try self.assertUnpauseCarriesTheClosureIdOfThePause(report) }
             for f in ["report.html", "report.md", "report.json", "junit.xml", "report.tap", "events.jsonl"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: report + "/" + f), "\(type): \(f)")
             }
@@ -127,6 +128,20 @@ final class RunEndToEndTests: XCTestCase {
         XCTAssertGreaterThan(entries.filter { $0.kind == .callback }.count, 0, label)
         let problems = SpecConformance.problems(in: entries, spec: try Repo.spec())
         XCTAssertEqual(problems, [], "\(label): what the harness sent or answered is not as the spec says:\n" + problems.joined(separator: "\n"))
+    }
+
+    /// ORD-09: the unpause webhook names the closure the partner's pause result gave (the spec's
+    /// `PauseStoreEventResult.closureId`, "ID required to unpause a store"), not an id of the harness's own.
+    func assertUnpauseCarriesTheClosureIdOfThePause(_ dir: String) throws {
+        var given: String?, sent: String?
+        for line in try String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8).split(separator: "\n") {
+            let e = try LogCodec.decode(try JSONValue.parse(Array(line.utf8)), lineNumber: 0)
+            guard e.record == "ORD-09", let body = e.request?.json else { continue }
+            if e.kind == .callback, e.request?.path == "/v1/storefront/pause" { given = body["closureId"]?.stringValue }
+            if e.kind == .webhook, body["eventType"] == "storefront.unpause_store" { sent = body["metadata"]?["payload"]?.stringValue }
+        }
+        XCTAssertNotNil(given, "the pause result carries a closureId")
+        XCTAssertEqual(sent, given, "the unpause webhook carries the pause result's closureId")
     }
 
     /// No record ran past the moment its verdict was settled: its `end` line comes at most 1 s after the exchange that
