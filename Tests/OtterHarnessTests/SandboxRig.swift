@@ -28,8 +28,13 @@ final class SandboxRig {
         let config = SandboxConfiguration(clientId: Self.clientId, clientSecret: Self.clientSecret, storeId: Self.storeId,
                                           tokenTTL: tokenTTL, rateLimits: rateLimits)
         sandbox = OtterSandbox(configuration: config, spec: Self.spec, log: log)
+        sandbox.handedOut(Self.handedOutIds)
         try sandbox.start()
     }
+
+    /// The delivery and order ids the tests' calls name, handed out as a run hands out a record's vars (any other id
+    /// is a 404, as it would be at Otter).
+    static let handedOutIds = ["ref-1", "ref-11", "ref-other", "d-1", "d-one", "d-two", "order-42"]
 
     deinit {
         sandbox.stop()

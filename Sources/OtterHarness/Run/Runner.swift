@@ -140,7 +140,7 @@ public final class Runner {
     private func run(_ record: Record, _ c: RecordContext) {
         var vars = freshVars()
         c.sandbox.setActiveRecord(record.id, step: record.steps.first?.name)
-        c.sandbox.setFaults(record.faults, vars: vars)
+        share(vars, of: record, c)
         var actionProblem = false
         for step in record.steps {
             if wakeup.interrupted { return }
@@ -155,8 +155,8 @@ public final class Runner {
                 }
                 let eventId = (try? JSONValue.parse(body))?["eventId"]?.stringValue ?? ""
                 if step.name == "trigger" { vars["eventId"] = eventId }
-                c.sandbox.webhookSent(eventId: eventId, record: record.id)
-                c.sandbox.setFaults(record.faults, vars: vars)
+                c.sandbox.webhookSent(eventId: eventId, record: record.id, body: try? JSONValue.parse(body))
+                share(vars, of: record, c)
                 for delivery in 1...w.deliveries {
                     send(body: body, valid: w.signature == .valid, record: record, step: step.name, attempt: delivery, c)
                 }
@@ -175,10 +175,16 @@ public final class Runner {
             if actionProblem { break }
             if let a = step.awaiting, step.name != "trigger" {
                 awaitSetup(a, step: step.name, record: record, vars: &vars, c)
-                c.sandbox.setFaults(record.faults, vars: vars)
+                share(vars, of: record, c)
             }
             if unreachable != nil { return }
         }
+    }
+
+    /// Tells the sandbox a record's current vars: its faults' paths are filled with them, and its ids are known.
+    private func share(_ vars: [String: String], of record: Record, _ c: RecordContext) {
+        c.sandbox.setFaults(record.faults, vars: vars)
+        c.sandbox.handedOut(vars.values)
     }
 
     private func freshVars() -> [String: String] {

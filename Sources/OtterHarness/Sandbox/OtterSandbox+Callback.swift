@@ -57,6 +57,12 @@ extension OtterSandbox {
             }
         }
 
+        // Required query parameters (`limit` on the order feed).
+        let query = OtterSandbox.queryParameters(request.query)
+        for name in endpoint.requiredQuery where (query[name] ?? "").isEmpty {
+            return .error(400, code: "missing_parameter", message: "\(label) needs the query parameter \(name) (the spec's \(endpoint.operationId))")
+        }
+
         // Injected fault, then the rate limit.
         let limit = configuration.rateLimits.limit(documented: endpoint.ratePerMinute)
         // Counted per store and per resource: two deliveries advancing at once each have their own 8 a minute.
@@ -95,7 +101,25 @@ extension OtterSandbox {
             }
             body = parsed
         }
-        return success(endpoint, path: path, body: body)
+        let captures = endpoint.path.match(path, bound: [:]) ?? [:]
+        switch answerFromState(endpoint, captures: captures, body: body, query: query) {
+        case .json(let status, let value)?: return .json(status, value.serialized())
+        case .error(let status, let message)?:
+            let code = status == 404 ? "not_found" : status == 422 ? "invalid_state" : "invalid_request"
+            return .error(status, code: code, message: message)
+        case nil: return success(endpoint, path: path, body: body)
+        }
+    }
+
+    /// `a=1&b=x%20y` → `[a: 1, b: x y]` (the first value of a repeated name).
+    static func queryParameters(_ query: String?) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in (query ?? "").split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = TokenRequest.formDecode(kv[0])
+            if out[key] == nil { out[key] = kv.count > 1 ? TokenRequest.formDecode(kv[1]) : "" }
+        }
+        return out
     }
 
     /// An injected fault's answer: its status and headers, and a JSON error body (none for 204/304).

@@ -31,6 +31,8 @@ public final class OtterSandbox: @unchecked Sendable {
         var activeStep: String?
         /// Requests being answered now, by number, with when each started (seconds since 1970).
         var inFlight: [Int: Double] = [:]
+        /// What the run and the partner created: orders, deliveries, jobs, store requests, handed-out ids.
+        var resources = SandboxResources()
         var nextRequest = 0
     }
 
@@ -111,8 +113,16 @@ public final class OtterSandbox: @unchecked Sendable {
     // MARK: - Run driver
 
     /// Announces a webhook: its eventId becomes a valid `X-Event-Id`, and calls carrying it are tagged with `record`.
-    public func webhookSent(eventId: String, record: String) {
-        withState { s in s.events[eventId] = (record, s.activeRecord == record ? s.activeStep : nil) }
+    public func webhookSent(eventId: String, record: String, body: JSONValue? = nil) {
+        withState { s in
+            s.events[eventId] = (record, s.activeRecord == record ? s.activeStep : nil)
+            if let body { s.resources.learn(webhook: body, now: Date().timeIntervalSince1970) }
+        }
+    }
+
+    /// The ids a record handed to the partner (its vars: order, delivery, closure ids …): calls naming them are not 404s.
+    public func handedOut(_ ids: some Sequence<String>) {
+        withState { s in s.resources.known.formUnion(ids) }
     }
 
     /// Sets the record (and step) that calls without a known `X-Event-Id` are tagged with.
