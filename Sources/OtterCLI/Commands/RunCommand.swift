@@ -27,8 +27,9 @@ enum RunCommand {
                    help: "Command that performs partner actions (gets OTTER_CERT_ACTION, OTTER_CERT_VARS …; see docs/run.md)."),
         OptionSpec(name: "timeout-scale", valueName: "x", help: "Multiply every deadline and window (2 for a slow sandbox).", defaultValue: "1"),
         OptionSpec(name: "signature-encoding", valueName: "enc", help: "Encoding of X-HMAC-SHA256.", defaultValue: "base64", allowed: ["base64", "hex"]),
-        OptionSpec(name: "webhook-auth", valueName: "mode", help: "Webhook authentication: the HMAC header alone, or Basic/Bearer with the secret as well.",
-                   defaultValue: "hmac", allowed: ["hmac", "basic", "bearer"]),
+        OptionSpec(name: "webhook-auth", valueName: "mode",
+                   help: "Webhook authentication: the X-HMAC-SHA256 header alone (hmac), or with Basic, Bearer or the legacy HMAC-SHA1 (Authorization: MAC …) as well.",
+                   defaultValue: "hmac", allowed: ["hmac", "basic", "bearer", "hmac-sha1"]),
         OptionSpec(name: "rate-limits", valueName: "mode", help: "Sandbox rate limits: otter (documented), off, or xN to scale them.", defaultValue: "otter"),
         OptionSpec(name: "token-ttl", valueName: "seconds",
                    help: "Lifetime of the sandbox's access tokens (the spec's 30 days by default); a short one makes tokens expire during the run, so the partner must fetch a new one and retry.",
@@ -95,6 +96,7 @@ enum RunCommand {
         switch a.value("webhook-auth") ?? "hmac" {
         case "basic": o.webhookAuth = .basic(user: o.clientId)
         case "bearer": o.webhookAuth = .bearer
+        case "hmac-sha1": o.webhookAuth = .hmacSHA1
         default: o.webhookAuth = .hmac(encoding: encoding)
         }
         guard let limits = RateLimitMode(argument: a.value("rate-limits") ?? "otter") else {

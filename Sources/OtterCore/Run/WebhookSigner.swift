@@ -9,6 +9,9 @@ public enum WebhookAuth: Sendable, Equatable {
     case basic(user: String)
     /// `Authorization: Bearer <webhook secret>`.
     case bearer
+    /// The legacy HMAC-SHA1 the spec names beside HMAC-SHA256: `Authorization: MAC <base64 HMAC-SHA1 of the body>`,
+    /// the form of the spec's own notification example (`--header 'Authorization: MAC <hash signature>'`).
+    case hmacSHA1
 
     /// How the HMAC is written.
     public enum SignatureEncoding: String, Sendable { case base64, hex }
@@ -43,6 +46,8 @@ public struct WebhookSigner: Sendable {
             return [("Authorization", "Basic " + Digest.base64(cred)), ("X-HMAC-SHA256", signature(of: body, secret: key))]
         case .bearer:
             return [("Authorization", "Bearer " + String(decoding: key, as: UTF8.self)), ("X-HMAC-SHA256", signature(of: body, secret: key))]
+        case .hmacSHA1:
+            return [("Authorization", "MAC " + Digest.base64(Digest.hmacSHA1(key: key, message: body))), ("X-HMAC-SHA256", signature(of: body, secret: key))]
         }
     }
 }

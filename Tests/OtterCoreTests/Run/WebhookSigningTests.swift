@@ -31,6 +31,15 @@ final class WebhookSigningTests: XCTestCase {
         XCTAssertNotNil(bearer.first { $0.name == "X-HMAC-SHA256" }, "the HMAC header is always sent")
     }
 
+    /// The legacy HMAC-SHA1, checked against openssl's (`printf '{"a":1}' | openssl dgst -sha1 -hmac k3y -binary | base64`).
+    func testLegacyHMACSHA1IsTheMACAuthorizationBesideTheSHA256Header() {
+        let h = WebhookSigner(auth: .hmacSHA1, secret: "k3y").headers(for: Array(#"{"a":1}"#.utf8))
+        XCTAssertEqual(h.first { $0.name == "Authorization" }?.value, "MAC gIezI+lUQbwdwgeapb6xU2BdU5Q=")
+        XCTAssertNotNil(h.first { $0.name == "X-HMAC-SHA256" }, "the HMAC-SHA256 header is always sent")
+        let wrong = WebhookSigner(auth: .hmacSHA1, secret: "k3y").headers(for: Array(#"{"a":1}"#.utf8), valid: false)
+        XCTAssertNotEqual(wrong.first { $0.name == "Authorization" }?.value, "MAC gIezI+lUQbwdwgeapb6xU2BdU5Q=")
+    }
+
     func testFixtureTemplatesStayValidJSONWhateverTheValues() throws {
         let (text, missing) = FixtureTemplate.fill(#"{"a":"{{x}}","b":"{{now+15m}}","c":"{{nope}}","d":"{{now}}"}"#,
                                                   vars: ["x": "quote \" backslash \\ newline \n"], now: 1795946400)
