@@ -21,6 +21,10 @@ public enum OtterCert {
 
     static let typeOption = OptionSpec(name: "type", short: "t", valueName: "type", help: "Integration type to certify.",
                                        allowed: IntegrationType.allCases.map(\.rawValue), required: true)
+    /// `--type` where the log may say it: an otter-cert event log's run line records its integration type.
+    static let typeFromLogOption = OptionSpec(name: "type", short: "t", valueName: "type",
+                                              help: "Integration type; default: the one the event log's run line records (a HAR capture needs it).",
+                                              allowed: IntegrationType.allCases.map(\.rawValue))
 
     /// The command tree.
     public static let root = CommandSpec(
@@ -102,5 +106,12 @@ struct Context {
     func type() throws(HarnessError) -> IntegrationType {
         guard let t = args.value("type").flatMap(IntegrationType.init(rawValue:)) else { throw .input("--type is required") }
         return t
+    }
+
+    /// `--type`, else the integration type the log's first line (an otter-cert run line) records.
+    func type(orFromLog path: String) throws(HarnessError) -> IntegrationType {
+        if let t = args.value("type").flatMap(IntegrationType.init(rawValue:)) { return t }
+        if path != "-", let t = LogReader.recordedIntegrationType(path: path) { return t }
+        throw .input("give --type: \(path == "-" ? "standard input" : path) does not say which integration type it is (only an otter-cert event log's run line does; a HAR capture never does)")
     }
 }

@@ -36,3 +36,8 @@ enum Fault: String, CaseIterable, Sendable {
         }
     }
 }
+
+extension SamplePartner {
+    /// The faults the sample partner can be told to have (`--fault NAME`), with what each does wrong.
+    public static var faults: [(name: String, summary: String)] { Fault.allCases.map { ($0.rawValue, $0.summary) } }
+}

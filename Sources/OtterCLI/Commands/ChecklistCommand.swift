@@ -43,7 +43,7 @@ enum ChecklistCommand {
             return OtterCert.Exit.ok
         case "show":
             let name = c.args.argument("type") ?? ""
-            guard let t = IntegrationType(rawValue: name) else { throw HarnessError.input("unknown checklist '\(name)'; types: delivery, pos, orders") }
+            guard let t = IntegrationType(rawValue: name.lowercased()) else { throw HarnessError.input("unknown checklist '\(name)'; types: delivery, pos, orders") }
             let (cl, _) = try DataFiles.checklist(files.checklist(t), files: files)
             c.out.line("\(cl.title) (v\(cl.version), \(cl.records.count) records)")
             for r in cl.records {

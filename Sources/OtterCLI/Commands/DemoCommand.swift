@@ -1,6 +1,7 @@
 import Foundation
 import OtterCore
 import OtterHarness
+import SamplePartner
 
 /// `otter-cert demo`: a whole live certification run on loopback, against the bundled sample partner.
 enum DemoCommand {
@@ -10,7 +11,8 @@ enum DemoCommand {
         Starts the sample partner (a correct reference integration) and the embedded Otter sandbox on free loopback
         ports, runs the checklist against them exactly as `otter-cert run` would against a partner's sandbox, and
         prints the verdict per record and where the report is. --fault makes the sample partner misbehave in one
-        way (see `otter-cert sample-partner serve --help`) so you can see a failing certification.
+        way, so you can see a failing certification:
+        \(SamplePartner.faults.map { "  \($0.name.padding(toLength: 23, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
 
         Examples:
           otter-cert demo
@@ -18,7 +20,8 @@ enum DemoCommand {
         """,
         options: [OptionSpec(name: "type", short: "t", valueName: "type", help: "Integration type to certify.",
                              defaultValue: "delivery", allowed: IntegrationType.allCases.map(\.rawValue)),
-                  OptionSpec(name: "fault", valueName: "name", help: "Make the sample partner misbehave this way."),
+                  OptionSpec(name: "fault", valueName: "name", help: "Make the sample partner misbehave this way (the faults are listed above).",
+                             allowed: SamplePartner.faults.map(\.name)),
                   OptionSpec(name: "report-dir", valueName: "dir", help: "Where the log and reports go (in a folder per type).", defaultValue: "otter-cert-demo"),
                   OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated."),
                   OptionSpec(name: "timeout-scale", valueName: "x", help: "Multiply every deadline and window.", defaultValue: "1"),

@@ -20,7 +20,7 @@ enum ObserveCommand {
           cat events.jsonl | otter-cert observe --type orders --log -
         """,
         options: [
-            OtterCert.typeOption,
+            OtterCert.typeFromLogOption,
             OptionSpec(name: "log", short: "l", valueName: "file", help: "Event log (.jsonl) or HAR capture (.har); - reads standard input.", required: true),
             OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
             OptionSpec(name: "openapi", valueName: "file",
@@ -38,7 +38,7 @@ enum ObserveCommand {
 
     static func run(_ c: Context) throws -> Int32 {
         let logPath = c.args.value("log") ?? "-"
-        var obs = try Observer(files: try c.files()).observe(type: try c.type(), checklistPath: c.args.value("checklist"),
+        var obs = try Observer(files: try c.files()).observe(type: try c.type(orFromLog: logPath), checklistPath: c.args.value("checklist"),
                                                              openapiPath: c.args.value("openapi"),
                                                              logPath: logPath, lenient: c.args.flag("lenient"),
                                                              webhookSecret: c.args.value("webhook-secret"))

@@ -18,7 +18,7 @@ enum ReportCommand {
           otter-cert report --type pos --log run/events.jsonl --format tap --out report.tap && prove --exec cat report.tap
         """,
         options: [
-            OtterCert.typeOption,
+            OtterCert.typeFromLogOption,
             OptionSpec(name: "log", short: "l", valueName: "file", help: "Event log (.jsonl) or HAR capture (.har); - reads standard input.", required: true),
             OptionSpec(name: "format", short: "f", valueName: "format", help: "Report format.", defaultValue: "html",
                        allowed: ReportWriter.Format.allCases.map(\.rawValue)),
@@ -34,7 +34,7 @@ enum ReportCommand {
     static func run(_ c: Context) throws -> Int32 {
         let logPath = c.args.value("log") ?? "-"
         guard let format = ReportWriter.Format(rawValue: c.args.value("format") ?? "html") else { throw HarnessError.input("unknown --format") }
-        var obs = try Observer(files: try c.files()).observe(type: try c.type(), checklistPath: c.args.value("checklist"), logPath: logPath,
+        var obs = try Observer(files: try c.files()).observe(type: try c.type(orFromLog: logPath), checklistPath: c.args.value("checklist"), logPath: logPath,
                                                              lenient: c.args.flag("lenient"), webhookSecret: c.args.value("webhook-secret"))
         obs = try ReportWriter.withLogHash(obs, logPath: logPath)
         let text = ReportWriter.render(obs, format: format)

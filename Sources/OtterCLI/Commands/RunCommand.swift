@@ -106,6 +106,20 @@ enum RunCommand {
         o.tokenTTL = try tokenTTL(a)
         o.caFile = a.value("cacert")
         o.insecure = a.flag("insecure")
+        // Mistakes in the TLS options are the operator's, and are said before anything is sent.
+        if let ca = o.caFile {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: ca, isDirectory: &isDir), !isDir.boolValue,
+                  FileManager.default.isReadableFile(atPath: ca) else {
+                throw HarnessError.input("--cacert \(ca): no such readable file (give the PEM bundle of the CA that signed the partner's certificate)")
+            }
+            if url.scheme?.lowercased() != "https" {
+                throw HarnessError.input("--cacert only applies to an https:// --partner-url; \(o.partnerURL) is plain http")
+            }
+        }
+        if o.insecure, url.scheme?.lowercased() != "https" {
+            throw HarnessError.input("--insecure only applies to an https:// --partner-url; \(o.partnerURL) is plain http, so there is no certificate to skip")
+        }
         if o.insecure { c.err.line("otter-cert: WARNING: --insecure: the partner's TLS certificate is NOT verified; the report says so.") }
         if let dir = o.reportDir { try makeDirectory(dir) }
         return try execute(o, c)

@@ -126,8 +126,12 @@ private func parseStrictly(
         UsageError(message, commandPath: chain.dropFirst().map(\.name), programName: root.name)
     }
     func record(_ option: OptionSpec, _ value: String) throws(UsageError) {
-        if let allowed = option.allowed, !allowed.contains(value) {
-            throw fail(notAllowedMessage(option, subject: option.longForm, value: value))
+        var value = value
+        if let allowed = option.allowed {
+            guard let canonical = canonicalChoice(value, in: allowed) else {
+                throw fail(notAllowedMessage(option, subject: option.longForm, value: value))
+            }
+            value = canonical
         }
         given[option.name, default: []].append(value)
     }
@@ -224,16 +228,18 @@ private func parseStrictly(
             let got = option.secret ? "" : ", got '\(value)'"
             throw fail("\(subject) expects a boolean (1/0, true/false, yes/no, on/off)\(got)")
         }
-        if let allowed = option.allowed, !allowed.contains(value) {
-            throw fail(notAllowedMessage(option, subject: subject, value: value))
+        var chosen = value
+        if let allowed = option.allowed {
+            guard let canonical = canonicalChoice(value, in: allowed) else { throw fail(notAllowedMessage(option, subject: subject, value: value)) }
+            chosen = canonical
         }
-        environmentValues[option.name] = value
+        environmentValues[option.name] = chosen
     }
     let missing = chain.flatMap(\.options).filter {
         $0.required && given[$0.name] == nil && environmentValues[$0.name] == nil && $0.defaultValue == nil
     }
     if !missing.isEmpty {
-        let list = missing.map { "'\($0.longForm)'" }.joined(separator: ", ")
+        let list = missing.map { o in "'\(o.longForm)'" + (o.env.map { " (or set \($0))" } ?? "") }.joined(separator: ", ")
         throw fail("missing required option\(missing.count == 1 ? "" : "s") \(list)")
     }
 
@@ -242,6 +248,12 @@ private func parseStrictly(
         specs: Dictionary(options.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
         given: given, environmentValues: environmentValues, positionals: positionals,
         argumentNames: Set(command.arguments.map(\.name)))
+}
+
+/// `value` as one of `allowed`, ignoring case (`--type POS` is `pos`); nil when it is none of them.
+private func canonicalChoice(_ value: String, in allowed: [String]) -> String? {
+    if allowed.contains(value) { return value }
+    return allowed.first { $0.caseInsensitiveCompare(value) == .orderedSame }
 }
 
 private func notAllowedMessage(_ option: OptionSpec, subject: String, value: String) -> String {

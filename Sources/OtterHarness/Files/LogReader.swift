@@ -32,6 +32,18 @@ public struct LogReader {
     /// Creates a reader.
     public init(lenient: Bool = false) { self.lenient = lenient }
 
+    /// The integration type an otter-cert event log records in its first line (the run line), if it is one. Reads
+    /// at most 64 KB; anything else (a HAR, an untagged log, an unreadable file) is nil.
+    public static func recordedIntegrationType(path: String) -> IntegrationType? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 64 * 1024)) ?? Data()
+        let line = head.prefix { $0 != UInt8(ascii: "\n") }
+        guard let json = try? JSONValue.parse(Array(line)), json["kind"] == "run",
+              let t = json["run"]?["integrationType"]?.stringValue ?? json["integrationType"]?.stringValue else { return nil }
+        return IntegrationType(rawValue: t)
+    }
+
     /// What kind of file a log is.
     public enum Format: String, Sendable { case jsonl, har }
 
