@@ -30,4 +30,12 @@ final class SpecFitTests: XCTestCase {
             XCTAssertEqual(v["DEL-04"]?.status, .passed, "\(String(describing: value)): \(v["DEL-04"]?.reason ?? "")")
         }
     }
+
+    /// ManagerConfirmOrderRequest.estimatedPrepTimeMinutes is an optional, nullable integer without bounds.
+    func testAConfirmWithAnyIntegerNullOrNoPrepTimePasses() throws {
+        for value in [nil, JSONValue.null, 0, 600] {
+            let v = try verdicts(.pos, setBody("POS-05", "/confirm", "estimatedPrepTimeMinutes", value))
+            XCTAssertEqual(v["POS-05"]?.status, .passed, "\(String(describing: value)): \(v["POS-05"]?.reason ?? "")")
+        }
+    }
 }
