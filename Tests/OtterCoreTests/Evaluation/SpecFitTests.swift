@@ -3,7 +3,7 @@ import OtterCore
 import TestSupport
 
 /// Rules that once demanded more than the OpenAPI allows now follow it: what the spec makes optional, nullable or
-/// unbounded passes.
+/// unbounded passes, and a token is judged by the scope its record's calls need.
 final class SpecFitTests: XCTestCase {
     /// The passing log of `type` with one mutation (a case file's `mutations` entry), judged.
     private func verdicts(_ type: IntegrationType, _ mutation: JSONValue) throws -> [String: Verdict] {
@@ -37,5 +37,14 @@ final class SpecFitTests: XCTestCase {
             let v = try verdicts(.pos, setBody("POS-05", "/confirm", "estimatedPrepTimeMinutes", value))
             XCTAssertEqual(v["POS-05"]?.status, .passed, "\(String(describing: value)): \(v["POS-05"]?.reason ?? "")")
         }
+    }
+
+    /// ORD-03's trigger is menus.menu_publish, answered by POST /v1/menus/publish, whose security is menus.publish.
+    func testTheOrdersTokenRecordAsksForTheScopeItsCallbackNeeds() throws {
+        let r = try XCTUnwrap(try Repo.checklist(.orders).record("ORD-03"))
+        guard case .token(let t) = r.expect[0] else { return XCTFail("ORD-03 starts with its token expectation") }
+        XCTAssertEqual(t.scope, "menus.publish")
+        let endpoints = try EndpointTable(json: try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: Repo.path("checklists/endpoints.json"))))))
+        XCTAssertEqual(endpoints.endpoint(method: "POST", path: "/v1/menus/publish")?.scope, t.scope)
     }
 }
