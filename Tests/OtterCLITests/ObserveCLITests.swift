@@ -44,6 +44,19 @@ final class ObserveCLITests: XCTestCase {
         let r = try cert("checklist", "validate", bad)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stdout.contains("bad.json: record POS-01: $.records[0].expect[0].withinMs: must be at least 1, got -1"), r.stdout)
+        XCTAssertTrue(ok.stdout.contains("ok    checklists/pos.json: pos v1.0.0, 15 records (sources: "), ok.stdout)
+        // A record without a source, and a quote the OpenAPI does not hold.
+        var doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Repo.path("checklists/pos.json")))) as! [String: Any]
+        var records = doc["records"] as! [[String: Any]]
+        records[0]["source"] = nil
+        doc["records"] = records
+        let noSource = try write("no-source.json", [String(decoding: try JSONSerialization.data(withJSONObject: doc), as: UTF8.self)])
+        let badQuote = try write("bad-quote.json", [try String(contentsOfFile: Repo.path("checklists/pos.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"Otter Mark an Order as Ready to Pickup\"", with: "\"Otter Marks an Order Ready\"")])
+        let s = try cert("checklist", "validate", noSource, badQuote)
+        XCTAssertEqual(s.status, 2)
+        XCTAssertTrue(s.stdout.contains("no-source.json: record POS-01: $.records[0]: missing key 'source': say where this rule comes from, "), s.stdout)
+        XCTAssertTrue(s.stdout.contains(#"bad-quote.json: record POS-06: $.records[5].source.spec.quote: the quote does not occur verbatim in operation markAsReadyToPickup's summary and descriptions: "Otter Marks an Order Ready""#), s.stdout)
     }
 
     func testObserveCertifiesThePassingRunsAndWritesTheReport() throws {

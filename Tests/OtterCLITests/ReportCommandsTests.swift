@@ -190,7 +190,7 @@ final class ReportCommandsTests: XCTestCase {
             let proved = try runProcess(prove, ["--exec", "cat", tap])
             XCTAssertEqual(proved.status, failing ? 1 : 0, proved.stdout)
             XCTAssertFalse(proved.stdout.contains("Parse errors"), proved.stdout)
-            XCTAssertTrue(try read(dir, "junit.xml").contains("<system-out>Checklist: checklists/pos.json:20\n"))
+            XCTAssertTrue(try read(dir, "junit.xml").contains("<system-out>Checklist: checklists/pos.json:33\n"))
         }
         let copy = work.appendingPathComponent("my-pos-checklist.json").path
         try FileManager.default.copyItem(atPath: BuiltCLI.root.appendingPathComponent("checklists/pos.json").path, toPath: copy)
@@ -198,7 +198,7 @@ final class ReportCommandsTests: XCTestCase {
             let r = try BuiltCLI.run(["report", "--type", "pos", "--log", fixture("pos"), "--format", "junit", "--checklist", checklist])
             XCTAssertEqual(r.code, 0, r.err)
             XCTAssertTrue(r.out.contains(" file=\"\(shown)\">"), checklist)
-            XCTAssertTrue(r.out.contains("Checklist: \(shown):290\n"), checklist)
+            XCTAssertTrue(r.out.contains("Checklist: \(shown):420\n"), checklist)
             XCTAssertFalse(r.out.contains(work.path), "no absolute local path")
         }
     }

@@ -13,8 +13,8 @@ enum ChecklistCommand {
             CommandSpec(name: "show", abstract: "Show every record of a checklist: id, title, trigger, expectations, rationale.",
                         discussion: "Example:\n  otter-cert checklist show delivery", options: [],
                         arguments: [ArgumentSpec(name: "type", help: "delivery, pos or orders")], subcommands: []),
-            CommandSpec(name: "validate", abstract: "Check checklist files: format, record ids, steps, fixtures, variables.",
-                        discussion: "Prints one line per file and the first mistake with its file, record id and JSON path.\nExample:\n  otter-cert checklist validate checklists/*.json",
+            CommandSpec(name: "validate", abstract: "Check checklist files: format, record ids, steps, fixtures, variables, sources.",
+                        discussion: "Prints one line per file and the first mistake with its file, record id and JSON path. Every record must name its source; every spec citation must name an operation, schema, property or section of checklists/openapi/otter-public-api.json whose text holds its quote verbatim.\nExample:\n  otter-cert checklist validate checklists/*.json",
                         options: [], arguments: [ArgumentSpec(name: "file", help: "Checklist files to check.", variadic: true)], subcommands: []),
         ])
 
@@ -79,7 +79,11 @@ enum ChecklistCommand {
             } catch { throw .input("\(path): \(error)") }
         }
         let (cl, _) = try DataFiles.checklist(path, files: files)
-        return "\(cl.integrationType.rawValue) v\(cl.version), \(cl.records.count) records"
+        let texts = try DataFiles.specTexts(files: files)
+        if let e = texts.problems(in: cl).first { var e = e; e.file = path; throw .input(e.description) }
+        let n = cl.sourceCounts.records
+        return "\(cl.integrationType.rawValue) v\(cl.version), \(cl.records.count) records (sources: "
+            + RuleSource.Kind.allCases.map { "\(n[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ") + "; quotes found in the OpenAPI)"
     }
 
     static func describe(_ s: Step) -> String {

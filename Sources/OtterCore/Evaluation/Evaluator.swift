@@ -75,7 +75,7 @@ public final class Evaluator {
     private func collectEarlier(_ e: Expectation) {
         switch e {
         case .request(let r): earlierPatterns += r.requiresEarlier
-        case .anyOf(let xs): xs.forEach(collectEarlier)
+        case .anyOf(let a): a.of.forEach(collectEarlier)
         default: break
         }
     }

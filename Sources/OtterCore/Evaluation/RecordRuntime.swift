@@ -51,7 +51,7 @@ final class RecordRuntime {
         case .request(let r): return RequestMatcher(spec: r, record: self, isAwait: false)
         case .sequence(let s): return SequenceMatcher(spec: s, record: self)
         case .absent(let a): return AbsentMatcher(spec: a, record: self)
-        case .anyOf(let xs): return AnyOfMatcher(parts: xs.map { makeMatcher($0, ev) })
+        case .anyOf(let a): return AnyOfMatcher(parts: a.of.map { makeMatcher($0, ev) })
         case .token(let t): return TokenMatcher(spec: t)
         }
     }

@@ -100,6 +100,19 @@ public enum DataFiles {
         } catch let e as HarnessError { throw e } catch { throw .input("\(path): \(error)") }
     }
 
+    /// The bundled OpenAPI (`checklists/openapi/otter-public-api.json`) and Otter's certification process document
+    /// (`checklists/process/certification-process.es.txt`), whose words a checklist's sources quote.
+    public static func specTexts(files: ProjectFiles) throws(HarnessError) -> OpenAPIText {
+        let process = files.checklistsFile(processDocumentPath)
+        let text = exists(process) ? String(decoding: try bytes(process), as: UTF8.self) : nil
+        return OpenAPIText(openAPI: try json(files.checklistsFile(openAPIPath)), processDocument: text)
+    }
+
+    /// The bundled OpenAPI, relative to `checklists/`.
+    public static let openAPIPath = "openapi/otter-public-api.json"
+    /// Otter's certification process document (Spanish, as published), relative to `checklists/`.
+    public static let processDocumentPath = "process/certification-process.es.txt"
+
     /// Loads the API body schemas (`checklists/schemas/otter-api.schema.json`).
     public static func schemas(files: ProjectFiles) throws(HarnessError) -> JSONSchemaValidator {
         let path = files.checklistsFile("schemas/otter-api.schema.json")
