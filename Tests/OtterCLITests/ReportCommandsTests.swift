@@ -166,7 +166,14 @@ final class ReportCommandsTests: XCTestCase {
                 XCTAssertTrue(tap.contains("    file: \"checklists/\(type).json\"\n"), type)
 
                 let md = try read(dir, "report.md")
-                XCTAssertTrue(md.contains("| Status | Record | Title | Reason |"))
+                XCTAssertTrue(md.contains("| Status | Record | Title | Source | Reason |"))
+                // Every record carries its source: in the JSON, shown in the HTML, its kind in the Markdown table.
+                for rec in records {
+                    let kind = try XCTUnwrap(rec["source"]?["kind"]?.stringValue, "\(type) \(rec["id"]?.stringValue ?? "")")
+                    XCTAssertTrue(md.contains("| \(rec["title"]?.stringValue ?? "") | \(kind)"), "\(type): \(kind)")
+                }
+                XCTAssertEqual(html.components(separatedBy: "<div class=\"source\"><div class=\"sh\">Source: ").count - 1, ids.count)
+                XCTAssertEqual(json["checklist"]?["policies"]?.arrayValue?.count, 3)
                 XCTAssertEqual(md.contains("### Records not passed"), failing)
             }
         }

@@ -219,6 +219,21 @@ extension Record {
     }
 }
 
+extension Record {
+    /// The kind of the record's rules taken together: its own source and every expectation's and field's.
+    public var rulesSourceKind: RuleSource.Kind {
+        RuleSource.Kind.combined([source] + sourcedRules.map(\.effective))
+    }
+}
+
+extension RuleSource.Kind {
+    /// `spec+policy` when some of the sources cite the spec and some state a policy, else the one they share.
+    public static func combined(_ sources: [RuleSource]) -> RuleSource.Kind {
+        let spec = sources.contains { !$0.spec.isEmpty }, policy = sources.contains { $0.policy != nil }
+        return spec && policy ? .specAndPolicy : (policy ? .policy : .spec)
+    }
+}
+
 extension Checklist {
     /// How many records, and how many of their rules (expectations and field assertions, by the source that holds
     /// for each), rest on the spec, on policy, or on both.

@@ -114,7 +114,7 @@ public final class Evaluator {
         return EvaluationResult(integrationType: checklist.integrationType, checklistVersion: checklist.version, verdicts: verdicts,
                                 run: run, stats: stats,
                                 unknownEventTypes: unknownEventTypes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                warnings: warnings)
+                                warnings: warnings, policies: checklist.policies)
     }
 
     // MARK: - Processing in time order

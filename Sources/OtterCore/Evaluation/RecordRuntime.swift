@@ -160,7 +160,8 @@ final class RecordRuntime {
     func verdict(_ ev: Evaluator) -> Verdict {
         var v = Verdict(id: record.id, title: record.title, required: record.required, rationale: record.rationale,
                         status: .skipped, reason: "", checks: [], evidence: stepEvidence,
-                        startedAt: steps["trigger"]?.startedAt, deadlines: [])
+                        startedAt: steps["trigger"]?.startedAt, deadlines: [], source: record.source,
+                        rulesSourceKind: record.rulesSourceKind)
         guard steps["trigger"] != nil else {
             let missing = record.steps.first { steps[$0.name] == nil } ?? record.trigger
             switch missing.source {
@@ -186,8 +187,10 @@ final class RecordRuntime {
             return v
         }
         var checks: [CheckResult] = []
-        for m in matchers {
-            let (c, e, d) = m.result(ev)
+        for (m, x) in zip(matchers, record.expect) {
+            var (c, e, d) = m.result(ev)
+            if let s = x.source, !s.sameRule(as: record.source) { c.source = s }
+            c.fieldSources = x.fieldAssertions.compactMap { f in f.source.map { (f.description, $0) } }
             checks.append(c)
             v.evidence += e
             v.deadlines += d
