@@ -35,6 +35,32 @@ final class ObserveCLITests: XCTestCase {
         }
     }
 
+    func testShowPrintsEachRecordsSourceMarkedSpecOrPolicy() throws {
+        let r = try cert("checklist", "show", "delivery")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("Sources: records 5 spec, 0 policy, 7 spec+policy; checks "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("""
+            DEL-04  Quote request answered with a quotes callback
+              source:  spec    operation requestDeliveryQuoteCallback: "Otter Notify the Result of a Request Delivery Quote Event"
+            """), r.stdout)
+        // A check whose source differs shows it, marked spec and policy.
+        XCTAssertTrue(r.stdout.contains("""
+              expect:  acknowledgement of trigger
+                         source: spec    operation requestDeliveryQuotesWebhook: "Return any 2XX status to indicate that the data was received successfully"
+                                 policy  Otter treats an acknowledgement slower than 3 s as a failed delivery
+            """), r.stdout)
+        XCTAssertTrue(r.stdout.contains("""
+                         field $.currencyCode matches ^[A-Z]{3}$
+                           source: spec    schema RequestDeliveryQuoteCallbackRequest.currencyCode: "The 3-letter currency code (ISO 4217) to use for all monetary values."
+            """), r.stdout)
+        // DEL-10 deduplicates: policy, resting on the spec's unique eventId.
+        XCTAssertTrue(r.stdout.contains("""
+            DEL-10  The same quote request delivered twice produces exactly one quotes callback
+              source:  spec    section "Notification Schema": "Unique id of the event."
+                       policy  Otter may deliver the same webhook (same eventId) more than once
+            """), r.stdout)
+    }
+
     func testValidateAcceptsTheBundledChecklistsAndNamesMistakes() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Repo.path("checklists")).filter { $0.hasSuffix(".json") }.map { "checklists/" + $0 }
         let ok = try runProcess(Repo.binary, ["checklist", "validate"] + files, currentDirectory: Repo.root.path)
@@ -44,6 +70,19 @@ final class ObserveCLITests: XCTestCase {
         let r = try cert("checklist", "validate", bad)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stdout.contains("bad.json: record POS-01: $.records[0].expect[0].withinMs: must be at least 1, got -1"), r.stdout)
+        XCTAssertTrue(ok.stdout.contains("ok    checklists/pos.json: pos v1.0.0, 15 records (sources: "), ok.stdout)
+        // A record without a source, and a quote the OpenAPI does not hold.
+        var doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Repo.path("checklists/pos.json")))) as! [String: Any]
+        var records = doc["records"] as! [[String: Any]]
+        records[0]["source"] = nil
+        doc["records"] = records
+        let noSource = try write("no-source.json", [String(decoding: try JSONSerialization.data(withJSONObject: doc), as: UTF8.self)])
+        let badQuote = try write("bad-quote.json", [try String(contentsOfFile: Repo.path("checklists/pos.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"Otter Mark an Order as Ready to Pickup\"", with: "\"Otter Marks an Order Ready\"")])
+        let s = try cert("checklist", "validate", noSource, badQuote)
+        XCTAssertEqual(s.status, 2)
+        XCTAssertTrue(s.stdout.contains("no-source.json: record POS-01: $.records[0]: missing key 'source': say where this rule comes from, "), s.stdout)
+        XCTAssertTrue(s.stdout.contains(#"bad-quote.json: record POS-06: $.records[5].source.spec.quote: the quote does not occur verbatim in operation markAsReadyToPickup's summary and descriptions: "Otter Marks an Order Ready""#), s.stdout)
     }
 
     func testObserveCertifiesThePassingRunsAndWritesTheReport() throws {

@@ -166,7 +166,14 @@ final class ReportCommandsTests: XCTestCase {
                 XCTAssertTrue(tap.contains("    file: \"checklists/\(type).json\"\n"), type)
 
                 let md = try read(dir, "report.md")
-                XCTAssertTrue(md.contains("| Status | Record | Title | Reason |"))
+                XCTAssertTrue(md.contains("| Status | Record | Title | Source | Reason |"))
+                // Every record carries its source: in the JSON, shown in the HTML, its kind in the Markdown table.
+                for rec in records {
+                    let kind = try XCTUnwrap(rec["source"]?["kind"]?.stringValue, "\(type) \(rec["id"]?.stringValue ?? "")")
+                    XCTAssertTrue(md.contains("| \(rec["title"]?.stringValue ?? "") | \(kind)"), "\(type): \(kind)")
+                }
+                XCTAssertEqual(html.components(separatedBy: "<div class=\"source\"><div class=\"sh\">Source: ").count - 1, ids.count)
+                XCTAssertEqual(json["checklist"]?["policies"]?.arrayValue?.count, 3)
                 XCTAssertEqual(md.contains("### Records not passed"), failing)
             }
         }
@@ -190,7 +197,7 @@ final class ReportCommandsTests: XCTestCase {
             let proved = try runProcess(prove, ["--exec", "cat", tap])
             XCTAssertEqual(proved.status, failing ? 1 : 0, proved.stdout)
             XCTAssertFalse(proved.stdout.contains("Parse errors"), proved.stdout)
-            XCTAssertTrue(try read(dir, "junit.xml").contains("<system-out>Checklist: checklists/pos.json:20\n"))
+            XCTAssertTrue(try read(dir, "junit.xml").contains("<system-out>Checklist: checklists/pos.json:33\n"))
         }
         let copy = work.appendingPathComponent("my-pos-checklist.json").path
         try FileManager.default.copyItem(atPath: BuiltCLI.root.appendingPathComponent("checklists/pos.json").path, toPath: copy)
@@ -198,7 +205,7 @@ final class ReportCommandsTests: XCTestCase {
             let r = try BuiltCLI.run(["report", "--type", "pos", "--log", fixture("pos"), "--format", "junit", "--checklist", checklist])
             XCTAssertEqual(r.code, 0, r.err)
             XCTAssertTrue(r.out.contains(" file=\"\(shown)\">"), checklist)
-            XCTAssertTrue(r.out.contains("Checklist: \(shown):297\n"), checklist)
+            XCTAssertTrue(r.out.contains("Checklist: \(shown):420\n"), checklist)
             XCTAssertFalse(r.out.contains(work.path), "no absolute local path")
         }
     }

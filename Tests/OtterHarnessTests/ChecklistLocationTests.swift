@@ -16,7 +16,7 @@ final class ChecklistLocationTests: XCTestCase {
             XCTAssertEqual(Set(disk.recordLines.keys), Set(ids))
             for id in ids { XCTAssertTrue(lines[disk.recordLines[id]! - 1].contains("\"id\": \"\(id)\""), "\(type) \(id)") }
         }
-        XCTAssertEqual(try DataFiles.checklistLocation(Repo.files.checklist(.pos), files: Repo.files).recordLines["POS-10"], 297)
+        XCTAssertEqual(try DataFiles.checklistLocation(Repo.files.checklist(.pos), files: Repo.files).recordLines["POS-10"], 420)
     }
 
     func testAChecklistElsewhereIsNamedByItsFileNameNeverAnAbsolutePath() {

@@ -10,11 +10,11 @@ enum ChecklistCommand {
         subcommands: [
             CommandSpec(name: "list", abstract: "List the bundled checklists: type, version, record count and ids.",
                         discussion: "Example:\n  otter-cert checklist list", options: [], arguments: [], subcommands: []),
-            CommandSpec(name: "show", abstract: "Show every record of a checklist: id, title, trigger, expectations, rationale.",
-                        discussion: "Example:\n  otter-cert checklist show delivery", options: [],
+            CommandSpec(name: "show", abstract: "Show every record of a checklist: id, title, source, trigger, expectations, rationale.",
+                        discussion: "Each record names where its rule comes from: 'spec' (an operation, schema or section of the bundled OpenAPI, with the words that state it) or 'policy' (Otter's certification rule, with the reason), or both. A check with a source of its own shows it under the check.\nExample:\n  otter-cert checklist show delivery", options: [],
                         arguments: [ArgumentSpec(name: "type", help: "delivery, pos or orders")], subcommands: []),
-            CommandSpec(name: "validate", abstract: "Check checklist files: format, record ids, steps, fixtures, variables.",
-                        discussion: "Prints one line per file and the first mistake with its file, record id and JSON path.\nExample:\n  otter-cert checklist validate checklists/*.json",
+            CommandSpec(name: "validate", abstract: "Check checklist files: format, record ids, steps, fixtures, variables, sources.",
+                        discussion: "Prints one line per file and the first mistake with its file, record id and JSON path. Every record must name its source; every spec citation must name an operation, schema, property or section of checklists/openapi/otter-public-api.json whose text holds its quote verbatim.\nExample:\n  otter-cert checklist validate checklists/*.json",
                         options: [openapiOption], arguments: [ArgumentSpec(name: "file", help: "Checklist files to check.", variadic: true)], subcommands: []),
             CommandSpec(name: "openapi", abstract: "Show what the harness reads from Otter's OpenAPI description: operations, scopes, rate limits, webhooks.",
                         discussion: """
@@ -46,11 +46,30 @@ enum ChecklistCommand {
             guard let t = IntegrationType(rawValue: name.lowercased()) else { throw HarnessError.input("unknown checklist '\(name)'; types: delivery, pos, orders") }
             let (cl, _) = try DataFiles.checklist(files.checklist(t), files: files)
             c.out.line("\(cl.title) (v\(cl.version), \(cl.records.count) records)")
+            let counts = cl.sourceCounts
+            func tally(_ d: [RuleSource.Kind: Int]) -> String { RuleSource.Kind.allCases.map { "\(d[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ") }
+            c.out.line("Sources: records \(tally(counts.records)); checks \(tally(counts.rules))")
+            if !cl.policies.isEmpty {
+                c.out.line("")
+                c.out.line("Policies for every record:")
+                for p in cl.policies { for l in sourceLines(p) { c.out.line("  " + l) } }
+            }
             for r in cl.records {
                 c.out.line("")
                 c.out.line("\(r.id)  \(r.title)\(r.required ? "" : " (optional)")")
+                for (i, l) in sourceLines(r.source).enumerated() { c.out.line((i == 0 ? "  source:  " : "           ") + l) }
                 for s in r.steps { c.out.line("  \(s.name == "trigger" ? "trigger" : "setup  "): \(describe(s))") }
-                for e in r.expect { c.out.line("  expect:  \(e.label)") }
+                for rule in r.sourcedRules {
+                    let pad = String(repeating: "  ", count: rule.depth)
+                    if rule.depth == 0 {
+                        c.out.line("  expect:  \(rule.label)")
+                    } else if !rule.isField || rule.own != nil {
+                        c.out.line("           \(pad)\(rule.isField ? "field " : "or ")\(rule.label)")
+                    }
+                    if let own = rule.own {
+                        for (i, l) in sourceLines(own).enumerated() { c.out.line("           \(pad)" + (i == 0 ? "  source: " : "          ") + l) }
+                    }
+                }
                 c.out.line("  why:     \(r.rationale)")
             }
             return OtterCert.Exit.ok
@@ -114,7 +133,19 @@ enum ChecklistCommand {
         }
         let (cl, _) = try DataFiles.checklist(path, files: files)
         try DataFiles.audit(cl, path: path, spec: try DataFiles.spec(files: files, path: openapi), files: files)
-        return "\(cl.integrationType.rawValue) v\(cl.version), \(cl.records.count) records"
+        let texts = try DataFiles.specTexts(files: files, openapi: openapi)
+        if let e = texts.problems(in: cl).first { var e = e; e.file = path; throw .input(e.description) }
+        let n = cl.sourceCounts.records
+        return "\(cl.integrationType.rawValue) v\(cl.version), \(cl.records.count) records (sources: "
+            + RuleSource.Kind.allCases.map { "\(n[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ") + "; quotes found in the OpenAPI)"
+    }
+
+    /// A source as lines marked `spec` or `policy`: what the spec says (with its words), what the policy adds and why.
+    static func sourceLines(_ s: RuleSource) -> [String] {
+        var out = s.spec.map { "spec    \($0.label): \"\($0.quote)\"" }
+        if let p = s.policy { out.append("policy  " + p) }
+        if let q = s.process { out.append("        process document: \"\(q)\"") }
+        return out
     }
 
     static func describe(_ s: Step) -> String {

@@ -7,7 +7,7 @@ extension Checklist {
     ///   (nil when the file does not exist); used to check fixtures exist and to learn their event types.
     public init(json: JSONValue, fixture: (String) -> JSONValue? = { _ in nil }) throws(DataError) {
         let root = JSONNode(json)
-        _ = try root.object(allowed: ["integrationType", "version", "title", "description", "errorCallback", "vars", "resourceIds", "records"])
+        _ = try root.object(allowed: ["integrationType", "version", "title", "description", "errorCallback", "vars", "resourceIds", "policies", "records"])
         let typeNode = try root.required("integrationType")
         let typeText = try typeNode.string()
         guard let type = IntegrationType(rawValue: typeText) else {
@@ -28,6 +28,11 @@ extension Checklist {
             }
         } else {
             resourceIds = vars.map(\.0).filter { $0.hasSuffix("Id") && $0 != "storeId" && $0 != "applicationId" }
+        }
+        policies = try (root.child("policies")?.array() ?? []).map { n throws(DataError) in
+            let p = try RuleSource(node: n)
+            if p.policy == nil { throw n.error("a checklist-wide entry states a policy: add 'policy' with the reason (cite the spec on the records it backs)") }
+            return p
         }
         let recordNodes = try root.required("records").array()
         if recordNodes.isEmpty { throw root.error("records must not be empty") }
@@ -50,11 +55,15 @@ extension Checklist {
 
 extension Record {
     init(node: JSONNode, id: String, fixture: (String) -> JSONValue?) throws(DataError) {
-        _ = try node.object(allowed: ["id", "title", "required", "rationale", "setup", "trigger", "faults", "expect"])
+        _ = try node.object(allowed: ["id", "title", "required", "rationale", "source", "setup", "trigger", "faults", "expect"])
         self.id = id
         title = try node.required("title").nonEmptyString()
         required = try node.required("required").bool()
         rationale = try node.required("rationale").nonEmptyString()
+        guard let s = node.child("source") else {
+            throw node.error("missing key 'source': say where this rule comes from, " + RuleSource.hint)
+        }
+        source = try RuleSource(node: s)
         var setup: [Step] = []
         for (i, s) in (try node.child("setup")?.array() ?? []).enumerated() {
             setup.append(try Step(node: s, defaultName: "setup\(i + 1)", fixture: fixture))
@@ -101,7 +110,7 @@ extension Record {
                 for p in r.requiresEarlier { try checkTemplate(p.path, path + ".requiresEarlier") }
             case .sequence(let s): try checkStep(s.step, path + ".step"); try checkTemplate(s.pattern.path, path + ".path")
             case .absent(let a): try checkStep(a.step, path + ".step"); try checkTemplate(a.path, path + ".path")
-            case .anyOf(let xs): for (i, x) in xs.enumerated() { try walk(x, "\(path).of[\(i)]") }
+            case .anyOf(let a): for (i, x) in a.of.enumerated() { try walk(x, "\(path).of[\(i)]") }
             case .token: break
             }
         }
@@ -189,7 +198,7 @@ extension Expectation {
         let kind = try kindNode.string()
         switch kind {
         case "ack":
-            _ = try node.object(allowed: ["kind", "step", "status", "withinMs"])
+            _ = try node.object(allowed: ["kind", "step", "status", "withinMs", "source"])
             let sNode = try node.required("status")
             let status: StatusSet
             do {
@@ -202,10 +211,10 @@ extension Expectation {
                 status = try StatusSet(text)
             } catch let e as TemplateError { throw sNode.error(e.message) } catch let e as DataError { throw e } catch { throw sNode.error("\(error)") }
             self = .ack(AckExpectation(step: try node.child("step")?.string() ?? "trigger", status: status,
-                                       withinMs: try node.required("withinMs").number(min: 1)))
+                                       withinMs: try node.required("withinMs").number(min: 1), source: try RuleSource(optional: node)))
         case "request":
             _ = try node.object(allowed: ["kind", "name", "method", "path", "step", "withinSeconds", "eventId", "headers", "auth", "scope",
-                                          "schema", "fields", "count", "countWindowSeconds", "retry", "requiresEarlier", "export"])
+                                          "schema", "fields", "count", "countWindowSeconds", "retry", "requiresEarlier", "export", "source"])
             let pattern = try RequestPattern(fieldsOf: node, allowExport: true)
             var count = CountBounds(min: 1, max: nil)
             if let c = node.child("count") {
@@ -230,9 +239,10 @@ extension Expectation {
                 schema: try node.child("schema")?.nonEmptyString(),
                 fields: try (node.child("fields")?.array() ?? []).map { n throws(DataError) in try FieldAssertion(node: n) },
                 count: count, countWindowSeconds: try node.child("countWindowSeconds")?.number(min: 0) ?? 0, retry: retry,
-                requiresEarlier: try (node.child("requiresEarlier")?.array() ?? []).map { n throws(DataError) in try RequestPattern(node: n) }))
+                requiresEarlier: try (node.child("requiresEarlier")?.array() ?? []).map { n throws(DataError) in try RequestPattern(node: n) },
+                source: try RuleSource(optional: node)))
         case "sequence":
-            _ = try node.object(allowed: ["kind", "method", "path", "step", "field", "order", "require", "final", "withinSeconds", "fromState"])
+            _ = try node.object(allowed: ["kind", "method", "path", "step", "field", "order", "require", "final", "withinSeconds", "fromState", "source"])
             let order = try node.required("order").array().map { n throws(DataError) in try n.nonEmptyString() }
             if order.isEmpty { throw (try node.required("order")).error("must list at least one state") }
             func known(_ n: JSONNode) throws(DataError) -> String {
@@ -250,22 +260,24 @@ extension Expectation {
                 step: try node.child("step")?.string() ?? "trigger", field: try node.required("field").jsonPath(), order: order,
                 require: try (node.child("require")?.array() ?? []).map { n throws(DataError) in try known(n) },
                 final: try node.child("final").map { n throws(DataError) in try known(n) },
-                withinSeconds: try node.required("withinSeconds").number(min: 0.001), fromState: fromState))
+                withinSeconds: try node.required("withinSeconds").number(min: 0.001), fromState: fromState,
+                source: try RuleSource(optional: node)))
         case "absent":
-            _ = try node.object(allowed: ["kind", "method", "path", "step", "eventId", "windowSeconds", "unless"])
+            _ = try node.object(allowed: ["kind", "method", "path", "step", "eventId", "windowSeconds", "unless", "source"])
             self = .absent(AbsentExpectation(
                 method: try node.child("method").map { n throws(DataError) in try parseMethod(n) },
                 path: try node.required("path").pathTemplate(), eventId: try node.child("eventId")?.bool() ?? false,
                 step: try node.child("step")?.string() ?? "trigger", windowSeconds: try node.required("windowSeconds").number(min: 0.001),
-                unless: try (node.child("unless")?.array() ?? []).map { n throws(DataError) in try FieldAssertion(node: n) }))
+                unless: try (node.child("unless")?.array() ?? []).map { n throws(DataError) in try FieldAssertion(node: n) },
+                source: try RuleSource(optional: node)))
         case "anyOf":
-            _ = try node.object(allowed: ["kind", "of"])
+            _ = try node.object(allowed: ["kind", "of", "source"])
             let of = try node.required("of").array()
             if of.count < 2 { throw (try node.required("of")).error("anyOf needs at least two expectations") }
-            self = .anyOf(try of.map { n throws(DataError) in try Expectation(node: n) })
+            self = .anyOf(AnyOfExpectation(of: try of.map { n throws(DataError) in try Expectation(node: n) }, source: try RuleSource(optional: node)))
         case "token":
-            _ = try node.object(allowed: ["kind", "scope"])
-            self = .token(TokenExpectation(scope: try node.required("scope").nonEmptyString()))
+            _ = try node.object(allowed: ["kind", "scope", "source"])
+            self = .token(TokenExpectation(scope: try node.required("scope").nonEmptyString(), source: try RuleSource(optional: node)))
         default:
             let hint = suggestion(for: kind, among: Expectation.kinds).map { " (did you mean '\($0)'?)" } ?? ""
             throw kindNode.error("unknown expectation kind '\(kind)'\(hint); kinds: \(Expectation.kinds.joined(separator: ", "))")
@@ -286,8 +298,9 @@ extension FieldAssertion {
     static let checks = ["equals", "exists", "oneOf", "matches", "min", "max", "nonEmpty", "unique", "sum", "atLeastSum", "atLeastField"]
 
     init(node: JSONNode) throws(DataError) {
-        let o = try node.object(allowed: Set(["path"] + FieldAssertion.checks))
+        let o = try node.object(allowed: Set(["path", "source"] + FieldAssertion.checks))
         path = try node.required("path").jsonPath()
+        source = try RuleSource(optional: node)
         let present = FieldAssertion.checks.filter { o[$0] != nil }
         let isRange = Set(present).isSubset(of: ["min", "max"]) && !present.isEmpty
         guard present.count == 1 || isRange else {
@@ -327,5 +340,13 @@ extension FieldAssertion {
             check = present[0] == "sum" ? .sum(parsed) : .atLeastSum(parsed)
         default: check = .atLeastField(try c.jsonPath())
         }
+    }
+}
+
+extension RuleSource {
+    /// The `source` of an expectation or field assertion, when it names one.
+    init?(optional node: JSONNode) throws(DataError) {
+        guard let s = node.child("source") else { return nil }
+        try self.init(node: s)
     }
 }

@@ -21,7 +21,7 @@ extension Expectation {
         case .request(var r): r.withinSeconds *= f; r.countWindowSeconds *= f; return .request(r)
         case .sequence(var s): s.withinSeconds *= f; return .sequence(s)
         case .absent(var a): a.windowSeconds *= f; return .absent(a)
-        case .anyOf(let xs): return .anyOf(xs.map { $0.scaled(by: f) })
+        case .anyOf(var a): a.of = a.of.map { $0.scaled(by: f) }; return .anyOf(a)
         case .token: return self
         }
     }

@@ -22,6 +22,8 @@ public struct Checklist: Sendable {
     /// The vars that identify one resource (a delivery, an order): exchanges carrying the same value belong to the
     /// same record. Store-wide values (`storeId`, an order `source`) are not among them.
     public var resourceIds: [String] = []
+    /// Policies that hold for every record (how deadlines are meant), with their reasons.
+    public var policies: [RuleSource] = []
     /// The records, in the order they are run and reported.
     public var records: [Record]
 
@@ -39,6 +41,9 @@ public struct Record: Sendable {
     public var required: Bool
     /// What the partner must do, in words a partner can act on.
     public var rationale: String
+    /// Where its rule comes from: the spec (with its words), Otter's policy (with the reason), or both. Its
+    /// expectations and field assertions may name their own.
+    public var source: RuleSource
     /// Steps that prepare the trigger (their own outcome is not judged).
     public var setup: [Step]
     /// The step whose outcome the expectations judge.

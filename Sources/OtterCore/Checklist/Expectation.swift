@@ -11,7 +11,7 @@ public indirect enum Expectation: Sendable {
     /// No matching request arrives within a window.
     case absent(AbsentExpectation)
     /// At least one of several expectations holds.
-    case anyOf([Expectation])
+    case anyOf(AnyOfExpectation)
     /// An OAuth client-credentials token with a scope is obtained and used as Bearer on every call.
     case token(TokenExpectation)
 
@@ -22,10 +22,30 @@ public indirect enum Expectation: Sendable {
         case .request(let r): return "\(r.pattern.method) \(r.pattern.path.text)"
         case .sequence(let s): return "\(s.pattern.method) \(s.pattern.path.text) sequence"
         case .absent(let a): return "no \(a.method ?? "request") \(a.path.text)"
-        case .anyOf(let xs): return xs.map(\.label).joined(separator: " or ")
+        case .anyOf(let a): return a.of.map(\.label).joined(separator: " or ")
         case .token(let t): return "token with scope \(t.scope)"
         }
     }
+
+    /// The expectation's own source, when it names one (else its record's holds for it).
+    public var source: RuleSource? {
+        switch self {
+        case .ack(let a): return a.source
+        case .request(let r): return r.source
+        case .sequence(let s): return s.source
+        case .absent(let a): return a.source
+        case .anyOf(let a): return a.source
+        case .token(let t): return t.source
+        }
+    }
+}
+
+/// Several expectations of which at least one must hold.
+public struct AnyOfExpectation: Sendable {
+    /// The alternatives.
+    public var of: [Expectation]
+    /// Where the rule comes from, when not its record's.
+    public var source: RuleSource?
 }
 
 /// A class of HTTP statuses (`2xx`) or an explicit list.
@@ -64,6 +84,8 @@ public struct AckExpectation: Sendable {
     public var status: StatusSet
     /// Deadline for the answer, in milliseconds.
     public var withinMs: Double
+    /// Where the rule comes from, when not its record's.
+    public var source: RuleSource? = nil
 }
 
 /// A request the partner must send to Otter.
@@ -96,6 +118,8 @@ public struct RequestExpectation: Sendable {
     public var retry: RetryRule?
     /// Requests that must have been accepted before this one (fulfil after ready).
     public var requiresEarlier: [RequestPattern]
+    /// Where the rule comes from, when not its record's.
+    public var source: RuleSource? = nil
 }
 
 /// Bounds on how many requests may be accepted.
@@ -134,6 +158,8 @@ public struct SequenceExpectation: Sendable {
     public var withinSeconds: Double
     /// From this state on, these fields must be present (the courier once allocated).
     public var fromState: (state: String, fields: [FieldAssertion])?
+    /// Where the rule comes from, when not its record's.
+    public var source: RuleSource? = nil
 }
 
 /// Requests that must not arrive within a window.
@@ -150,12 +176,16 @@ public struct AbsentExpectation: Sendable {
     public var windowSeconds: Double
     /// Requests meeting all these are allowed (a `CANCELED` status after a cancel).
     public var unless: [FieldAssertion]
+    /// Where the rule comes from, when not its record's.
+    public var source: RuleSource? = nil
 }
 
 /// A token from `POST /v1/auth/token` with a scope, used on every call.
 public struct TokenExpectation: Sendable {
     /// The scope the token must carry.
     public var scope: String
+    /// Where the rule comes from, when not its record's.
+    public var source: RuleSource? = nil
 }
 
 /// An assertion on a JSON body field.
@@ -164,6 +194,8 @@ public struct FieldAssertion: Sendable, CustomStringConvertible {
     public var path: JSONPath
     /// The check.
     public var check: Check
+    /// Where the rule comes from, when not its record's (or its expectation's).
+    public var source: RuleSource? = nil
 
     /// The kinds of check.
     public enum Check: Sendable {

@@ -141,7 +141,7 @@ final class Correlator {
                 case .sequence(let q): pats.append(q.pattern)
                 case .absent(let a) where a.path.text != "*":
                     pats.append(RequestPattern(method: a.method ?? "*", path: a.path, export: []))
-                case .anyOf(let xs): xs.forEach(collect)
+                case .anyOf(let a): a.of.forEach(collect)
                 default: break
                 }
             }
@@ -157,7 +157,7 @@ final class Correlator {
             switch e {
             case .request(let r) where r.step == step: return r.pattern
             case .sequence(let s) where s.step == step: return s.pattern
-            case .anyOf(let xs): return xs.lazy.compactMap(find).first
+            case .anyOf(let a): return a.of.lazy.compactMap(find).first
             default: return nil
             }
         }

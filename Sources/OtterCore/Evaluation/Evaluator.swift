@@ -75,7 +75,7 @@ public final class Evaluator {
     private func collectEarlier(_ e: Expectation) {
         switch e {
         case .request(let r): earlierPatterns += r.requiresEarlier
-        case .anyOf(let xs): xs.forEach(collectEarlier)
+        case .anyOf(let a): a.of.forEach(collectEarlier)
         default: break
         }
     }
@@ -114,7 +114,7 @@ public final class Evaluator {
         return EvaluationResult(integrationType: checklist.integrationType, checklistVersion: checklist.version, verdicts: verdicts,
                                 run: run, stats: stats,
                                 unknownEventTypes: unknownEventTypes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                warnings: warnings)
+                                warnings: warnings, policies: checklist.policies)
     }
 
     // MARK: - Processing in time order

@@ -51,7 +51,7 @@ final class RecordRuntime {
         case .request(let r): return RequestMatcher(spec: r, record: self, isAwait: false)
         case .sequence(let s): return SequenceMatcher(spec: s, record: self)
         case .absent(let a): return AbsentMatcher(spec: a, record: self)
-        case .anyOf(let xs): return AnyOfMatcher(parts: xs.map { makeMatcher($0, ev) })
+        case .anyOf(let a): return AnyOfMatcher(parts: a.of.map { makeMatcher($0, ev) })
         case .token(let t): return TokenMatcher(spec: t)
         }
     }
@@ -160,7 +160,8 @@ final class RecordRuntime {
     func verdict(_ ev: Evaluator) -> Verdict {
         var v = Verdict(id: record.id, title: record.title, required: record.required, rationale: record.rationale,
                         status: .skipped, reason: "", checks: [], evidence: stepEvidence,
-                        startedAt: steps["trigger"]?.startedAt, deadlines: [])
+                        startedAt: steps["trigger"]?.startedAt, deadlines: [], source: record.source,
+                        rulesSourceKind: record.rulesSourceKind)
         guard steps["trigger"] != nil else {
             let missing = record.steps.first { steps[$0.name] == nil } ?? record.trigger
             switch missing.source {
@@ -186,8 +187,10 @@ final class RecordRuntime {
             return v
         }
         var checks: [CheckResult] = []
-        for m in matchers {
-            let (c, e, d) = m.result(ev)
+        for (m, x) in zip(matchers, record.expect) {
+            var (c, e, d) = m.result(ev)
+            if let s = x.source, !s.sameRule(as: record.source) { c.source = s }
+            c.fieldSources = x.fieldAssertions.compactMap { f in f.source.map { (f.description, $0) } }
             checks.append(c)
             v.evidence += e
             v.deadlines += d

@@ -25,6 +25,11 @@ public struct Verdict: Sendable {
     public var startedAt: Double?
     /// Deadlines drawn on the timeline.
     public var deadlines: [Deadline]
+    /// Where the record's rule comes from (the spec, Otter's policy, or both).
+    public var source: RuleSource? = nil
+    /// The kind of the record's rules taken together (its own source and every check's), known from the checklist
+    /// even when the record was not observed.
+    public var rulesSourceKind: RuleSource.Kind? = nil
 }
 
 /// One expectation's outcome.
@@ -39,10 +44,14 @@ public struct CheckResult: Sendable {
     public var expected: String?
     /// What was seen instead.
     public var seen: String?
+    /// The expectation's own source, when it is not its record's.
+    public var source: RuleSource?
+    /// Field assertions of the expectation that name their own source: the rule (`$.currencyCode matches ^[A-Z]{3}$`) and it.
+    public var fieldSources: [(rule: String, source: RuleSource)] = []
 
     /// Creates a result.
-    public init(label: String, status: Verdict.Status, reason: String, expected: String? = nil, seen: String? = nil) {
-        self.label = label; self.status = status; self.reason = reason; self.expected = expected; self.seen = seen
+    public init(label: String, status: Verdict.Status, reason: String, expected: String? = nil, seen: String? = nil, source: RuleSource? = nil) {
+        self.label = label; self.status = status; self.reason = reason; self.expected = expected; self.seen = seen; self.source = source
     }
 }
 
@@ -90,6 +99,8 @@ public struct EvaluationResult: Sendable {
     public var unknownEventTypes: [(eventType: String, count: Int)]
     /// Notes for the reader (a log of another integration type, a missing secret …).
     public var warnings: [String]
+    /// The checklist's policies that hold for every record.
+    public var policies: [RuleSource] = []
 
     /// Certified: every required record passed.
     public var certified: Bool { verdicts.allSatisfy { !$0.required || $0.status == .passed } }

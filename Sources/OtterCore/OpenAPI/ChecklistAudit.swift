@@ -50,7 +50,7 @@ public enum ChecklistAudit {
                 for p in r.requiresEarlier { endpoint(p.method, p.path, record, "requires an earlier") }
             case .sequence(let s): endpoint(s.pattern.method, s.pattern.path, record, "expects a sequence of")
             case .absent(let a): endpoint(a.method ?? "*", a.path, record, "forbids")
-            case .anyOf(let xs): for x in xs { expectation(x, record) }
+            case .anyOf(let xs): for x in xs.of { expectation(x, record) }
             }
         }
         if let e = checklist.errorCallback { endpoint(e.method, e.path, "(checklist)", "names as its error callback") }

@@ -41,6 +41,7 @@ public enum ReportJSON {
         o["harness"] = .string(Harness.name)
         var cl = JSONObject([("version", .string(r.checklistVersion))])
         if let s = ReportFormat.checklistSHA(r, source) { cl["sha256"] = .string(s) }
+        if !r.policies.isEmpty { cl["policies"] = .array(r.policies.map(\.json)) }
         o["checklist"] = .object(cl)
         var src = JSONObject([("log", .string(source.log)), ("format", .string(source.format))])
         if let s = source.logSHA256 { src["sha256"] = .string(s) }
@@ -77,11 +78,16 @@ public enum ReportJSON {
         o["status"] = .string(v.status.rawValue)
         o["reason"] = .string(v.reason)
         o["rationale"] = .string(v.rationale)
+        if let s = v.source { o["source"] = s.json }
         if let t = v.startedAt { o["startedAt"] = .string(Timestamp.format(t)) }
         o["checks"] = .array(v.checks.map { c in
             var co = JSONObject([("label", .string(c.label)), ("status", .string(c.status.rawValue)), ("reason", .string(c.reason))])
             if let e = c.expected { co["expected"] = .string(e) }
             if let s = c.seen { co["seen"] = .string(s) }
+            if let s = c.source { co["source"] = s.json }
+            if !c.fieldSources.isEmpty {
+                co["fieldSources"] = .array(c.fieldSources.map { .object(JSONObject([("rule", .string($0.rule)), ("source", $0.source.json)])) })
+            }
             return .object(co)
         })
         o["deadlines"] = .array(v.deadlines.map { .object(JSONObject([("label", .string($0.label)), ("at", .string(Timestamp.format($0.at)))])) })

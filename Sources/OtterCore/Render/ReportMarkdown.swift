@@ -17,9 +17,13 @@ public enum ReportMarkdown {
         facts.append(("Checklist", md("\(type) \(r.checklistVersion)") + (ReportFormat.checklistSHA(r, source).map { " (sha256 " + code($0) + ")" } ?? "")))
         facts.append(("Event log", code(source.log) + (source.logSHA256.map { " (sha256 " + code($0) + ")" } ?? "")))
         for (k, v) in facts { m += "- **\(k):** \(v)\n" }
-        m += "\n| Status | Record | Title | Reason |\n|---|---|---|---|\n"
+        m += "\n| Status | Record | Title | Source | Reason |\n|---|---|---|---|---|\n"
         for v in r.verdicts {
-            m += "| \(icon(v.status)) \(ReportFormat.word(v.status)) | \(md(v.id)) | \(md(v.title))\(v.required ? "" : " (optional)") | \(md(CIRecord.reason(v))) |\n"
+            m += "| \(icon(v.status)) \(ReportFormat.word(v.status)) | \(md(v.id)) | \(md(v.title))\(v.required ? "" : " (optional)") | \(md(SourceLine.kind(v))) | \(md(CIRecord.reason(v))) |\n"
+        }
+        if !r.policies.isEmpty {
+            m += "\nSource: *spec* is what the Otter OpenAPI states, *policy* what Otter's certification adds. Policies for every record:\n\n"
+            for l in r.policies.flatMap(SourceLine.lines) { m += "- " + line(l) + "\n" }
         }
         let failing = r.verdicts.filter { $0.status != .passed }
         if !failing.isEmpty {
@@ -28,10 +32,17 @@ public enum ReportMarkdown {
                 m += "\n#### \(icon(v.status)) \(md(v.id)) \(md(v.title))\n\n"
                 m += "**Reason:** \(md(v.reason))\n\n"
                 if !v.rationale.isEmpty { m += "**How to fix:** \(md(v.rationale))\n\n" }
+                if let s = v.source {
+                    m += "**Source (\(md(s.kind.rawValue))):**\n\n"
+                    for l in SourceLine.lines(s) { m += "- " + line(l) + "\n" }
+                    m += "\n"
+                }
                 for c in v.checks where c.status != .passed {
                     m += "- \(ReportFormat.word(c.status)) \(code(c.label)): \(md(c.reason))\n"
                     if let e = c.expected { m += "  - expected: \(code(e))\n" }
                     if let s = c.seen { m += "  - seen: \(code(s))\n" }
+                    if let s = c.source { for l in SourceLine.lines(s) { m += "  - source: " + line(l) + "\n" } }
+                    for (rule, s) in c.fieldSources { for l in SourceLine.lines(s) { m += "  - source of \(code(rule)): " + line(l) + "\n" } }
                 }
                 let key = v.evidence.filter { $0.role == .trigger || $0.role == .closestMiss || $0.role == .violation || $0.role == .attempt }
                 if !key.isEmpty {
@@ -51,6 +62,11 @@ public enum ReportMarkdown {
             for w in r.warnings { m += "- \(md(w))\n" }
         }
         return m
+    }
+
+    /// A source line: `**spec** operation X: “quote”`, `**policy** reason`.
+    static func line(_ l: SourceLine) -> String {
+        "**\(md(l.kind.rawValue))** " + (l.quote.map { (l.cited.map { code($0) + ": " } ?? "") + "“" + md($0) + "”" } ?? md(l.text))
     }
 
     static func icon(_ s: Verdict.Status) -> String {

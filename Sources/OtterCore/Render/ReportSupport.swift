@@ -296,3 +296,34 @@ enum CIRecord {
         return ReportMask.text(lines.joined(separator: "\n"))
     }
 }
+
+/// One line of a rule's source as reports show it: marked spec, policy or process document.
+public struct SourceLine: Sendable {
+    /// What the line is.
+    public enum Kind: String, Sendable { case spec, policy, process = "process document" }
+    /// Spec, policy, or the process document's words backing the policy.
+    public var kind: Kind
+    /// For a spec line, what is cited (`operation requestDeliveryQuoteCallback`).
+    public var cited: String?
+    /// For a spec or process line, the words quoted.
+    public var quote: String?
+    /// The line as plain text.
+    public var text: String
+
+    /// The kind of a record's source, and, when its checks' own sources make the whole record another kind, that
+    /// too: `spec`, `spec+policy`, `spec (with its checks: spec+policy)`.
+    public static func kind(_ v: Verdict) -> String {
+        guard let s = v.source else { return "" }
+        let whole = v.rulesSourceKind
+            ?? RuleSource.Kind.combined([s] + v.checks.flatMap { c in [c.source].compactMap { $0 } + c.fieldSources.map(\.source) })
+        return whole == s.kind ? s.kind.rawValue : "\(s.kind.rawValue) (with its checks: \(whole.rawValue))"
+    }
+
+    /// The lines of a source: each citation, then the policy, then the process document's words.
+    public static func lines(_ s: RuleSource) -> [SourceLine] {
+        var out = s.spec.map { SourceLine(kind: .spec, cited: $0.label, quote: $0.quote, text: "\($0.label): \"\($0.quote)\"") }
+        if let p = s.policy { out.append(SourceLine(kind: .policy, cited: nil, quote: nil, text: p)) }
+        if let q = s.process { out.append(SourceLine(kind: .process, cited: nil, quote: q, text: "\"\(q)\"")) }
+        return out
+    }
+}

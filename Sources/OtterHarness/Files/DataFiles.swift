@@ -99,15 +99,26 @@ public enum DataFiles {
         throw .input("\(displayPath(path, files: files)) does not fit \(spec.title) \(spec.version):\n  " + problems.joined(separator: "\n  "))
     }
 
-    /// The bundled OpenAPI description (`checklists/openapi/otter-public-api.json`).
-    public static let bundledSpec = "openapi/otter-public-api.json"
-
     /// Loads Otter's OpenAPI description: `path` (`--openapi FILE`) when given, else the bundled one. Everything
     /// the harness knows of endpoints, scopes and bodies comes from it.
     public static func spec(files: ProjectFiles, path: String? = nil) throws(HarnessError) -> OpenAPISpec {
-        let file = path ?? files.checklistsFile(bundledSpec)
+        let file = path ?? files.checklistsFile(openAPIPath)
         do { return try OpenAPISpec(document: try json(file)) } catch let e as DataError {
             var e = e; e.file = file; throw .input(e.description)
         } catch let e as HarnessError { throw e } catch { throw .input("\(file): \(error)") }
     }
+
+    /// The bundled OpenAPI (`checklists/openapi/otter-public-api.json`) and Otter's certification process document
+    /// (`checklists/process/certification-process.es.txt`), whose words a checklist's sources quote.
+    /// `openapi` (`--openapi FILE`) replaces the bundled OpenAPI.
+    public static func specTexts(files: ProjectFiles, openapi: String? = nil) throws(HarnessError) -> OpenAPIText {
+        let process = files.checklistsFile(processDocumentPath)
+        let text = exists(process) ? String(decoding: try bytes(process), as: UTF8.self) : nil
+        return OpenAPIText(openAPI: try json(openapi ?? files.checklistsFile(openAPIPath)), processDocument: text)
+    }
+
+    /// The bundled OpenAPI, relative to `checklists/`.
+    public static let openAPIPath = "openapi/otter-public-api.json"
+    /// Otter's certification process document (Spanish, as published), relative to `checklists/`.
+    public static let processDocumentPath = "process/certification-process.es.txt"
 }

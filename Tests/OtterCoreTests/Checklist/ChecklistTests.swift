@@ -32,6 +32,19 @@ final class ChecklistTests: XCTestCase {
         var doc = try DataFiles.json(Repo.files.checklist(.delivery)).objectValue!
         doc["recrods"] = .array([])
         XCTAssertFalse(schema.validate(.object(doc)).isEmpty)
+        // …a record without a source, and a source that is neither spec nor policy.
+        doc["recrods"] = nil
+        var records = doc["records"]!.arrayValue!, r = records[0].objectValue!
+        r["source"] = nil; records[0] = .object(r); doc["records"] = .array(records)
+        XCTAssertFalse(schema.validate(.object(doc)).isEmpty)
+        r["source"] = .object(JSONObject([("process", "Paso 4")])); records[0] = .object(r); doc["records"] = .array(records)
+        XCTAssertFalse(schema.validate(.object(doc)).isEmpty)
+        r["source"] = .object(JSONObject([("spec", .object(JSONObject([("operation", "pingWebhook"), ("property", "x"), ("quote", "q")])))]))
+        records[0] = .object(r); doc["records"] = .array(records)
+        XCTAssertFalse(schema.validate(.object(doc)).isEmpty)
+        r["source"] = .object(JSONObject([("spec", .object(JSONObject([("operation", "pingWebhook"), ("quote", "q")]))), ("policy", "p")]))
+        records[0] = .object(r); doc["records"] = .array(records)
+        XCTAssertEqual(schema.validate(.object(doc)).map(\.description), [])
     }
 
     /// Decodes the delivery checklist with one edit at a record, returning the error text.

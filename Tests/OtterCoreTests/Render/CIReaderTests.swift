@@ -85,7 +85,7 @@ final class CIReaderTests: XCTestCase {
         return try XCTUnwrap(try JSONValue.parse(r.stdout).objectValue).reduce(into: [:]) { $0[$1.key] = $1.value }
     }
 
-    /// The checklist's lines, to check a reference `checklists/pos.json:297` lands on the record's `"id"`.
+    /// The checklist's lines, to check a reference `checklists/pos.json:420` lands on the record's `"id"`.
     func checklistLines(_ type: IntegrationType) throws -> [String] {
         try String(contentsOfFile: Repo.path("checklists/\(type.rawValue).json"), encoding: .utf8).components(separatedBy: "\n")
     }

@@ -75,6 +75,51 @@ final class ReportRenderTests: XCTestCase {
         XCTAssertTrue(html.contains("$OTTER_CERT_WEBHOOK_SECRET"))
     }
 
+    /// The record's source in every human format, marked spec or policy (its words escaped), and in the JSON.
+    func testSourcesAreShownPerRecordAndCarriedInTheJSON() throws {
+        var r = sample()
+        let cite = SpecCitation(target: .schema("RequestDeliveryQuoteCallbackRequest", property: "currencyCode"), quote: "Quote " + Self.hostile,
+                                scope: nil, required: false, at: "$.records[3].source.spec")
+        r.verdicts[1].source = RuleSource(spec: [cite], policy: "Policy " + Self.hostile, process: nil, at: "$.records[3].source")
+        r.verdicts[1].checks[0].source = RuleSource(spec: [], policy: "within 30 s", process: nil, at: "$.records[3].expect[1].source")
+        r.verdicts[1].checks[0].fieldSources = [("$.currencyCode matches ^[A-Z]{3}$", RuleSource(spec: [cite], policy: nil, process: nil, at: "x"))]
+        r.verdicts[0].source = RuleSource(spec: [], policy: "Otter treats an acknowledgement slower than 3 s as a failed delivery", process: nil, at: "$.records[0].source")
+        r.policies = [RuleSource(spec: [], policy: "Deadlines are how long the call waits", process: "Si todos los registros se completan con éxito", at: "$.policies[0]")]
+
+        let html = ReportHTML.render(r, source: source)
+        XCTAssertFalse(html.contains("<script"))
+        XCTAssertTrue(html.contains("<div class=\"source\"><div class=\"sh\">Source: spec+policy</div><ul class=\"src\"><li><span class=\"tag spec\">spec</span> "
+                                    + "<span class=\"mono\">schema RequestDeliveryQuoteCallbackRequest.currencyCode</span>: <q>Quote &lt;script&gt;"), html)
+        XCTAssertTrue(html.contains("<li><span class=\"tag policy\">policy</span> Policy &lt;script&gt;"), html)
+        XCTAssertTrue(html.contains("Source: policy</div><ul class=\"src\"><li><span class=\"tag policy\">policy</span> Otter treats an acknowledgement slower than 3 s"), "the passed record's too")
+        XCTAssertTrue(html.contains("<div class=\"csrc\"><ul class=\"src\"><li><span class=\"tag policy\">policy</span> within 30 s</li></ul></div>"), html)
+        XCTAssertTrue(html.contains("<div class=\"csrc\"><span class=\"mono\">$.currencyCode matches ^[A-Z]{3}$</span>"), html)
+        XCTAssertTrue(html.contains("<h2>Policies for every record</h2>") && html.contains("<span class=\"tag policy\">process document</span> <q>Si todos"), html)
+
+        let md = ReportMarkdown.render(r, source: source)
+        XCTAssertTrue(md.contains("| Status | Record | Title | Source | Reason |"), md)
+        XCTAssertTrue(md.contains("| DEL-01 | Ping acknowledged | policy | "), md)
+        XCTAssertEqual(SourceLine.kind(r.verdicts[1]), "spec+policy")
+        var specOnly = r.verdicts[1]
+        specOnly.source?.policy = nil
+        XCTAssertEqual(SourceLine.kind(specOnly), "spec (with its checks: spec+policy)", "a check's policy shows in the record's kind")
+        XCTAssertTrue(md.contains("**Source (spec+policy):**\n\n- **spec** `schema RequestDeliveryQuoteCallbackRequest.currencyCode`: “Quote &lt;script&gt;"), md)
+        XCTAssertTrue(md.contains("- **policy** Policy &lt;script&gt;"), md)
+        XCTAssertTrue(md.contains("  - source: **policy** within 30 s\n"), md)
+        XCTAssertTrue(md.contains("- **process document** “Si todos los registros se completan con éxito”"), md)
+
+        let json = ReportJSON.make(r, source: source)
+        let rec = try XCTUnwrap(json["records"]?[1])
+        XCTAssertEqual(rec["source"]?["kind"]?.stringValue, "spec+policy")
+        XCTAssertEqual(rec["source"]?["spec"]?[0]?["schema"]?.stringValue, "RequestDeliveryQuoteCallbackRequest")
+        XCTAssertEqual(rec["source"]?["spec"]?[0]?["property"]?.stringValue, "currencyCode")
+        XCTAssertEqual(rec["source"]?["policy"]?.stringValue, "Policy " + Self.hostile)
+        XCTAssertEqual(rec["checks"]?[0]?["source"]?["kind"]?.stringValue, "policy")
+        XCTAssertEqual(rec["checks"]?[0]?["fieldSources"]?[0]?["rule"]?.stringValue, "$.currencyCode matches ^[A-Z]{3}$")
+        XCTAssertEqual(json["checklist"]?["policies"]?[0]?["process"]?.stringValue, "Si todos los registros se completan con éxito")
+        XCTAssertNil(json["records"]?[2]?["source"], "a verdict without a source has none")
+    }
+
     func testJUnitIsWellFormedWithHostileText() {
         let xml = ReportJUnit.render(sample(), source: source)
         let parser = XMLParser(data: Data(xml.utf8))
@@ -116,7 +161,7 @@ final class ReportRenderTests: XCTestCase {
         XCTAssertTrue(xml.contains("Checklist: checklists/delivery.json:70\nReason: arrived 41 s after the webhook"), xml)
         XCTAssertTrue(xml.contains("How to fix: Rationale "), xml)
         let md = ReportMarkdown.render(r, source: located)
-        XCTAssertTrue(md.contains("| DEL-01 | Ping acknowledged | acknowledged 200 |"), md)
+        XCTAssertTrue(md.contains("| DEL-01 | Ping acknowledged |  | acknowledged 200 |"), md)
         XCTAssertTrue(md.contains("**How to fix:** Rationale "), md)
 
         let tap = ReportTAP.render(r, source: located)
