@@ -128,7 +128,12 @@ enum RunCommand {
     /// Runs with options, prints the verdicts and writes the reports; shared with `demo`.
     static func execute(_ o: RunOptions, _ c: Context, banner: String? = nil) throws -> Int32 {
         let quiet = c.args.flag("quiet")
-        let printer = RunProgressPrinter(out: c.out, style: c.style, live: c.out.isTerminal && c.environment["NO_COLOR"] == nil, quiet: quiet)
+        // NO_COLOR takes the colour away, not the live line; a dumb terminal cannot redraw a line.
+        let live = c.out.isTerminal && c.environment["TERM"] != "dumb"
+        let printer = RunProgressPrinter(out: c.out, style: c.style, live: live, quiet: quiet,
+                                         columns: { [environment = c.environment] in terminalColumns(1, environment: environment) })
+        let echo = live && !quiet ? TerminalEcho() : nil
+        defer { echo?.restore() }
         let runner = Runner(options: o, files: try c.files(), progress: printer)
         // Ctrl-C (and a polite kill) ends the run cleanly: the log is flushed, the report of what ran written,
         // and `demo`'s sample partner stopped.

@@ -3,19 +3,29 @@ import OtterCore
 import OtterHarness
 
 /// Live progress of a run: on a terminal one line that counts down, elsewhere plain lines; nothing with --quiet.
+///
+/// The live line is `[3/12] DEL-04 waiting for POST /v1/delivery/…/quotes · 12 s left · 0:41` (record n of N, what it
+/// waits for, time left, time since the run started). It never takes more than the terminal's width (asked anew at
+/// each draw, so a resize is followed): a long path is cut in the middle. It is drawn with `\r` and erase-line, so
+/// there is never more than one on screen; verdict lines replace it and wrap their reason under its own indent.
 final class RunProgressPrinter: RunProgress {
     let out: LineWriter
     let style: VerdictText.Style
     let live: Bool
     let quiet: Bool
+    /// The terminal's width now (nil: not a terminal).
+    let columns: () -> Int?
     private var lastLive = ""
     private var lastPlain = ""
+    private var position = (index: 0, total: 0)
+    private let started = Date()
 
-    init(out: LineWriter, style: VerdictText.Style, live: Bool, quiet: Bool) {
-        self.out = out; self.style = style; self.live = live; self.quiet = quiet
+    init(out: LineWriter, style: VerdictText.Style, live: Bool, quiet: Bool, columns: @escaping () -> Int? = { nil }) {
+        self.out = out; self.style = style; self.live = live; self.quiet = quiet; self.columns = columns
     }
 
     func started(_ record: Record, index: Int, of total: Int) {
+        position = (index, total)
         guard !quiet else { return }
         if !live { out.line("→ [\(index)/\(total)] \(record.id) \(record.title)") }
         lastPlain = ""
@@ -23,13 +33,17 @@ final class RunProgressPrinter: RunProgress {
 
     func waiting(_ record: Record, for what: String, secondsLeft: Double) {
         guard !quiet else { return }
-        let text = "  \(record.id) waiting for \(what) · \(max(0, Int(secondsLeft.rounded(.up)))) s left"
+        let left = max(0, Int(secondsLeft.rounded(.up)))
         if live {
+            let elapsed = Int(Date().timeIntervalSince(started))
+            let text = "[\(position.index)/\(position.total)] \(record.id) waiting for \(what) · \(left) s left · \(elapsed / 60):\(String(format: "%02d", elapsed % 60))"
+            // One column short of the width: a line that fills the last column wraps on some terminals.
+            let fitted = TextFit.middle(text, width: max(10, (columns() ?? 80) - 1))
             clear()
-            out.write(style.dim(text))
-            lastLive = text
+            out.write(style.dim(fitted))
+            lastLive = fitted
         } else if what != lastPlain {
-            out.line("  waiting for \(what) (up to \(max(0, Int(secondsLeft.rounded(.up)))) s)")
+            out.line("  waiting for \(what) (up to \(left) s)")
             lastPlain = what
         }
     }
@@ -37,7 +51,7 @@ final class RunProgressPrinter: RunProgress {
     func finished(_ verdict: Verdict) {
         guard !quiet else { return }
         clear()
-        out.line(VerdictText.line(verdict, style: style))
+        out.line(VerdictText.line(verdict, style: style, width: live ? columns() : nil))
     }
 
     func say(_ text: String) {

@@ -97,3 +97,40 @@ public final class LineWriter: @unchecked Sendable {
         }
     }
 }
+
+/// The terminal's width in columns (`TIOCGWINSZ` on `fd`), asked anew each time so a resized window (SIGWINCH) is
+/// followed; else `$COLUMNS`; else nil.
+public func terminalColumns(_ fd: Int32 = 1, environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
+    var size = winsize()
+    if ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    return environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+}
+
+/// Keys typed while the live line is drawn are not echoed into it: echo (and line editing) are off on the terminal
+/// of standard input until `restore()`, which the run calls on every way out (end, error, Ctrl-C).
+public final class TerminalEcho: @unchecked Sendable {
+    private var saved: termios?
+    private let lock = NSLock()
+
+    /// Turns echo off on fd 0 when it is a terminal; does nothing otherwise.
+    public init() {
+        guard isatty(0) == 1 else { return }
+        var t = termios()
+        guard tcgetattr(0, &t) == 0 else { return }
+        saved = t
+        t.c_lflag &= ~tcflag_t(ECHO | ICANON)
+        _ = tcsetattr(0, TCSANOW, &t)
+    }
+
+    /// Puts the terminal back as it was. Idempotent.
+    public func restore() {
+        lock.withLock {
+            guard var t = saved else { return }
+            _ = tcsetattr(0, TCSANOW, &t)
+            _ = tcflush(0, TCIFLUSH)  // what was typed meanwhile is not replayed into the shell
+            saved = nil
+        }
+    }
+
+    deinit { restore() }
+}

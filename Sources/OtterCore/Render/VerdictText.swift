@@ -24,8 +24,9 @@ public struct VerdictText {
         }
     }
 
-    /// One record's line (and its reason on the next line when it did not pass).
-    public static func line(_ v: Verdict, style: Style = .plain) -> String {
+    /// One record's line (and its reason on the next line when it did not pass). With `width`, the reason wraps
+    /// under its own start instead of running on under the record ids.
+    public static func line(_ v: Verdict, style: Style = .plain, width: Int? = nil) -> String {
         let word: String
         switch v.status {
         case .passed: word = style.pass("PASS")
@@ -34,7 +35,10 @@ public struct VerdictText {
         }
         var s = "\(word)  \(v.id.padding(toLength: 7, withPad: " ", startingAt: 0)) \(v.title)"
         if !v.required { s += style.dim(" (optional)") }
-        if v.status != .passed { s += "\n" + String(repeating: " ", count: 6) + "└ " + v.reason }
+        if v.status != .passed {
+            let lead = String(repeating: " ", count: 6) + "└ "
+            s += "\n" + (width.map { TextFit.wrap(v.reason, width: $0, lead: lead, indent: 8) } ?? lead + v.reason)
+        }
         return s
     }
 

@@ -197,10 +197,15 @@ final class ParserTests: XCTestCase {
                     "otter-cert observe: --type must be one of delivery, pos, orders; got 'deliveries'")
     }
 
+    func testAllowedValuesIgnoreCaseAndAreStoredAsSpelled() throws {
+        XCTAssertEqual(try parse(["observe", "--log", "x", "--type", "POS"]).value("type"), "pos")
+        XCTAssertEqual(try parse(["observe", "--log", "x"], env: ["OTTER_CERT_TYPE": "Orders"]).value("type"), "orders")
+    }
+
     func testMissingRequiredOptions() {
-        assertError(["observe", "--log", "x"], "otter-cert observe: missing required option '--type'")
-        assertError(["observe"], "otter-cert observe: missing required options '--type', '--log'")
-        assertError(["run", "--type", "pos", "--partner-url", "u"], "otter-cert run: missing required option '--webhook-secret'")
+        assertError(["observe", "--log", "x"], "otter-cert observe: missing required option '--type' (or set OTTER_CERT_TYPE)")
+        assertError(["observe"], "otter-cert observe: missing required options '--type' (or set OTTER_CERT_TYPE), '--log'")
+        assertError(["run", "--type", "pos", "--partner-url", "u"], "otter-cert run: missing required option '--webhook-secret' (or set OTTER_CERT_WEBHOOK_SECRET)")
     }
 
     // MARK: Environment
@@ -223,7 +228,7 @@ final class ParserTests: XCTestCase {
         // env beats default; an empty variable counts as unset
         XCTAssertEqual(try parse(Sample.runBase, env: ["OTTER_CERT_TIMEOUT_SCALE": "3"]).double("timeout-scale"), 3)
         XCTAssertEqual(try parse(Sample.runBase, env: ["OTTER_CERT_TIMEOUT_SCALE": ""]).value("timeout-scale"), "1.0")
-        assertError(run, env: ["OTTER_CERT_WEBHOOK_SECRET": ""], "otter-cert run: missing required option '--webhook-secret'")
+        assertError(run, env: ["OTTER_CERT_WEBHOOK_SECRET": ""], "otter-cert run: missing required option '--webhook-secret' (or set OTTER_CERT_WEBHOOK_SECRET)")
     }
 
     func testEnvironmentValuesAreValidated() {
