@@ -38,13 +38,13 @@ final class CopiedBinaryTests: XCTestCase {
         XCTAssertEqual(r.status, 0, "\(r.stdout)\n\(r.stderr)")
         XCTAssertTrue(r.stdout.contains("CERTIFIED: 16 passed, 0 failed, 0 skipped of 16 records"), r.stdout)
         for f in ["events.jsonl", "report.html", "report.json", "junit.xml", "report.md", "report.tap"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("otter-cert-demo/orders/\(f)").path), f)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("otter-cert-demo/orders/latest/\(f)").path), f)
         }
         // The checklist came from the binary: reports name it as in a checkout, never as a pseudo-path.
-        let junit = try String(contentsOf: dir.appendingPathComponent("otter-cert-demo/orders/junit.xml"), encoding: .utf8)
+        let junit = try String(contentsOf: dir.appendingPathComponent("otter-cert-demo/orders/latest/junit.xml"), encoding: .utf8)
         XCTAssertTrue(junit.contains(" file=\"checklists/orders.json\">"), junit)
         XCTAssertFalse(junit.contains("built-in:"), junit)
-        let tap = try String(contentsOf: dir.appendingPathComponent("otter-cert-demo/orders/report.tap"), encoding: .utf8)
+        let tap = try String(contentsOf: dir.appendingPathComponent("otter-cert-demo/orders/latest/report.tap"), encoding: .utf8)
         XCTAssertTrue(tap.contains("  at:\n    file: \"checklists/orders.json\"\n    line: "), tap)
     }
 

@@ -68,7 +68,7 @@ final class RunEndToEndTests: XCTestCase {
             let r = try runProcess(Repo.binary, ["demo", "--type", type, "--report-dir", dir], environment: self.env(), timeout: 240)
             XCTAssertEqual(r.status, 0, "\(type): \(r.stdout.suffix(3000)) \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("CERTIFIED:"), r.stdout)
-            let report = dir + "/" + type
+            let report = dir + "/" + type + "/latest"
             XCTAssertEqual(try self.notPassed(report), [:], type)
             // The same log, observed, gives the same verdicts.
             let o = try runProcess(Repo.binary, ["observe", "--type", type, "--log", report + "/events.jsonl", "--report-json", report + "/observed.json"],
@@ -107,14 +107,14 @@ final class RunEndToEndTests: XCTestCase {
             let r = try runProcess(Repo.binary, ["demo", "--type", c.type, "--fault", c.fault, "--timeout-scale", "0.25", "--report-dir", dir, "--quiet"],
                                    environment: self.env(), timeout: 400)
             XCTAssertEqual(r.status, c.failing.isEmpty ? 0 : 1, "\(c.fault): \(r.stdout) \(r.stderr)")
-            let got = try self.notPassed(dir + "/" + c.type)
+            let got = try self.notPassed(dir + "/" + c.type + "/latest")
             XCTAssertEqual(Set(got.keys), Set(c.failing), "\(c.type) --fault \(c.fault): \(got)")
             if let first = c.failing.first, let reason = got[first] {
                 XCTAssertTrue(reason.contains(c.reason), "\(c.fault): \(first) \(reason)")
             }
-            try self.assertUntaggedLogAgrees(dir + "/" + c.type, type: c.type, label: "\(c.type) --fault \(c.fault)")
-            try self.assertRecordsEndedWhenSettled(dir + "/" + c.type, label: "\(c.type) --fault \(c.fault)")
-            try self.assertSpecConformant(dir + "/" + c.type, label: "\(c.type) --fault \(c.fault)")
+            try self.assertUntaggedLogAgrees(dir + "/" + c.type + "/latest", type: c.type, label: "\(c.type) --fault \(c.fault)")
+            try self.assertRecordsEndedWhenSettled(dir + "/" + c.type + "/latest", label: "\(c.type) --fault \(c.fault)")
+            try self.assertSpecConformant(dir + "/" + c.type + "/latest", label: "\(c.type) --fault \(c.fault)")
         }
     }
 
@@ -234,11 +234,12 @@ final class RunEndToEndTests: XCTestCase {
             let dir = self.tmp.appendingPathComponent("indie-\(type)").path
             let r = try self.runAgainstPython(type, misbehave: nil, scale: "1", dir: dir)
             XCTAssertEqual(r.status, 0, "\(type): \(r.stdout.suffix(3000))")
-            XCTAssertEqual(try self.notPassed(dir), [:], type)
-            try self.assertSpecConformant(dir, label: "independent partner, \(type)")
+            let out = dir + "/latest"
+            XCTAssertEqual(try self.notPassed(out), [:], type)
+            try self.assertSpecConformant(out, label: "independent partner, \(type)")
             // No secret reaches any file or terminal line.
-            for f in try FileManager.default.contentsOfDirectory(atPath: dir) {
-                let text = try String(contentsOfFile: dir + "/" + f, encoding: .utf8)
+            for f in try FileManager.default.contentsOfDirectory(atPath: out) {
+                let text = try String(contentsOfFile: out + "/" + f, encoding: .utf8)
                 for s in self.secrets { XCTAssertFalse(text.contains(s), "\(s) in \(f)") }
             }
             for s in self.secrets { XCTAssertFalse((r.stdout + r.stderr).contains(s)) }
@@ -260,7 +261,7 @@ final class RunEndToEndTests: XCTestCase {
             let dir = self.tmp.appendingPathComponent("indie-\(m.type)-\(m.name)").path
             let r = try self.runAgainstPython(m.type, misbehave: m.name, scale: "0.25", dir: dir)
             XCTAssertEqual(r.status, 1, "\(m.name): \(r.stdout.suffix(2000))")
-            let got = try self.notPassed(dir)
+            let got = try self.notPassed(dir + "/latest")
             XCTAssertEqual(Set(got.keys), Set(m.failing), "\(m.type) --misbehave \(m.name): \(got)")
             if let reason = got[m.failing[0]] { XCTAssertTrue(reason.contains(m.reason), "\(m.name): \(reason)") }
         }
@@ -283,7 +284,7 @@ final class RunEndToEndTests: XCTestCase {
         XCTAssertTrue(r.stderr.lowercased().contains("refused") || r.stderr.contains("connect"), r.stderr)
         XCTAssertFalse(r.stdout.contains("CERTIFIED"), r.stdout)
         // The evidence of the attempt is kept.
-        let log = try String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8)
+        let log = try String(contentsOfFile: dir + "/latest/events.jsonl", encoding: .utf8)
         XCTAssertTrue(log.contains("\"kind\":\"refused\""), log)
     }
 
@@ -311,7 +312,34 @@ final class RunEndToEndTests: XCTestCase {
         let r = try runProcess(Repo.binary, ["run", "--type", "pos", "--partner-url", url + "/webhook", "--sandbox-listen", "127.0.0.1:\(sandboxPort)",
                                              "--only", "POS-05", "--report-dir", dir], environment: env(), timeout: 120)
         XCTAssertEqual(r.status, 1, r.stdout)
-        XCTAssertEqual(try notPassed(dir)["POS-05"], "skipped: partner action pos.confirm_order was not performed: no --action-hook and no terminal to ask an operator")
+        XCTAssertEqual(try notPassed(dir + "/latest")["POS-05"], "skipped: partner action pos.confirm_order was not performed: no --action-hook and no terminal to ask an operator")
+    }
+
+    /// A rerun writes a new attempt folder: the first attempt's evidence stays byte for byte, and `latest` moves.
+    func testARerunWritesAttempt2AndLeavesAttempt1Untouched() throws {
+        let dir = tmp.appendingPathComponent("attempts").path
+        let (p, url, sandboxPort) = try startPython("pos")
+        defer { stopProcess(p) }
+        let args = ["run", "--type", "pos", "--partner-url", url + "/webhook", "--sandbox-listen", "127.0.0.1:\(sandboxPort)", "--report-dir", dir]
+        let first = try runProcess(Repo.binary, args + ["--only", "POS-05"], environment: env(), timeout: 120)
+        XCTAssertEqual(first.status, 1, first.stdout)
+        let one = dir + "/attempt-1"
+        func snapshot(_ folder: String) throws -> [String: Data] {
+            var out: [String: Data] = [:]
+            for f in try FileManager.default.contentsOfDirectory(atPath: folder) { out[f] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + f)) }
+            return out
+        }
+        let before = try snapshot(one)
+        XCTAssertEqual(Set(before.keys), ["events.jsonl", "report.html", "report.md", "report.json", "junit.xml", "report.tap"])
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/latest"), "attempt-1")
+
+        let second = try runProcess(Repo.binary, args + ["--rerun-failed", dir + "/latest/report.json"], environment: env(), timeout: 120)
+        XCTAssertEqual(second.status, 1, second.stdout)
+        XCTAssertEqual(try snapshot(one), before, "attempt-1 is byte-identical after the rerun")
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/latest"), "attempt-2")
+        let report = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/attempt-2/report.json"))))
+        XCTAssertEqual(report["run"]?["attempt"]?.intValue, 2)
+        XCTAssertEqual(report["run"]?["previousReport"]?.stringValue.map { $0.hasSuffix("attempt-1/report.json") || $0.hasSuffix("latest/report.json") }, true)
     }
 
     func testInterruptWritesTheReportOfWhatRanAndExits130() throws {
@@ -327,7 +355,7 @@ final class RunEndToEndTests: XCTestCase {
         try p.run()
         // Wait until it is waiting for DEL-03's quote (which never comes), then press Ctrl-C.
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, (try? String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8))?.contains("DEL-03") != true { usleep(100_000) }
+        while Date() < deadline, (try? String(contentsOfFile: dir + "/latest/events.jsonl", encoding: .utf8))?.contains("DEL-03") != true { usleep(100_000) }
         usleep(500_000)
         kill(p.processIdentifier, SIGINT)
         let stop = Date().addingTimeInterval(15)
@@ -336,7 +364,7 @@ final class RunEndToEndTests: XCTestCase {
         if p.isRunning { p.terminate() }
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 130)
-        let got = try notPassed(dir)
+        let got = try notPassed(dir + "/latest")
         XCTAssertNotNil(got["DEL-03"], "the record that was running is in the report")
         XCTAssertNil(got["DEL-12"], "records that never ran are left out of the report of what ran")
     }

@@ -107,7 +107,7 @@ final class SpecPartnerTests: XCTestCase {
                        "\(type): the spec partner found \(json["violations"] ?? "?") spec violation(s) in what the harness sent or answered:\n\(listed)")
         XCTAssertEqual(run.status, 0, "\(type): the run against the spec partner was not certified:\n\(run.stdout.suffix(4000))")
         if run.status == 0 { XCTAssertTrue(run.stdout.contains("\nCERTIFIED:"), "\(type): \(run.stdout.suffix(2000))") }
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))) as? [String: Any]
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/latest/report.json"))) as? [String: Any]
         let notPassed = (report?["records"] as? [[String: Any]] ?? []).filter { $0["status"] as? String != "passed" }
             .map { "\($0["id"] ?? "?"): \($0["status"] ?? "?"): \($0["reason"] ?? "")" }
         XCTAssertEqual(notPassed, [], "\(type): records not passed")

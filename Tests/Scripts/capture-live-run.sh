@@ -45,7 +45,7 @@ export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-rm -f "$out/capture.har" "$out/events.jsonl" "$out/report.json" "$out/partner.port"
+rm -rf "$out/capture.har" "$out/events.jsonl" "$out/report.json" "$out/partner.port" "$out/run"
 
 # Secrets of this capture only: the fixtures are checked for them afterwards.
 export OTTER_CERT_WEBHOOK_SECRET="capture-webhook-secret-${type}-Hk27"
@@ -119,7 +119,9 @@ timeout --signal=INT --kill-after=10 "$timeout_s" "$cert" run --type "$type" \
   --sandbox-listen "127.0.0.1:$sandbox_port" \
   --webhook-secret "$OTTER_CERT_WEBHOOK_SECRET" --client-id "$OTTER_CERT_CLIENT_ID" --client-secret "$OTTER_CERT_CLIENT_SECRET" \
   --action-hook "$cert sample-partner action --partner http://127.0.0.1:$partner_port" \
-  --report-dir "$out" --quiet >"$out/run.log" 2>&1 || rc=$?
+  --report-dir "$out/run" --quiet >"$out/run.log" 2>&1 || rc=$?
+# The run wrote a new attempt folder; this script's outputs are that attempt's log and report.
+for f in events.jsonl report.json; do [ -f "$out/run/latest/$f" ] && cp "$out/run/latest/$f" "$out/$f"; done
 grep -E '^(NOT )?CERTIFIED' "$out/run.log" | tail -n 1 || tail -n 1 "$out/run.log"
 if [ "$rc" -gt 1 ]; then echo "capture-live-run: otter-cert run exited $rc (see $out/run.log)" >&2; fi
 

@@ -22,7 +22,7 @@ enum DemoCommand {
                              defaultValue: "delivery", allowed: IntegrationType.allCases.map(\.rawValue)),
                   OptionSpec(name: "fault", valueName: "name", help: "Make the sample partner misbehave this way (the faults are listed above).",
                              allowed: SamplePartner.faults.map(\.name)),
-                  OptionSpec(name: "report-dir", valueName: "dir", help: "Where the log and reports go (in a folder per type).", defaultValue: "otter-cert-demo"),
+                  OptionSpec(name: "report-dir", valueName: "dir", help: "Where the log and reports go: DIR/TYPE/attempt-N, a new folder each run (DIR/TYPE/latest links to the newest).", defaultValue: "otter-cert-demo"),
                   OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated."),
                   OptionSpec(name: "timeout-scale", valueName: "x", help: "Multiply every deadline and window.", defaultValue: "1"),
                   OptionSpec(name: "token-ttl", valueName: "seconds", help: "Lifetime of the sandbox's access tokens (30 days by default; 5 shows the partner refreshing them).",
@@ -45,7 +45,7 @@ enum DemoCommand {
         o.only = RunCommand.onlyIDs(c.args)
         o.timeoutScale = try RunCommand.timeoutScale(c.args)
         o.tokenTTL = try RunCommand.tokenTTL(c.args)
-        try RunCommand.makeDirectory(o.reportDir!)
+        (o.reportDir, o.attempt) = try AttemptFolders.next(in: o.reportDir!)
         let fault = c.args.value("fault").map { " (fault: \($0))" } ?? ""
         return try RunCommand.execute(o, c, banner: "otter-cert demo · \(type.rawValue) · sample partner\(fault) at \(partner.webhookURL) · sandbox http://127.0.0.1:\(port)")
     }

@@ -20,7 +20,7 @@ enum RunCommand {
         OptionSpec(name: "sandbox-listen", valueName: "host:port",
                    help: "Where the embedded Otter sandbox listens; point the partner's Otter base URL at it (port 0: any free port).",
                    required: true),
-        OptionSpec(name: "report-dir", valueName: "dir", help: "Write events.jsonl (as it happens) and the reports here: report.html, report.md, report.json, junit.xml, report.tap."),
+        OptionSpec(name: "report-dir", valueName: "dir", help: "Write each attempt into a new folder here, DIR/attempt-N (DIR/latest links to the newest): events.jsonl as it happens, then report.html, report.md, report.json, junit.xml, report.tap."),
         OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated (DEL-04,DEL-05)."),
         OptionSpec(name: "rerun-failed", valueName: "report.json", help: "Run only the records that failed or were skipped in this earlier report."),
         OptionSpec(name: "action-hook", valueName: "command",
@@ -60,8 +60,11 @@ enum RunCommand {
         Examples:
           export OTTER_CERT_WEBHOOK_SECRET=… OTTER_CERT_CLIENT_ID=… OTTER_CERT_CLIENT_SECRET=…
           otter-cert run --type delivery --partner-url https://partner.example/otter/webhook \\
-              --sandbox-listen 127.0.0.1:8089 --report-dir out/attempt-1 --action-hook ./perform-action.sh
-          otter-cert run --type delivery … --rerun-failed out/attempt-1/report.json --report-dir out/attempt-2
+              --sandbox-listen 127.0.0.1:8089 --report-dir out --action-hook ./perform-action.sh
+          otter-cert run --type delivery … --rerun-failed out/latest/report.json --report-dir out
+
+        Each run writes into a new attempt folder under --report-dir (out/attempt-1/, out/attempt-2/ …, and
+        out/latest, a link to the newest): nothing an earlier attempt wrote is ever overwritten.
         """,
         options: options, arguments: [], subcommands: [])
 
@@ -121,7 +124,15 @@ enum RunCommand {
             throw HarnessError.input("--insecure only applies to an https:// --partner-url; \(o.partnerURL) is plain http, so there is no certificate to skip")
         }
         if o.insecure { c.err.line("otter-cert: WARNING: --insecure: the partner's TLS certificate is NOT verified; the report says so.") }
-        if let dir = o.reportDir { try makeDirectory(dir) }
+        if let dir = o.reportDir {
+            // The earlier report as the attempt it is (`latest` will soon point elsewhere), relative to the folder.
+            if let prev = o.previousReport {
+                let real = URL(fileURLWithPath: prev).resolvingSymlinksInPath().path
+                let base = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path + "/"
+                o.previousReport = real.hasPrefix(base) ? String(real.dropFirst(base.count)) : prev
+            }
+            (o.reportDir, o.attempt) = try AttemptFolders.next(in: dir, atLeast: o.attempt)
+        }
         return try execute(o, c)
     }
 
