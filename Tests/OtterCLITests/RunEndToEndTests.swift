@@ -315,13 +315,15 @@ final class RunEndToEndTests: XCTestCase {
         XCTAssertEqual(try notPassed(dir + "/latest")["POS-05"], "skipped: partner action pos.confirm_order was not performed: no --action-hook and no terminal to ask an operator")
     }
 
-    /// A rerun writes a new attempt folder: the first attempt's evidence stays byte for byte, and `latest` moves.
+    /// A rerun writes a new attempt folder: the first attempt's evidence stays byte for byte, and `latest` moves. The
+    /// rerun's report covers every record, the ones it did not rerun with the attempt that judged them, and `diff`
+    /// says they were not rerun. (The first attempt has no action hook: the records that need one are skipped.)
     func testARerunWritesAttempt2AndLeavesAttempt1Untouched() throws {
         let dir = tmp.appendingPathComponent("attempts").path
         let (p, url, sandboxPort) = try startPython("pos")
         defer { stopProcess(p) }
         let args = ["run", "--type", "pos", "--partner-url", url + "/webhook", "--sandbox-listen", "127.0.0.1:\(sandboxPort)", "--report-dir", dir]
-        let first = try runProcess(Repo.binary, args + ["--only", "POS-05"], environment: env(), timeout: 120)
+        let first = try runProcess(Repo.binary, args, environment: env(), timeout: 240)
         XCTAssertEqual(first.status, 1, first.stdout)
         let one = dir + "/attempt-1"
         func snapshot(_ folder: String) throws -> [String: Data] {
@@ -339,6 +341,21 @@ final class RunEndToEndTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/latest"), "attempt-2")
         let report = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/attempt-2/report.json"))))
         XCTAssertEqual(report["run"]?["attempt"]?.intValue, 2)
+        let records = try XCTUnwrap(report["records"]?.arrayValue)
+        XCTAssertEqual(records.count, try Repo.checklist(.pos).records.count, "the rerun reports the whole checklist")
+        let carried = records.filter { $0["attempt"] != nil }
+        XCTAssertFalse(carried.isEmpty)
+        for r in carried {
+            XCTAssertEqual(r["attempt"]?.intValue, 1)
+            XCTAssertEqual(r["status"], "passed", "only what passed in attempt 1 is carried; the rest was rerun")
+        }
+        XCTAssertTrue(records.contains { $0["id"] == "POS-05" && $0["attempt"] == nil }, "POS-05 was rerun")
+        XCTAssertNil(report["coverage"]?["interrupted"])
+        XCTAssertEqual(report["coverage"]?["judged"]?.intValue, records.count, "a full verdict, not a partial one")
+        let diff = try runProcess(Repo.binary, ["diff", one + "/report.json", dir + "/attempt-2/report.json"], environment: env())
+        XCTAssertTrue(diff.stdout.contains("Not rerun (verdict of the earlier attempt) (\(carried.count)):"), diff.stdout)
+        XCTAssertFalse(diff.stdout.contains("Removed"), diff.stdout)
+        XCTAssertTrue(second.stdout.contains("\(carried.count) records not rerun"), second.stdout)
         XCTAssertEqual(report["run"]?["previousReport"]?.stringValue.map { $0.hasSuffix("attempt-1/report.json") || $0.hasSuffix("latest/report.json") }, true)
     }
 
@@ -366,7 +383,11 @@ final class RunEndToEndTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 130)
         let got = try notPassed(dir + "/latest")
         XCTAssertNotNil(got["DEL-03"], "the record that was running is in the report")
-        XCTAssertNil(got["DEL-12"], "records that never ran are left out of the report of what ran")
+        XCTAssertEqual(got["DEL-12"], "skipped: not run (interrupted): the run stopped before this record", "records it never reached are said to be not run")
+        let report = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/latest/report.json"))))
+        XCTAssertEqual(report["certified"], false)
+        XCTAssertEqual(report["coverage"]?["interrupted"], true)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/latest/report.md", encoding: .utf8).contains("interrupted"), true)
     }
 }
 

@@ -27,7 +27,8 @@ enum DiffCommand {
         }
         func word(_ s: String?) -> String { s.map { $0 == "passed" ? "PASS" : $0 == "failed" ? "FAIL" : "SKIP" } ?? "—" }
         let sections: [(ReportDiff.Change, String)] = [(.regressed, "Regressed"), (.fixed, "Fixed"), (.stillFailing, "Still failing"),
-                                                       (.added, "Added"), (.removed, "Removed"), (.unchanged, "Unchanged (passed)")]
+                                                       (.added, "Added"), (.removed, "Removed"), (.notRerun, "Not rerun (verdict of the earlier attempt)"),
+                                                       (.notRun, "Not run"), (.unchanged, "Unchanged (passed)")]
         c.out.line("\(diff.integrationType): \(diff.certified.old ? "CERTIFIED" : "NOT CERTIFIED") → \(diff.certified.new ? "CERTIFIED" : "NOT CERTIFIED")")
         for (change, title) in sections {
             let rows = diff.rows(change)
@@ -42,7 +43,8 @@ enum DiffCommand {
         }
         c.out.line("")
         c.out.line("\(diff.rows(.fixed).count) fixed, \(diff.rows(.regressed).count) regressed, \(diff.rows(.stillFailing).count) still failing, \(diff.rows(.unchanged).count) unchanged"
-                   + (diff.rows(.added).isEmpty ? "" : ", \(diff.rows(.added).count) added") + (diff.rows(.removed).isEmpty ? "" : ", \(diff.rows(.removed).count) removed"))
+                   + (diff.rows(.added).isEmpty ? "" : ", \(diff.rows(.added).count) added") + (diff.rows(.removed).isEmpty ? "" : ", \(diff.rows(.removed).count) removed")
+                   + (diff.rows(.notRerun).isEmpty ? "" : ", \(diff.rows(.notRerun).count) not rerun") + (diff.rows(.notRun).isEmpty ? "" : ", \(diff.rows(.notRun).count) not run"))
         return diff.hasRegression ? OtterCert.Exit.notCertified : OtterCert.Exit.ok
     }
 }

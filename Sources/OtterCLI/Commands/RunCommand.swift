@@ -91,6 +91,7 @@ enum RunCommand {
             o.only = Set(notPassed).intersection(o.only ?? Set(notPassed))
             o.attempt = (report["run"]?["attempt"]?.intValue ?? 1) + 1
             o.previousReport = prev
+            o.earlierVerdicts = ReportJSON.verdicts(from: report)
         }
         o.actionHook = a.value("action-hook")
         o.interactive = isTerminal(0) && isTerminal(1)

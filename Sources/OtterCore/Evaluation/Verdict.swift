@@ -30,6 +30,18 @@ public struct Verdict: Sendable {
     /// The kind of the record's rules taken together (its own source and every check's), known from the checklist
     /// even when the record was not observed.
     public var rulesSourceKind: RuleSource.Kind? = nil
+    /// The earlier attempt this verdict comes from, when this run did not rerun the record (nil: this run judged it).
+    public var attempt: Int? = nil
+    /// Why this run did not judge the record at all, when it did not (it is then `skipped`).
+    public var notRun: NotRun? = nil
+
+    /// Why a record has no verdict of this run.
+    public enum NotRun: String, Sendable {
+        /// The run was interrupted before it reached the record.
+        case interrupted
+        /// `--only` left it out, and no earlier attempt judged it.
+        case notSelected = "not-selected"
+    }
 }
 
 /// One expectation's outcome.
@@ -102,8 +114,19 @@ public struct EvaluationResult: Sendable {
     /// The checklist's policies that hold for every record.
     public var policies: [RuleSource] = []
 
-    /// Certified: every required record passed.
-    public var certified: Bool { verdicts.allSatisfy { !$0.required || $0.status == .passed } }
+    /// Whether the run was interrupted before it had judged every record it was to run.
+    public var interrupted = false
+
+    /// Certified: every record was judged (in this run or, when rerun, in the attempt that last ran it), the run was
+    /// not interrupted, and every required record passed.
+    public var certified: Bool { !partial && verdicts.allSatisfy { !$0.required || $0.status == .passed } }
+    /// Some records were not judged at all (`--only` without an earlier attempt, or an interrupt): the verdict is
+    /// partial, never a certification.
+    public var partial: Bool { interrupted || verdicts.contains { $0.notRun != nil } }
+    /// How many records were judged, by this run or an earlier attempt.
+    public var judged: Int { verdicts.filter { $0.notRun == nil }.count }
+    /// How many verdicts come from earlier attempts.
+    public var carried: Int { verdicts.filter { $0.attempt != nil }.count }
 
     /// How many verdicts have a status.
     public func count(_ s: Verdict.Status) -> Int { verdicts.filter { $0.status == s }.count }

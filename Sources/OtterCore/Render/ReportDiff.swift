@@ -16,6 +16,10 @@ public struct ReportDiff: Sendable {
         case added
         /// Only in the old report.
         case removed
+        /// The new report carries the old verdict forward: its attempt did not rerun the record.
+        case notRerun = "not-rerun"
+        /// Neither report judged it (`notRun`: interrupted, or left out by --only).
+        case notRun = "not-run"
     }
 
     /// One record's line.
@@ -55,11 +59,18 @@ public struct ReportDiff: Sendable {
         var rows: [Row] = []
         let oldById = Dictionary(orecs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let newIds = Set(nrecs.map(\.id))
+        let newAttempt = new["run"]?["attempt"]?.intValue ?? 1
         for n in nrecs {
             guard let o = oldById[n.id] else {
                 rows.append(Row(id: n.id, title: n.title, old: nil, new: n.status, reason: n.reason, change: .added)); continue
             }
             let change: Change
+            if n.carried, let a = n.attempt, a < newAttempt {
+                rows.append(Row(id: n.id, title: n.title, old: o.status, new: n.status, reason: n.reason, change: .notRerun)); continue
+            }
+            if n.notRun {
+                rows.append(Row(id: n.id, title: n.title, old: o.status, new: n.status, reason: n.reason, change: .notRun)); continue
+            }
             switch (o.status == "passed", n.status == "passed") {
             case (true, true): change = .unchanged
             case (false, true): change = .fixed
@@ -75,7 +86,7 @@ public struct ReportDiff: Sendable {
                           certified: (old["certified"]?.boolValue ?? false, new["certified"]?.boolValue ?? false))
     }
 
-    typealias Rec = (id: String, title: String, status: String, reason: String)
+    typealias Rec = (id: String, title: String, status: String, reason: String, attempt: Int?, carried: Bool, notRun: Bool)
 
     static func records(_ v: JSONValue, _ which: String) throws(ReportDiffError) -> (String, [Rec]) {
         guard let type = v["integrationType"]?.stringValue, let recs = v["records"]?.arrayValue else {
@@ -86,7 +97,8 @@ public struct ReportDiff: Sendable {
             guard let id = r["id"]?.stringValue, let status = r["status"]?.stringValue, ["passed", "failed", "skipped"].contains(status) else {
                 throw ReportDiffError(message: "the \(which) report's records[\(i)] has no id or no valid status")
             }
-            out.append((id, r["title"]?.stringValue ?? "", status, r["reason"]?.stringValue ?? ""))
+            out.append((id, r["title"]?.stringValue ?? "", status, r["reason"]?.stringValue ?? "", r["attempt"]?.intValue,
+                        r["attempt"] != nil, r["notRun"] != nil))
         }
         return (type, out)
     }

@@ -7,11 +7,12 @@ public enum ReportHTML {
         let type = r.integrationType.rawValue
         var h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        h += "<title>\(r.certified ? "CERTIFIED" : "NOT CERTIFIED") · otter-cert \(esc(type)) report</title>\n"
+        h += "<title>\(ReportFormat.headline(r)) · otter-cert \(esc(type)) report</title>\n"
         h += "<style>\n\(css)</style>\n</head>\n<body>\n"
         // Verdict banner.
         h += "<header id=\"top\" class=\"banner \(r.certified ? "ok" : "ko")\">\n"
-        h += "<div class=\"verdict\">\(r.certified ? "✔ CERTIFIED" : "✘ NOT CERTIFIED")</div>\n"
+        h += "<h1 class=\"verdict\">\(r.partial ? "◐" : r.certified ? "✔" : "✘") \(ReportFormat.headline(r))</h1>\n"
+        if let note = ReportFormat.coverageNote(r) { h += "<div class=\"sub\">\(esc(note))</div>\n" }
         h += "<div class=\"sub\">\(esc(type)) integration · \(r.count(.passed)) passed · \(r.count(.failed)) failed · \(r.count(.skipped)) skipped of \(r.verdicts.count) records</div>\n"
         let notPassed = r.verdicts.filter { $0.required && $0.status != .passed }
         if !notPassed.isEmpty {
@@ -199,7 +200,7 @@ public enum ReportHTML {
     main { max-width: 1100px; margin: 0 auto; padding: 0 24px 24px; }
     .banner { padding: 22px 24px; color:#fff; text-align:center; }
     .banner.ok { background: var(--ok); } .banner.ko { background: var(--ko); }
-    .banner .verdict { font-size: 44px; font-weight: 800; letter-spacing: .04em; }
+    .banner .verdict { font-size: 44px; font-weight: 800; letter-spacing: .04em; margin: 0; }
     .banner .sub { font-size: 17px; margin-top: 4px; } .banner a { color:#fff; }
     h2 { font-size: 20px; margin: 26px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
     h3 { font-size: 15px; margin: 14px 0 6px; color:#374151; }

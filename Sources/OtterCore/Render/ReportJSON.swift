@@ -37,6 +37,12 @@ public enum ReportJSON {
         var o = JSONObject()
         o["schemaVersion"] = .number(Double(schemaVersion))
         o["certified"] = .bool(r.certified)
+        if r.partial || r.carried > 0 {
+            var c = JSONObject([("judged", .number(Double(r.judged))), ("of", .number(Double(r.verdicts.count))),
+                                ("fromEarlierAttempts", .number(Double(r.carried)))])
+            if r.interrupted { c["interrupted"] = .bool(true) }
+            o["coverage"] = .object(c)
+        }
         o["integrationType"] = .string(r.integrationType.rawValue)
         o["harness"] = .string(Harness.name)
         var cl = JSONObject([("version", .string(r.checklistVersion))])
@@ -70,6 +76,26 @@ public enum ReportJSON {
         return .object(o)
     }
 
+    /// The verdicts of a `report.json` this module wrote, as a later attempt carries them forward: each one's id,
+    /// title, required, rationale, status, reason and checks, and the attempt that judged it (its own `attempt`, or
+    /// the report's `run.attempt`, else 1). Records it did not judge (`notRun`) are left out.
+    public static func verdicts(from report: JSONValue) -> [Verdict] {
+        let runAttempt = report["run"]?["attempt"]?.intValue ?? 1
+        return (report["records"]?.arrayValue ?? []).compactMap { r in
+            guard r["notRun"] == nil, let id = r["id"]?.stringValue, let status = r["status"]?.stringValue.flatMap(Verdict.Status.init(rawValue:))
+            else { return nil }
+            let checks = (r["checks"]?.arrayValue ?? []).compactMap { c -> CheckResult? in
+                guard let label = c["label"]?.stringValue, let s = c["status"]?.stringValue.flatMap(Verdict.Status.init(rawValue:)) else { return nil }
+                return CheckResult(label: label, status: s, reason: c["reason"]?.stringValue ?? "",
+                                   expected: c["expected"]?.stringValue, seen: c["seen"]?.stringValue)
+            }
+            return Verdict(id: id, title: r["title"]?.stringValue ?? id, required: r["required"]?.boolValue ?? true,
+                           rationale: r["rationale"]?.stringValue ?? "", status: status, reason: r["reason"]?.stringValue ?? "",
+                           checks: checks, evidence: [], startedAt: nil, deadlines: [],
+                           attempt: r["attempt"]?.intValue ?? runAttempt)
+        }
+    }
+
     static func record(_ v: Verdict, _ r: EvaluationResult) -> JSONValue {
         var o = JSONObject()
         o["id"] = .string(v.id)
@@ -78,6 +104,8 @@ public enum ReportJSON {
         o["status"] = .string(v.status.rawValue)
         o["reason"] = .string(v.reason)
         o["rationale"] = .string(v.rationale)
+        if let a = v.attempt { o["attempt"] = .number(Double(a)) }
+        if let n = v.notRun { o["notRun"] = .string(n.rawValue) }
         if let s = v.source { o["source"] = s.json }
         if let t = v.startedAt { o["startedAt"] = .string(Timestamp.format(t)) }
         o["checks"] = .array(v.checks.map { c in

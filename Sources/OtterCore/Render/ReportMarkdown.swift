@@ -5,7 +5,8 @@ public enum ReportMarkdown {
     /// Renders the Markdown. Deterministic.
     public static func render(_ r: EvaluationResult, source: ReportSource) -> String {
         let type = r.integrationType.rawValue
-        var m = "## otter-cert: \(r.certified ? "✅ CERTIFIED" : "❌ NOT CERTIFIED") (\(md(type)))\n\n"
+        var m = "## otter-cert: \(r.partial ? "◐" : r.certified ? "✅" : "❌") \(ReportFormat.headline(r)) (\(md(type)))\n\n"
+        if let note = ReportFormat.coverageNote(r) { m += "**\(md(note))**\n\n" }
         m += "**\(r.count(.passed)) passed, \(r.count(.failed)) failed, \(r.count(.skipped)) skipped** of \(r.verdicts.count) records.\n\n"
         var facts: [(String, String)] = []
         if let u = r.run?.partnerURL { facts.append(("Partner URL", code(ReportMask.url(u)))) }

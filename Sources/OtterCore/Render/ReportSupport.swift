@@ -155,6 +155,20 @@ public enum Reproduce {
 
 /// Small formatting helpers shared by the report renderers.
 enum ReportFormat {
+    /// `CERTIFIED`, `NOT CERTIFIED` or `PARTIAL`: the one word every format leads with.
+    static func headline(_ r: EvaluationResult) -> String { r.partial ? "PARTIAL" : r.certified ? "CERTIFIED" : "NOT CERTIFIED" }
+
+    /// What a partial or carried-forward verdict must say beside its headline (nil for a plain full run).
+    static func coverageNote(_ r: EvaluationResult) -> String? {
+        var parts: [String] = []
+        if r.partial {
+            parts.append("partial: \(r.judged) of \(r.verdicts.count) records judged" + (r.interrupted ? ", the run was interrupted" : "")
+                         + "; not a certification verdict")
+        }
+        if r.carried > 0 { parts.append("\(r.carried) record\(r.carried == 1 ? "" : "s") not rerun: verdict from the attempt that last ran it") }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
+    }
+
     /// `12.3 ms` / `1.25 s`.
     static func duration(_ ms: Double) -> String {
         if ms < 1000 { return String(format: "%.1f ms", ms) }

@@ -41,6 +41,7 @@ public enum ReportTAP {
             s += "  ...\n"
         }
         let red = r.verdicts.filter { CIRecord.outcome($0).isRed }.count
+        if let note = ReportFormat.coverageNote(r) { s += "# \(ReportFormat.headline(r)): \(note)\n" }
         s += r.certified ? "# CERTIFIED: every required record passed\n"
                          : "# NOT CERTIFIED: \(red) required record\(red == 1 ? "" : "s") did not pass\n"
         return s

@@ -35,6 +35,7 @@ public struct VerdictText {
         }
         var s = "\(word)  \(v.id.padding(toLength: 7, withPad: " ", startingAt: 0)) \(v.title)"
         if !v.required { s += style.dim(" (optional)") }
+        if let a = v.attempt { s += style.dim(" (attempt \(a))") }
         if v.status != .passed {
             let lead = String(repeating: " ", count: 6) + "└ "
             s += "\n" + (width.map { TextFit.wrap(v.reason, width: $0, lead: lead, indent: 8) } ?? lead + v.reason)
@@ -44,10 +45,12 @@ public struct VerdictText {
 
     /// The summary line: certified or not, and counts by status.
     public static func summary(_ r: EvaluationResult, style: Style = .plain) -> String {
-        let head = r.certified ? style.pass("CERTIFIED") : style.fail("NOT CERTIFIED")
+        let word = ReportFormat.headline(r)
+        let head = r.partial ? style.skip(word) : r.certified ? style.pass(word) : style.fail(word)
         let failedRequired = r.verdicts.filter { $0.required && $0.status != .passed }.map(\.id)
         var s = "\(style.bold(head)): \(r.count(.passed)) passed, \(r.count(.failed)) failed, \(r.count(.skipped)) skipped"
             + " of \(r.verdicts.count) records (\(r.integrationType.rawValue) checklist \(r.checklistVersion))"
+        if let note = ReportFormat.coverageNote(r) { s += "\n" + note }
         if !failedRequired.isEmpty { s += "\n" + "Required records not passed: " + failedRequired.joined(separator: ", ") }
         return s
     }

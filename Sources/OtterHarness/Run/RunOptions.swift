@@ -33,6 +33,8 @@ public struct RunOptions: Sendable {
     public var attempt = 1
     /// The report of the previous attempt, when rerunning.
     public var previousReport: String?
+    /// That report's verdicts: the records this run does not rerun keep them (with their attempt).
+    public var earlierVerdicts: [Verdict] = []
     /// The command that performs partner actions.
     public var actionHook: String?
     /// Whether an operator is at a terminal.

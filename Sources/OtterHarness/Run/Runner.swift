@@ -108,7 +108,11 @@ public final class Runner {
         let evaluator = Evaluator(checklist: restricted(checklist, to: Set(ran), all: options.only == nil && !wakeup.interrupted),
                                   endpoints: endpoints, schemas: schemas)
         for e in log.entries { evaluator.consume(e) }
-        return Outcome(result: evaluator.finish(), logPath: logPath, ran: ran, interrupted: wakeup.interrupted,
+        // The report covers the whole checklist: what this run did not judge comes from the earlier attempt, or is
+        // said not to have run.
+        let result = AttemptMerge.complete(evaluator.finish(), checklist: checklist, judged: Set(ran), interrupted: wakeup.interrupted,
+                                           selected: options.only, earlier: options.earlierVerdicts)
+        return Outcome(result: result, logPath: logPath, ran: ran, interrupted: wakeup.interrupted,
                        entries: log.entries, checklistSHA256: checklistSHA)
     }
 
