@@ -49,7 +49,7 @@ public enum ReportHTML {
         fact("Log contents", logFacts)
         h += "</dl></section>\n"
         // Summary table.
-        h += "<section><h2>Records</h2>\n<table class=\"summary\"><thead><tr><th>Status</th><th>Record</th><th>Title</th><th>Reason</th></tr></thead><tbody>\n"
+        h += "<section class=\"records\"><h2>Records</h2>\n<table class=\"summary\"><thead><tr><th>Status</th><th>Record</th><th>Title</th><th>Reason</th></tr></thead><tbody>\n"
         for v in r.verdicts {
             h += "<tr class=\"\(v.status.rawValue)\"><td>\(badge(v.status))</td><td><a href=\"#\(attr(v.id))\">\(esc(v.id))</a></td>"
             h += "<td>\(esc(v.title))\(v.required ? "" : " <span class=\"muted\">(optional)</span>")</td><td>\(esc(CIRecord.reason(v)))</td></tr>\n"
@@ -194,7 +194,7 @@ public enum ReportHTML {
     static func attr(_ s: String) -> String { XMLEscape.attribute(s) }
 
     static let css = """
-    :root { --ok:#2e7d32; --ko:#c62828; --skip:#b26a00; --fg:#111827; --muted:#6b7280; --line:#e5e7eb; }
+    :root { --ok:#2e7d32; --ko:#c62828; --skip:#955800; --fg:#111827; --muted:#6b7280; --line:#e5e7eb; }
     * { box-sizing: border-box; }
     body { margin:0; font:15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--fg); background:#fff; }
     main { max-width: 1100px; margin: 0 auto; padding: 0 24px 24px; }
@@ -246,8 +246,16 @@ public enum ReportHTML {
       body { font-size: 11pt; } main { max-width: none; padding: 0; }
       .banner { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
       .badge, .exp, .seen, mark, pre.cmd, .role, .summary td, .tag { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-      .record { break-before: page; } .top { display: none; }
-      .ev, tr, svg.timeline { break-inside: avoid; }
+      /* On paper the failures come first and the passing records fold to their title and reason, so a run of 16
+         records prints in a few pages with what must be fixed on page 1 or 2. */
+      main { display: flex; flex-direction: column; }
+      main > section { order: 2; } main > section.facts, main > section.records { order: 0; }
+      main > .record.failed, main > .record.skipped { order: 1; }
+      main > .record.passed { order: 3; margin: 4px 0; padding: 2px 12px; }
+      .record.passed > :not(h2):not(.reason) { display: none; } .summary tr.passed { display: none; }
+      .record.passed h2 { font-size: 12pt; margin: 4px 0; } .record.passed .reason { margin: 0 0 4px; font-weight: 400; }
+      .top { display: none; }
+      .ev, tr, svg.timeline, .record.passed { break-inside: avoid; }
       a { color: inherit; text-decoration: none; }
     }
 

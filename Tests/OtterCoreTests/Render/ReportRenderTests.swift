@@ -49,6 +49,32 @@ final class ReportRenderTests: XCTestCase {
          "tap": ReportTAP.render(r, source: source)]
     }
 
+    /// WCAG AA: the SKIP badge (white on the skip colour) and skipped text (the skip colour on white and on the
+    /// skipped row's background) reach 4.5:1; the verdict is the page's h1.
+    func testSkipColoursReachAAContrastAndTheVerdictIsTheH1() throws {
+        let html = ReportHTML.render(sample(), source: source)
+        func hex(_ name: String) throws -> String {
+            let r = try XCTUnwrap(html.range(of: name + #":\s*#[0-9a-fA-F]{6}"#, options: .regularExpression))
+            return String(html[r].suffix(6))
+        }
+        func luminance(_ h: String) -> Double {
+            let c = stride(from: 0, to: 6, by: 2).map { i -> Double in
+                let v = Double(Int(h.dropFirst(i).prefix(2), radix: 16)!) / 255
+                return v <= 0.03928 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4)
+            }
+            return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+        }
+        func contrast(_ a: String, _ b: String) -> Double {
+            let (x, y) = (luminance(a), luminance(b))
+            return (max(x, y) + 0.05) / (min(x, y) + 0.05)
+        }
+        let skip = try hex("--skip")
+        XCTAssertGreaterThanOrEqual(contrast(skip, "ffffff"), 4.5, "SKIP badge / skipped text on white, #\(skip)")
+        XCTAssertGreaterThanOrEqual(contrast(skip, "fff6e5"), 4.5, "skipped text on the skipped row, #\(skip)")
+        XCTAssertEqual(html.components(separatedBy: "<h1").count - 1, 1, "one h1")
+        XCTAssertNotNil(html.range(of: #"<h1 class="verdict">[^<]*(NOT CERTIFIED|CERTIFIED|PARTIAL)</h1>"#, options: .regularExpression))
+    }
+
     func testRenderingIsDeterministic() {
         XCTAssertEqual(allFormats(sample()), allFormats(sample()))
     }
