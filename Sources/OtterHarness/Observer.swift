@@ -42,7 +42,7 @@ public struct Observer {
         var result = evaluator.finish()
         result.warnings = facts.warnings + result.warnings
         return Observation(result: result,
-                           source: ReportSource(log: logPath == "-" ? "<stdin>" : logPath, format: facts.format.rawValue, checklistSHA256: sha,
+                           source: ReportSource(log: ReportWriter.logLabel(logPath), format: facts.format.rawValue, checklistSHA256: sha,
                                                 checklist: try DataFiles.checklistLocation(path, files: files)),
                            eventLog: facts.eventLog)
     }

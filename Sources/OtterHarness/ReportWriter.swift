@@ -26,6 +26,16 @@ public enum ReportWriter {
         }
     }
 
+    /// How a report names a log file: relative to the current directory when it is under it, else its file name,
+    /// never an absolute local path (`-` is standard input).
+    public static func logLabel(_ path: String) -> String {
+        if path == "-" { return "<stdin>" }
+        guard path.hasPrefix("/") else { return path }
+        let cwd = FileManager.default.currentDirectoryPath
+        let base = cwd.hasSuffix("/") ? cwd : cwd + "/"
+        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : URL(fileURLWithPath: path).lastPathComponent
+    }
+
     /// The report in one format. Deterministic.
     public static func render(_ obs: Observer.Observation, format: Format) -> String {
         switch format {
@@ -42,6 +52,9 @@ public enum ReportWriter {
     /// judged by. Returns the paths written.
     @discardableResult
     public static func write(_ obs: Observer.Observation, to directory: String, logPath: String?) throws(HarnessError) -> [String] {
+        // The reports name the log beside them, which is where they are read with it.
+        var obs = obs
+        if obs.eventLog != nil || (obs.source.format == "jsonl" && logPath != nil && logPath != "-") { obs.source.log = "events.jsonl" }
         let fm = FileManager.default
         do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw .environment("cannot create \(directory): \(error.localizedDescription)")

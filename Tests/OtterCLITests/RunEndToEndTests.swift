@@ -79,6 +79,14 @@ final class RunEndToEndTests: XCTestCase {
             for f in ["report.html", "report.md", "report.json", "junit.xml", "report.tap", "events.jsonl"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: report + "/" + f), "\(type): \(f)")
             }
+            // No absolute local path in a report: the log is named as the file beside it, a record rerun with demo --only.
+            for f in ["report.html", "report.md", "report.json", "junit.xml", "report.tap"] {
+                let text = try String(contentsOfFile: report + "/" + f, encoding: .utf8)
+                XCTAssertFalse(text.contains(self.tmp.path), "\(type): \(f) names the local folder \(self.tmp.path)")
+                XCTAssertFalse(text.contains(Repo.path("")), "\(type): \(f) names the checkout")
+            }
+            let json = try String(contentsOfFile: report + "/report.json", encoding: .utf8)
+            XCTAssertTrue(json.contains("\"run\": \"otter-cert demo --type '\(type)' --only"), "\(type): the reproduce line reruns the demo")
         }
     }
 

@@ -40,6 +40,7 @@ enum DemoCommand {
         var o = RunOptions(type: type, partnerURL: partner.webhookURL, webhookSecret: secret, clientId: clientId,
                            clientSecret: clientSecret, storeId: "demo-store-001")
         o.sandboxPort = port
+        o.demo = true
         o.actionHook = partner.actionHook
         o.reportDir = URL(fileURLWithPath: c.args.value("report-dir") ?? "otter-cert-demo").appendingPathComponent(type.rawValue).path
         o.only = RunCommand.onlyIDs(c.args)

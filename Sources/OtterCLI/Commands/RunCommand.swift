@@ -77,6 +77,7 @@ enum RunCommand {
             throw HarnessError.input("--partner-url must be an http:// or https:// URL, got '\(o.partnerURL)'")
         }
         (o.sandboxHost, o.sandboxPort) = try hostPort(a.value("sandbox-listen") ?? "")
+        o.sandboxListen = a.value("sandbox-listen")
         o.reportDir = a.value("report-dir")
         o.checklistPath = a.value("checklist")
         o.openapiPath = a.value("openapi")
@@ -169,7 +170,7 @@ enum RunCommand {
             let checklist = try DataFiles.checklistLocation(o.checklistPath ?? files.checklist(o.type), files: files)
             let obs = try ReportWriter.withLogHash(
                 Observer.Observation(result: outcome.result,
-                                     source: ReportSource(log: logPath, format: "jsonl", checklistSHA256: outcome.checklistSHA256, checklist: checklist)),
+                                     source: ReportSource(log: ReportWriter.logLabel(logPath), format: "jsonl", checklistSHA256: outcome.checklistSHA256, checklist: checklist)),
                 logPath: logPath)
             try ReportWriter.write(obs, to: dir, logPath: logPath)
             c.out.line("Report: \(dir)/report.html (also report.md, report.json, junit.xml, report.tap) · log: \(logPath)")

@@ -142,13 +142,21 @@ public enum Reproduce {
     }
 
     /// The harness command running one record again against the same partner.
+    /// A demo's record is rerun with `demo --only`; a run's with the partner URL, sandbox address (as given: never
+    /// the ephemeral port a `:0` run happened to bind) and action hook that run was given.
     public static func run(type: String, recordId: String, run: RunNote?) -> String {
+        if run?.extra["demo"]?.boolValue == true {
+            return "otter-cert demo --type " + shellQuote(type) + " --only " + shellQuote(recordId)
+        }
         var s = "otter-cert run --type " + shellQuote(type) + " --only " + shellQuote(recordId)
         if let u = run?.partnerURL { s += " --partner-url " + shellQuote(ReportMask.url(u)) }
         if let store = run?.storeId { s += " --store-id " + shellQuote(store) }
-        if let sandbox = run?.extra["sandboxUrl"]?.stringValue, let r = sandbox.range(of: "://") {
+        if let given = run?.extra["sandboxListen"]?.stringValue {
+            s += " --sandbox-listen " + shellQuote(given)
+        } else if let sandbox = run?.extra["sandboxUrl"]?.stringValue, let r = sandbox.range(of: "://") {
             s += " --sandbox-listen " + shellQuote(String(sandbox[r.upperBound...]))
         }
+        if let hook = run?.extra["actionHook"]?.stringValue { s += " --action-hook " + shellQuote(hook) }
         return s
     }
 }

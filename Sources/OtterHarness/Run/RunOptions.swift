@@ -21,6 +21,10 @@ public struct RunOptions: Sendable {
     public var storeId: String
     /// The application id (`X-Application-Id`).
     public var applicationId = "otter-cert-app"
+    /// The run is `otter-cert demo` (its partner and ports are its own; a record is rerun with `demo --only`).
+    public var demo = false
+    /// `--sandbox-listen` as given (`0.0.0.0:8089`), for the reproduce line.
+    public var sandboxListen: String?
     /// Where the sandbox listens.
     public var sandboxHost = "127.0.0.1"
     /// Sandbox port (0: any free port).

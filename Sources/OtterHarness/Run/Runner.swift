@@ -73,6 +73,10 @@ public final class Runner {
         if options.timeoutScale != 1 { extra["timeoutScale"] = .number(options.timeoutScale) }
         if options.insecure { extra["tlsVerification"] = .string("OFF (--insecure): the partner's certificate was not checked") }
         if let only = options.only { extra["only"] = .array(only.sorted().map { .string($0) }) }
+        // How to run a record again, as this run was started (not the ports it happened to bind).
+        if options.demo { extra["demo"] = .bool(true) }
+        if let given = options.sandboxListen { extra["sandboxListen"] = .string(given) }
+        if let hook = options.actionHook, !options.demo { extra["actionHook"] = .string(hook) }
         log.append(LogEntry(seq: 0, direction: nil, kind: .run, startedAt: Date().timeIntervalSince1970,
                             run: RunNote(integrationType: options.type.rawValue, partnerURL: options.partnerURL, storeId: options.storeId,
                                          harness: Harness.name, checklistVersion: checklist.version, checklistSHA256: checklistSHA,
