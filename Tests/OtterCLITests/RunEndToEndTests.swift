@@ -296,6 +296,25 @@ final class RunEndToEndTests: XCTestCase {
         XCTAssertTrue(log.contains("\"kind\":\"refused\""), log)
     }
 
+    /// A wrong webhook secret, a TLS failure: each prints one hint of what to check.
+    func testAWrongSecretAndATLSFailureEachSayWhatToCheck() throws {
+        let (p, url, sandboxPort) = try startPython("delivery")
+        defer { stopProcess(p) }
+        var e = env()
+        e["OTTER_CERT_WEBHOOK_SECRET"] = "not-the-secret-the-partner-has"
+        let wrong = try runProcess(Repo.binary, ["run", "--type", "delivery", "--partner-url", url + "/webhook", "--sandbox-listen", "127.0.0.1:\(sandboxPort)",
+                                                 "--only", "DEL-01,DEL-03"], environment: e, timeout: 120)
+        let hints = wrong.stdout.components(separatedBy: "hint: the partner answered 401 to a correctly signed webhook").count - 1
+        XCTAssertEqual(hints, 1, "one hint, however many webhooks are refused:\n\(wrong.stdout)")
+        XCTAssertTrue(wrong.stdout.contains("same secret as --webhook-secret (OTTER_CERT_WEBHOOK_SECRET)"), wrong.stdout)
+
+        let sandbox2 = try freePort()
+        let tls = try runProcess(Repo.binary, ["run", "--type", "delivery", "--partner-url", url.replacingOccurrences(of: "http://", with: "https://") + "/webhook",
+                                               "--sandbox-listen", "127.0.0.1:\(sandbox2)", "--only", "DEL-01"], environment: env(), timeout: 60)
+        XCTAssertEqual(tls.status, 3, tls.stdout + tls.stderr)
+        XCTAssertTrue(tls.stderr.contains("--cacert"), "a TLS failure points at the certificate: \(tls.stderr)")
+    }
+
     func testPortInUseIsAnEnvironmentError() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }

@@ -95,7 +95,7 @@ public final class Runner {
             progress?.started(record, index: i + 1, of: records.count)
             run(record, context)
             if let why = unreachable {
-                throw .environment("cannot reach the partner at \(ReportMask.url(options.partnerURL)): \(why). Check --partner-url and that the partner's sandbox is running and reachable from here.")
+                throw .environment("cannot reach the partner at \(ReportMask.url(options.partnerURL)): \(why). \(unreachableHint)")
             }
             ran.append(record.id)
             guard let verdict = settle(record, context) else { continue }
@@ -141,6 +141,10 @@ public final class Runner {
 
     /// Why the partner could not be reached at all, when the run's first webhook failed to connect.
     private var unreachable: String?
+    /// What to check when the partner cannot be reached, by what went wrong.
+    private var unreachableHint = ""
+    /// Whether the operator was already told that correctly signed webhooks are refused.
+    private var saidSecretHint = false
     private var webhooksSent = 0
 
     // MARK: - One record
@@ -219,10 +223,22 @@ public final class Runner {
         case .success(let r):
             entry.durationMs = r.timings.total * 1000
             entry.response = Message(status: r.status, headers: r.headers, body: String(decoding: r.body.prefix(1 << 20), as: UTF8.self))
+            if valid, r.status == 401 || r.status == 403, !saidSecretHint {
+                saidSecretHint = true
+                progress?.say("  hint: the partner answered \(r.status) to a correctly signed webhook: check that it verifies X-HMAC-SHA256 with the same secret as --webhook-secret (OTTER_CERT_WEBHOOK_SECRET)")
+            }
         case .failure(let e):
             if webhooksSent == 0 {
                 switch e {
-                case .connectionRefused, .dns, .tls: unreachable = e.message
+                case .connectionRefused:
+                    unreachable = e.message
+                    unreachableHint = "Check --partner-url and that the partner's sandbox is running and listening there."
+                case .dns:
+                    unreachable = e.message
+                    unreachableHint = "Check the host name in --partner-url (it does not resolve from here)."
+                case .tls:
+                    unreachable = e.message
+                    unreachableHint = "Check the partner's TLS certificate: give --cacert with the CA that signed it, and that it names the host of --partner-url."
                 default: break
                 }
             }
