@@ -241,7 +241,8 @@ public enum ReportHTML {
     pre.cmd { background: #111827; color: #f9fafb; }
     svg.timeline { display:block; margin: 6px 0; max-width: 100%; height: auto; }
     footer { max-width: 1100px; margin: 0 auto; padding: 12px 24px 40px; color: var(--muted); font-size: 13px; overflow-wrap:anywhere; }
-    @media screen { pre.body { max-height: 420px; overflow: auto; } }
+    /* A passing record's long bodies scroll; a failing record's are shown whole, so the field that failed is never cut off. */
+    @media screen { .record.passed pre.body { max-height: 420px; overflow: auto; } }
     @media print {
       body { font-size: 11pt; } main { max-width: none; padding: 0; }
       .banner { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
