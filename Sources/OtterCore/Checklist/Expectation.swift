@@ -56,7 +56,8 @@ public struct StatusSet: Sendable, CustomStringConvertible {
     public var description: String { text }
 }
 
-/// The webhook of a step must be acknowledged in time with the right status.
+/// The webhook of a step must be acknowledged in time with the right status (and, for a webhook answered
+/// synchronously such as `stores.fetch_credentials`, with the right body).
 public struct AckExpectation: Sendable {
     /// Which step's webhook.
     public var step: String
@@ -64,6 +65,14 @@ public struct AckExpectation: Sendable {
     public var status: StatusSet
     /// Deadline for the answer, in milliseconds.
     public var withinMs: Double
+    /// The schema the answer's JSON body must be valid against: one of the answers the spec documents for the
+    /// webhook (`ViewCredentialsArray`), or nil when the body is not judged.
+    public var schema: String? = nil
+    /// Field assertions on the answer's JSON body.
+    public var fields: [FieldAssertion] = []
+
+    /// Whether the answer's body is judged at all.
+    public var checksBody: Bool { schema != nil || !fields.isEmpty }
 }
 
 /// A request the partner must send to Otter.
