@@ -18,7 +18,7 @@ public indirect enum Expectation: Sendable {
     /// A short label for messages: `ack`, `POST /v1/orders` …
     public var label: String {
         switch self {
-        case .ack(let a): return "acknowledgement of \(a.step)"
+        case .ack(let a): return "acknowledgement of \(a.step)" + (a.schema.map { " answered with a \($0)" } ?? "")
         case .request(let r): return "\(r.pattern.method) \(r.pattern.path.text)"
         case .sequence(let s): return "\(s.pattern.method) \(s.pattern.path.text) sequence"
         case .absent(let a): return "no \(a.method ?? "request") \(a.path.text)"
