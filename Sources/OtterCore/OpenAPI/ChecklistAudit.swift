@@ -53,10 +53,10 @@ public enum ChecklistAudit {
             out.append("record \(r.id): the answer to step '\(a.step)' (\(t)) is checked against \(name) for status \(a.status), which is not an answer \(label) documents for \(hook.operationId)"
                        + (documented.isEmpty ? " (it documents no answer body)" : " (it documents: \(documented.joined(separator: ", ")))"))
         }
-        func expectation(_ x: Expectation, _ r: Record) {
-            let record = r.id
+        func expectation(_ x: Expectation, _ owner: Record) {
+            let record = owner.id
             switch x {
-            case .ack(let a): answer(a, r)
+            case .ack(let a): answer(a, owner)
             case .token: break
             case .request(let r):
                 endpoint(r.pattern.method, r.pattern.path, record, "expects")
@@ -64,7 +64,7 @@ public enum ChecklistAudit {
                 for p in r.requiresEarlier { endpoint(p.method, p.path, record, "requires an earlier") }
             case .sequence(let s): endpoint(s.pattern.method, s.pattern.path, record, "expects a sequence of")
             case .absent(let a): endpoint(a.method ?? "*", a.path, record, "forbids")
-            case .anyOf(let xs): for x in xs { expectation(x, r) }
+            case .anyOf(let xs): for x in xs { expectation(x, owner) }
             }
         }
         if let e = checklist.errorCallback { endpoint(e.method, e.path, "(checklist)", "names as its error callback") }
