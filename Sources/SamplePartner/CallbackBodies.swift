@@ -34,6 +34,24 @@ enum CallbackBodies {
         ]
     }
 
+    /// ViewCredentialsArray, the synchronous answer to `stores.fetch_credentials`: the credentials a store owner gives
+    /// to pair a store with this partner, in the schema version `stores.upsert` will name. With a store, its saved
+    /// values too ("If the request contains the Store ID, it also returns the saved store credentials").
+    static func credentialsSchema(saved: [(key: String, value: String)]?) -> JSONValue {
+        let fields: [(key: String, label: String)] = [("email", "Email"), ("password", "Password")]
+        return [
+            "credentialsSchemaVersion": .string(credentialsSchemaVersion),
+            "credentials": .array(fields.map { f in
+                var o: JSONObject = ["key": .string(f.key), "label": .string(f.label), "inputType": "TEXT"]
+                if let v = saved?.first(where: { $0.key == f.key })?.value { o["value"] = .string(v) }
+                return .object(o)
+            }),
+        ]
+    }
+
+    /// The version of the credentials schema above.
+    static let credentialsSchemaVersion = "1.0"
+
     /// UpdateDeliveryRequestCallbackRequest: the new cost after e.g. a tip change.
     static func deliveryUpdate(_ payload: JSONValue) -> JSONValue {
         ["currencyCode": .string(currency(payload)), "cost": ["baseCost": 4.99, "extraCost": 1.5]]

@@ -16,6 +16,7 @@ enum Fault: String, CaseIterable, Sendable {
     case noErrorCallback = "no-error-callback"
     case badTotals = "bad-totals"
     case wrongStore = "wrong-store"
+    case emptyAnswer = "empty-answer"
 
     /// What the partner does wrong, for `--help` and the docs.
     var summary: String {
@@ -33,6 +34,7 @@ enum Fault: String, CaseIterable, Sendable {
         case .noErrorCallback: return "stay silent when a webhook cannot be served (no error callback)"
         case .badTotals: return "POST/PUT /v1/orders with orderTotal.total 1.00 less than its parts"
         case .wrongStore: return "send X-Store-Id \"other-store\" on callbacks"
+        case .emptyAnswer: return "answer stores.fetch_credentials with an empty 200, like any other webhook"
         }
     }
 }

@@ -59,7 +59,9 @@ final class OtterAPI: @unchecked Sendable {
         // Headers and body are fixed once, before the first attempt: a retry is the same request.
         let body = callback.body.serializedBytes()
         var headers: [(String, String)] = [("Content-Type", "application/json")]
-        headers.append(("X-Store-Id", fault == .wrongStore ? "other-store" : callback.storeId))
+        // A store Otter is still creating has no id yet (stores.upsert without a storeId): no X-Store-Id then.
+        if fault == .wrongStore { headers.append(("X-Store-Id", "other-store")) }
+        else if !callback.storeId.isEmpty { headers.append(("X-Store-Id", callback.storeId)) }
         if let eventId = callback.eventId {
             headers.append(("X-Event-Id", fault == .wrongEventId ? UUID().uuidString.lowercased() : eventId))
         }

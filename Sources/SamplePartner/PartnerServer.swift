@@ -8,6 +8,8 @@ import OtterHTTP
 /// - `POST /webhook`: Otter's webhooks. Verify the signature, drop repeats, acknowledge at once
 ///   with 200 and an empty body, and do the work afterwards on a background queue. Otter treats
 ///   a slow or non-2xx acknowledgement as a failed delivery, so nothing slow happens before the ack.
+///   The one exception is `stores.fetch_credentials`, a question answered in the acknowledgement
+///   itself: 200 with the credentials schema (a ViewCredentialsArray).
 /// - `POST /_control/action`: the harness asking for one of the partner's own moves
 ///   (see `ActionHandler`). Answered when the move and its calls are done.
 /// - `GET /_control/health`: 200 while running.
@@ -68,6 +70,12 @@ final class PartnerServer: @unchecked Sendable {
             return .error(400, code: "bad_event", message: "body is not an Otter event (eventId, eventType, metadata)")
         }
 
+        // A question answered in the acknowledgement itself ("Fetch Credentials (synchronously)"): a repeat gets the
+        // same answer, and there is no work to queue.
+        if event.eventType == "stores.fetch_credentials" {
+            return answerSynchronously(event)
+        }
+
         // 2. At-least-once delivery: a repeated eventId is acknowledged but not acted on again.
         if options.fault == .duplicateSideEffects {
             Log.info("[fault duplicate-side-effects] not checking eventId \(event.eventId) for repeats")
@@ -80,7 +88,24 @@ final class PartnerServer: @unchecked Sendable {
         Log.info("\(event.eventType) \(event.eventId): accepted")
         let handler = webhooks
         work.async { handler.handle(event) }
+        if let problem = ackProblem() { return problem }
+        return HTTPResponse(status: 200)
+    }
 
+    /// The answer to `stores.fetch_credentials`: 200 with a ViewCredentialsArray.
+    private func answerSynchronously(_ event: WebhookEvent) -> HTTPResponse {
+        Log.info("\(event.eventType) \(event.eventId): answered with the credentials schema")
+        if let problem = ackProblem() { return problem }
+        if options.fault == .emptyAnswer {
+            Log.info("[fault empty-answer] answering \(event.eventType) with an empty 200")
+            return HTTPResponse(status: 200)
+        }
+        let saved = event.storeId.isEmpty ? nil : webhooks.state.access { $0.stores[event.storeId]?.credentials }
+        return .json(200, CallbackBodies.credentialsSchema(saved: saved).serialized())
+    }
+
+    /// The acknowledgement faults: late (the answer still comes) or a 500 instead of the answer.
+    private func ackProblem() -> HTTPResponse? {
         switch options.fault {
         case .slowAck:
             Log.info("[fault slow-ack] acknowledging after 4 s")
@@ -91,7 +116,7 @@ final class PartnerServer: @unchecked Sendable {
         default:
             break
         }
-        return HTTPResponse(status: 200)
+        return nil
     }
 
     // MARK: Actions

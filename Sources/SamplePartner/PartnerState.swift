@@ -8,7 +8,7 @@ import OtterCore
 /// half-made change (for example a cancel landing while the courier is being moved).
 final class PartnerState: @unchecked Sendable {
     enum OrderStatus: String, Sendable {
-        case received, confirmed, ready, fulfilled, cancelled
+        case received, confirmed, ready, handedOff = "handed off", fulfilled, cancelled
     }
 
     /// An order: a kitchen ticket for a POS, a placed order for an ordering platform.
@@ -33,10 +33,19 @@ final class PartnerState: @unchecked Sendable {
         var currencyCode: String
     }
 
+    /// A store linked through account pairing (`stores.upsert`): the credentials its owner gave.
+    struct StoreLink: Sendable {
+        var storeId: String
+        var internalStoreId: String
+        var credentials: [(key: String, value: String)]
+    }
+
     struct Storage {
         var orders: [String: Order] = [:]
         var deliveries: [String: Delivery] = [:]
         var pausedStores: Set<String> = []
+        /// Partner store id → its link.
+        var stores: [String: StoreLink] = [:]
     }
 
     private let lock = NSLock()

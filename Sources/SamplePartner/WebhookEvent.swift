@@ -7,6 +7,8 @@ struct WebhookEvent: Sendable {
     var eventType: String
     var storeId: String
     var applicationId: String?
+    /// `metadata.resourceId`: what the event is about, when the payload does not say.
+    var resourceId: String?
     /// `metadata.payload`; its schema depends on `eventType`.
     var payload: JSONValue
 
@@ -20,6 +22,7 @@ struct WebhookEvent: Sendable {
         self.eventType = eventType
         self.storeId = metadata?["storeId"]?.stringValue ?? ""
         self.applicationId = metadata?["applicationId"]?.stringValue
+        self.resourceId = metadata?["resourceId"]?.stringValue
         self.payload = metadata?["payload"] ?? .null
     }
 }

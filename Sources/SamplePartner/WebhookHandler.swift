@@ -59,11 +59,17 @@ struct WebhookHandler: Sendable {
             succeed(event, "POST", "/v1/delivery/\(Callback.segment(ref))/cancel", CallbackBodies.deliveryCancel())
 
         case "delivery.delivery_status_update":
-            break  // Informational for a DSP; nothing to answer.
+            // The progress of the delivery of one of the platform's orders (metadata.resourceId): shown to the
+            // customer. Informational; the acknowledgement is the whole answer.
+            Log.info("delivery of \(event.resourceId ?? "?") is \(p["deliveryStatus"]?.stringValue ?? p["status"]?.stringValue ?? "?")")
 
         // MARK: Orders into a POS
         case "orders.new_order":
             guard let id = p["externalIdentifiers"]?["id"]?.stringValue else { return invalid(event, "externalIdentifiers.id is missing") }
+            // Nothing to cook: the kitchen cannot take it. Say so, and do not report it as created.
+            guard let items = p["items"]?.arrayValue, !items.isEmpty else {
+                return fail(event, "INVALID_ARGUMENT", "order \(id) has no items: nothing to prepare")
+            }
             let ids = p["externalIdentifiers"]
             state.access {
                 $0.orders[id] = .init(id: id, source: ids?["source"]?.stringValue ?? "", storeId: event.storeId,
@@ -79,8 +85,18 @@ struct WebhookHandler: Sendable {
                 state.access { $0.orders[id]?.status = .cancelled }
             }
 
-        case "orders.update", "orders.order_status_update", "orders.pos_injection_state_update", "orders.confirm",
-             "orders.order_ready", "orders.order_handed_off", "orders.order_fulfilled":
+        case "orders.confirm", "orders.order_ready", "orders.order_handed_off", "orders.order_fulfilled":
+            // The order moved on elsewhere (the tablet, the courier): update the ticket. Never echo it back with
+            // the POS's own confirm/ready/fulfil call; the acknowledgement is the whole answer.
+            let moved: [String: PartnerState.OrderStatus] = ["orders.confirm": .confirmed, "orders.order_ready": .ready,
+                                                             "orders.order_handed_off": .handedOff, "orders.order_fulfilled": .fulfilled]
+            if let id = p["orderId"]?.stringValue, let status = moved[event.eventType] {
+                state.access { s in
+                    if s.orders[id].map({ $0.status != .cancelled }) == true { s.orders[id]?.status = status }
+                }
+            }
+
+        case "orders.update", "orders.order_status_update", "orders.pos_injection_state_update":
             break  // Recorded by a real partner; the acknowledgement is the whole answer.
 
         // MARK: Menus
@@ -125,12 +141,35 @@ struct WebhookHandler: Sendable {
         // MARK: Account pairing
         case "stores.upsert":
             let credentials = p["credentials"]?.arrayValue ?? []
-            let storeId = p["storeInfo"]?["internalStoreId"]?.stringValue ?? event.storeId
+            let internalStoreId = p["storeInfo"]?["internalStoreId"]?.stringValue ?? ""
+            // "If metadata contains a Store ID, it means a request to update an existent store, otherwise, it's a
+            // creation operation": a new store gets an id of ours. (An onboarding store id, `onboarding:<uuid>`, is
+            // Otter's placeholder, not ours: that is a creation too.)
+            let creating = event.storeId.isEmpty || event.storeId.hasPrefix("onboarding:")
+            let storeId = creating ? "sp-store-" + (internalStoreId.isEmpty ? UUID().uuidString.lowercased() : internalStoreId) : event.storeId
             // A real partner checks the credentials against its own accounts here.
             let ok = !credentials.isEmpty && credentials.allSatisfy { ($0["value"]?.stringValue ?? "").isEmpty == false }
+            if ok {
+                let saved = credentials.compactMap { c in c["key"]?.stringValue.map { (key: $0, value: c["value"]?.stringValue ?? "") } }
+                state.access { $0.stores[storeId] = .init(storeId: storeId, internalStoreId: internalStoreId, credentials: saved) }
+            }
             let body: JSONValue = ok ? ["success": true, "storeId": .string(storeId)]
                                      : ["success": false, "errorMessage": ["message": "credentials are missing"]]
             succeed(event, "POST", "/v1/stores", body, applicationId: event.applicationId ?? "")
+
+        case "stores.remove":
+            // Off-boarding: forget the store's credentials. metadata.storeId is the last known store id, or empty,
+            // and then storeInfo.internalStoreId names it. The acknowledgement is the whole answer.
+            let internalStoreId = p["storeInfo"]?["internalStoreId"]?.stringValue
+            state.access { s in
+                if !event.storeId.isEmpty { s.stores[event.storeId] = nil }
+                if let internalStoreId { s.stores = s.stores.filter { $0.value.internalStoreId != internalStoreId } }
+            }
+
+        // MARK: Reports
+        case "reports.report_generated":
+            // The report asked for with POST /v1/reports/generate is ready: a real partner downloads reportUrl now.
+            Log.info("report \(p["jobId"]?.stringValue ?? "?") is ready")
 
         default:
             Log.info("no handler for \(event.eventType); acknowledged only")

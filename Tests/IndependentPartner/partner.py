@@ -518,7 +518,6 @@ class Partner:
             "ping.ping": (None, None, None),
             "stores.upsert": (self._key_store, None, self.on_stores_upsert),
             "stores.remove": (None, None, None),
-            "stores.fetch_credentials": (None, None, None),
             "reports.report_generated": (None, None, None),
         }
         if t == "delivery":
@@ -550,6 +549,7 @@ class Partner:
                 "orders.order_status_update": (self._key_order, self.remember_market_status, None),
                 "orders.cancel_order": (self._key_order, self.remember_market_cancel, None),
                 "orders.pos_injection_state_update": (None, None, None),
+                "delivery.delivery_status_update": (None, None, None),
                 "menus.menu_publish": (self._key_store, None, self.on_menu_publish),
                 "menus.upsert_hours": (self._key_store, None, self.on_upsert_hours),
                 "menus.update_menu_entities_availabilities": (self._key_store, None, self.on_entity_availability),
@@ -783,6 +783,9 @@ class Partner:
         ext = as_dict(p.get("externalIdentifiers"))
         if not ext.get("id"):
             raise WebhookFailure("INVALID_ARGUMENT", "order has no externalIdentifiers.id")
+        if not p.get("items"):
+            # Nothing for the kitchen to make: refuse it instead of reporting it created.
+            raise WebhookFailure("INVALID_ARGUMENT", f"order {ext.get('id')} has no items")
         self.cb(ev, "POST", "/manager/order/v1/orders/order-created", {})
 
     def on_send_menu(self, ev):
@@ -1028,11 +1031,20 @@ class Partner:
     # ----- all types ------------------------------------------------------------
 
     def on_stores_upsert(self, ev):
-        p = as_dict(ev["metadata"].get("payload"))
+        md = ev["metadata"]
+        p = as_dict(md.get("payload"))
         info = as_dict(p.get("storeInfo"))
-        store_id = info.get("internalStoreId") or "partner-store-" + uuid.uuid4().hex[:12]
+        # A storeId in the metadata means an update of that store; without one, a store is being created.
+        store_id = md.get("storeId") or "indie-" + (info.get("internalStoreId") or uuid.uuid4().hex[:12])
         self.cb(ev, "POST", "/v1/stores", {"success": True, "storeId": store_id},
-                application_id=ev["metadata"].get("applicationId"))
+                application_id=md.get("applicationId"))
+
+    @staticmethod
+    def credentials_schema():
+        """The synchronous answer to stores.fetch_credentials (ViewCredentialsArray)."""
+        return {"credentialsSchemaVersion": "1.0",
+                "credentials": [{"key": "email", "label": "Email"},
+                                {"key": "password", "label": "Password"}]}
 
     # ----- actions ----------------------------------------------------------------
 
@@ -1137,6 +1149,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if cfg.misbehave == "slow-ack":
             time.sleep(5)
+        if ev.get("eventType") == "stores.fetch_credentials":
+            # Answered synchronously, in the response itself; a repeat gets the same answer.
+            log(f"webhook eventId={ev.get('eventId')} type=stores.fetch_credentials -> 200 (credentials schema)")
+            self._reply(200, p.credentials_schema())
+            return
         note = p.accept_event(ev)
         log(f"webhook eventId={ev.get('eventId')} type={ev.get('eventType')} "
             f"store={ev['metadata'].get('storeId')} -> 200 ({note})")

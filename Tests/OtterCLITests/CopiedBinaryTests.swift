@@ -27,16 +27,16 @@ final class CopiedBinaryTests: XCTestCase {
         let r = try runProcess(binary, ["checklist", "list"], environment: env(), currentDirectory: dir.path)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("delivery  v1.0.0  12 records"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("ORD-16"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("ORD-21"), r.stdout)
         let shown = try runProcess(binary, ["checklist", "show", "pos"], environment: env(), currentDirectory: dir.path)
         XCTAssertEqual(shown.status, 0, shown.stderr)
-        XCTAssertTrue(shown.stdout.contains("POS-15"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("POS-18"), shown.stdout)
     }
 
     func testDemoCertifiesTheSamplePartnerFromTheCopiedBinary() throws {
         let r = try runProcess(binary, ["demo", "--type", "orders", "--quiet"], environment: env(), currentDirectory: dir.path, timeout: 180)
         XCTAssertEqual(r.status, 0, "\(r.stdout)\n\(r.stderr)")
-        XCTAssertTrue(r.stdout.contains("CERTIFIED: 16 passed, 0 failed, 0 skipped of 16 records"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("CERTIFIED: 21 passed, 0 failed, 0 skipped of 21 records"), r.stdout)
         for f in ["events.jsonl", "report.html", "report.json", "junit.xml", "report.md", "report.tap"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("otter-cert-demo/orders/latest/\(f)").path), f)
         }

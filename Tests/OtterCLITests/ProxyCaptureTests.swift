@@ -117,7 +117,7 @@ final class ProxyCaptureTests: XCTestCase {
         let r = try runProcess("/bin/bash", [Repo.path("Tests/Scripts/capture-live-run.sh"), "orders", out], environment: env,
                                currentDirectory: Repo.root.path, timeout: 300)
         XCTAssertEqual(r.status, 0, "\(r.stdout)\n\(r.stderr)\n\((try? String(contentsOfFile: out + "/run.log", encoding: .utf8)) ?? "")")
-        XCTAssertTrue(r.stdout.contains("CERTIFIED: 16 passed, 0 failed, 0 skipped"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("CERTIFIED: 21 passed, 0 failed, 0 skipped"), r.stdout)
 
         // The run certified through the proxy, record by record.
         let report = try json(out + "/report.json")
@@ -138,7 +138,7 @@ final class ProxyCaptureTests: XCTestCase {
         let o = try runProcess(Repo.binary, ["observe", "--type", "orders", "--log", out + "/capture.har", "--quiet",
                                              "--webhook-secret", secrets("orders").webhook, "--report-json", observedPath], environment: env)
         XCTAssertEqual(o.status, 0, o.stdout + o.stderr)
-        XCTAssertTrue(o.stdout.contains("CERTIFIED: 16 passed, 0 failed, 0 skipped"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("CERTIFIED: 21 passed, 0 failed, 0 skipped"), o.stdout)
         let observed = verdicts(try json(observedPath)), live = verdicts(report)
         for id in live.keys.sorted() { XCTAssertEqual(observed[id]?.status, live[id]?.status, "\(id): \(observed[id]?.reason ?? "")") }
     }

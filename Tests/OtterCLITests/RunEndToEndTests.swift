@@ -106,7 +106,9 @@ final class RunEndToEndTests: XCTestCase {
         ("delivery", "wrong-store", ["DEL-03", "DEL-04", "DEL-05", "DEL-07", "DEL-08", "DEL-09", "DEL-10", "DEL-11", "DEL-12"], "X-Store-Id was 'other-store'"),
         ("delivery", "bad-totals", [], ""),
         ("pos", "accept-bad-signature", ["POS-02"], "acknowledged with 200, expected 4xx"),
+        ("pos", "no-error-callback", ["POS-16"], "no POST /v1/callback/error"),
         ("orders", "bad-totals", ["ORD-04"], "$.orderTotal.total was"),
+        ("orders", "empty-answer", ["ORD-19"], "the answer's body is empty, expected a ViewCredentialsArray"),
     ]
 
     func testEachSamplePartnerFaultFailsExactlyItsRecords() throws {

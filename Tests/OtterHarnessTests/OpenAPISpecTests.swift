@@ -90,6 +90,40 @@ final class OpenAPISpecTests: XCTestCase {
         XCTAssertEqual(invalid, [], "\n" + invalid.joined(separator: "\n"))
     }
 
+    /// docs/openapi.md's "Webhooks and the checklists" names, for each of the spec's webhooks, exactly the records that
+    /// send it (as a setup step or the trigger), with the optional ones marked, or says why none does; and every
+    /// webhook of the spec is sent by some record.
+    func testEveryWebhookIsSentByTheRecordsTheDocsName() throws {
+        let spec = try Repo.spec()
+        var sent: [String: [(id: String, required: Bool)]] = [:]
+        for type in IntegrationType.allCases {
+            for r in try Repo.checklist(type).records {
+                for t in Set(r.steps.compactMap { $0.webhook?.eventType }) { sent[t, default: []].append((r.id, r.required)) }
+            }
+        }
+        let doc = try String(contentsOfFile: Repo.path("docs/openapi.md"), encoding: .utf8)
+        let section = try XCTUnwrap(doc.components(separatedBy: "## Webhooks and the checklists").dropFirst().first?
+            .components(separatedBy: "\n## ").first, "docs/openapi.md has no 'Webhooks and the checklists' section")
+        var documented: [String: String] = [:]
+        for line in section.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            documented[cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`"))] = cells[3]
+        }
+        XCTAssertEqual(Set(documented.keys), Set(spec.webhooks.map(\.eventType)), "one row per webhook of the spec")
+        for hook in spec.webhooks {
+            let t = hook.eventType
+            let want = (sent[t] ?? []).sorted { $0.id < $1.id }.map { $0.required ? $0.id : "\($0.id) (optional)" }
+            let cell = documented[t] ?? ""
+            if want.isEmpty {
+                XCTAssertTrue(cell.hasPrefix("not certified"), "\(t): no record sends it, and the docs do not say why")
+            } else {
+                let named = cell.components(separatedBy: ", ").sorted()
+                XCTAssertEqual(named, want.sorted(), "\(t): the records that send it")
+            }
+        }
+        XCTAssertEqual(spec.webhooks.filter { sent[$0.eventType] == nil }.map(\.eventType), [], "webhooks no record sends")
+    }
+
     /// A checklist naming what the spec does not have is refused, with every problem named, instead of judging nothing.
     func testAChecklistNamingWhatTheSpecLacksIsRefused() throws {
         var doc = try DataFiles.json(Repo.files.checklist(.delivery)).objectValue!

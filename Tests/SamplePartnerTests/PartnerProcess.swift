@@ -84,11 +84,15 @@ final class PartnerProcess {
     // MARK: Webhooks
 
     /// An Otter event envelope around `payload`, serialised once: these are the bytes signed and sent.
-    static func envelope(_ eventType: String, eventId: String = UUID().uuidString.lowercased(), payload: JSONValue) -> (eventId: String, body: [UInt8]) {
+    /// A webhook envelope; `store: nil` leaves `metadata.storeId` out (a store being created, a credentials fetch).
+    static func envelope(_ eventType: String, eventId: String = UUID().uuidString.lowercased(), store: String? = storeId,
+                         payload: JSONValue) -> (eventId: String, body: [UInt8]) {
+        var metadata: JSONObject = ["applicationId": .string(applicationId), "resourceId": .string(eventId),
+                                    "resourceHref": "https://example.invalid/r", "payload": payload]
+        if let store { metadata["storeId"] = .string(store) }
         let event: JSONValue = [
             "eventId": .string(eventId), "eventTime": "2026-11-29T10:00:00.000Z", "eventType": .string(eventType),
-            "metadata": ["storeId": .string(storeId), "applicationId": .string(applicationId),
-                         "resourceId": .string(eventId), "resourceHref": "https://example.invalid/r", "payload": payload],
+            "metadata": .object(metadata),
         ]
         return (eventId, event.serializedBytes())
     }

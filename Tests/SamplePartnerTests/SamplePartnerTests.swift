@@ -127,6 +127,61 @@ final class SamplePartnerTests: XCTestCase {
         XCTAssertEqual(otter.calls("POST", "/v1/delivery/dref-4/quotes").count, 0)
     }
 
+    func testAnOrderWithoutItemsGetsAnErrorCallbackAndIsNotReportedAsCreated() throws {
+        let (otter, partner) = try start("pos")
+        var order = Self.newOrder("order-empty").objectValue!
+        order["items"] = []
+        let eventId = try deliver(partner, "orders.new_order", .object(order))
+        let error = try XCTUnwrap(otter.waitFor("POST", "/v1/callback/error").first, "no error callback")
+        XCTAssertEqual(error.header("X-Event-Id"), eventId)
+        XCTAssertEqual(error.json?["errorCode"]?.stringValue, "INVALID_ARGUMENT")
+        XCTAssertTrue(error.json?["errorMessage"]?.stringValue?.contains("no items") == true, error.text)
+        XCTAssertEqual(otter.calls("POST", "/manager/order/v1/orders/order-created").count, 0)
+    }
+
+    /// stores.fetch_credentials is a question: the acknowledgement carries the answer, and nothing else is called.
+    func testFetchCredentialsIsAnsweredInTheAcknowledgement() throws {
+        let (otter, partner) = try start("orders")
+        let (_, body) = PartnerProcess.envelope("stores.fetch_credentials", store: nil, payload: ["credentials": []])
+        let ack = try partner.sendWebhook(body, signature: PartnerProcess.signature(body))
+        XCTAssertEqual(ack.status, 200)
+        let answer = try XCTUnwrap(try? JSONValue.parse(ack.body), "the answer is not JSON: \(String(decoding: ack.body, as: UTF8.self))")
+        XCTAssertEqual(answer["credentialsSchemaVersion"]?.stringValue, "1.0")
+        let credentials = answer["credentials"]?.arrayValue ?? []
+        XCTAssertEqual(credentials.compactMap { $0["key"]?.stringValue }, ["email", "password"])
+        XCTAssertTrue(credentials.allSatisfy { $0["label"]?.stringValue != nil && $0["value"] == nil }, "labels, and no values without a store")
+        // A repeat is answered the same way.
+        XCTAssertEqual(try partner.sendWebhook(body, signature: PartnerProcess.signature(body)).body, ack.body)
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertEqual(otter.calls.map { "\($0.method) \($0.path)" }.filter { $0 != "POST /v1/auth/token" }, [], "no callback for a synchronous answer")
+
+        let (_, faulty) = try start("orders", fault: "empty-answer")
+        let empty = try faulty.sendWebhook(body, signature: PartnerProcess.signature(body))
+        XCTAssertEqual(empty.status, 200)
+        XCTAssertEqual(empty.body, [], "--fault empty-answer answers like any other webhook")
+    }
+
+    /// stores.upsert without metadata.storeId creates a store (a new id of the partner's); with one, it updates it.
+    func testStoreUpsertWithoutAStoreIdCreatesAStore() throws {
+        let (otter, partner) = try start("orders")
+        let payload: JSONValue = ["credentialsSchemaVersion": "1.0",
+                                  "credentials": [["key": "email", "value": "o@example.com"], ["key": "password", "value": "pw"]],
+                                  "storeInfo": ["name": "N", "address": "A", "currencyCode": "USD", "timezone": "America/Los_Angeles",
+                                                "internalStoreId": "internal-9"]]
+        let (created, body) = PartnerProcess.envelope("stores.upsert", store: nil, payload: payload)
+        XCTAssertEqual(try partner.sendWebhook(body, signature: PartnerProcess.signature(body)).status, 200)
+        let first = try XCTUnwrap(otter.waitFor("POST", "/v1/stores").first)
+        XCTAssertEqual(first.header("X-Event-Id"), created)
+        XCTAssertEqual(first.header("X-Application-Id"), PartnerProcess.applicationId)
+        XCTAssertNil(first.header("X-Store-Id"), "a store being created has no id yet")
+        XCTAssertEqual(first.json?["success"], true)
+        XCTAssertEqual(first.json?["storeId"]?.stringValue, "sp-store-internal-9")
+
+        try deliver(partner, "stores.upsert", payload)
+        let second = try XCTUnwrap(otter.waitFor("POST", "/v1/stores", count: 2).last)
+        XCTAssertEqual(second.json?["storeId"]?.stringValue, PartnerProcess.storeId, "an update keeps the store's id")
+    }
+
     // MARK: Retries
 
     func test503IsRetriedWithTheSameEventIdAndBody() throws {
@@ -186,7 +241,7 @@ final class SamplePartnerTests: XCTestCase {
         XCTAssertEqual(help.terminationStatus, 0)
         for fault in ["accept-bad-signature", "slow-ack", "error-ack", "skip-callback", "wrong-event-id", "no-token",
                       "no-retry", "ignore-retry-after", "duplicate-side-effects", "statuses-out-of-order",
-                      "no-error-callback", "bad-totals", "wrong-store"] {
+                      "no-error-callback", "bad-totals", "wrong-store", "empty-answer"] {
             XCTAssertTrue(text.contains(fault), "--help does not mention \(fault)")
         }
     }

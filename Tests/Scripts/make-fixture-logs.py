@@ -74,8 +74,9 @@ class Sim:
                      request={"method": "POST", "url": SANDBOX + "/v1/auth/token", "headers": [["Content-Type", "application/x-www-form-urlencoded"]], "body": body},
                      response={"status": 200, "headers": [["Content-Type", "application/json"]], "body": resp})
         self.tick(0.01)
-    def callback(self, record, method, path, body, event_id=None, status=None, app=False, attempt=1, retry_after=None, dur=2.4):
-        headers = [["Authorization", "Bearer " + mask(self.token)], ["Content-Type", "application/json"], ["X-Store-Id", STORE]]
+    def callback(self, record, method, path, body, event_id=None, status=None, app=False, attempt=1, retry_after=None, dur=2.4, store=True):
+        headers = [["Authorization", "Bearer " + mask(self.token)], ["Content-Type", "application/json"]]
+        if store: headers.append(["X-Store-Id", STORE])
         if event_id: headers.append(["X-Event-Id", event_id])
         if app: headers.append(["X-Application-Id", APP])
         st = status or default_status(method, path)
@@ -88,16 +89,18 @@ class Sim:
     def webhook(self, record, step, fixture, vars, invalid=False, deliveries=1):
         tpl = json.load(open(os.path.join(ROOT, "Fixtures/webhooks", fixture)))
         ev = self.log.uid("evt")
-        vars = dict(vars, eventId=ev, eventTime=iso(self.log.t), storeId=STORE, applicationId=APP)
+        vars = dict(vars, eventId=ev, eventTime=iso(self.log.t), now=iso(self.log.t), storeId=STORE, applicationId=APP)
         body = fill(tpl, vars)
         raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
         sig = base64.b64encode(hmac.new(b"wrong-secret" if invalid else WEBHOOK_SECRET, raw.encode(), hashlib.sha256).digest()).decode()
+        answer = partner_answers(body["eventType"])
         for d in range(deliveries):
             status = 401 if invalid else 200
             self.log.add(record=record, step=step, dir="otter->partner", kind="webhook", startedAt=iso(self.log.t), durationMs=14.2 + d,
                          attempt=d + 1, **({"tags": ["invalid-signature"]} if invalid else {}),
                          request={"method": "POST", "url": PARTNER, "headers": [["Content-Type", "application/json"], ["X-HMAC-SHA256", sig]], "body": raw},
-                         response={"status": status, "headers": [], "body": "" if not invalid else '{"error":"invalid signature"}'})
+                         response={"status": status, "headers": [["Content-Type", "application/json"]] if answer and not invalid else [],
+                                   "body": '{"error":"invalid signature"}' if invalid else answer})
             self.tick(0.03)
         if not invalid:
             self.tick(0.2)
@@ -111,6 +114,13 @@ def default_status(method, path):
         if m == method and re.fullmatch("^" + re.sub(r"\{[^}]+\}", "[^/]+", tpl) + "$", path):
             return st
     return 200
+
+def partner_answers(event_type):
+    """The body of the correct partner's acknowledgement: empty, but for the webhook answered synchronously."""
+    if event_type == "stores.fetch_credentials":
+        return json.dumps({"credentialsSchemaVersion": "1.0", "credentials": [{"key": "email", "label": "Email", "inputType": "TEXT"},
+                           {"key": "password", "label": "Password", "inputType": "TEXT"}]}, separators=(",", ":"))
+    return ""
 
 def partner_reacts(sim, rec, step, event_type, ev, body, vars):
     """The correct partner's callbacks for a webhook."""
@@ -148,10 +158,15 @@ def partner_reacts(sim, rec, step, event_type, ev, body, vars):
         cb("POST", f"/v1/delivery/{ref}/cancel", {"canceledAt": iso(sim.log.t)})
     elif event_type == "orders.new_order":
         oid = p["externalIdentifiers"]["id"]
+        if not p.get("items"):
+            cb("POST", "/v1/callback/error", {"errorCode": "INVALID_ARGUMENT", "errorMessage": f"order {oid} has no items"})
+            return
         sim.orders[oid] = p
         cb("POST", "/manager/order/v1/orders/order-created", {}, template="/manager/order/v1/orders/order-created")
-    elif event_type in ("orders.update", "orders.cancel_order", "orders.order_status_update"):
-        return
+    elif event_type in ("orders.update", "orders.cancel_order", "orders.order_status_update", "orders.confirm", "orders.order_ready",
+                        "orders.order_handed_off", "orders.order_fulfilled", "orders.pos_injection_state_update",
+                        "delivery.delivery_status_update", "reports.report_generated", "stores.remove", "stores.fetch_credentials"):
+        return  # acknowledged (stores.fetch_credentials: answered in the acknowledgement, partner_answers)
     elif event_type == "menus.send_menu":
         cb("POST", "/v1/menus/current", json.load(open(os.path.join(ROOT, "Fixtures/callbacks/menus_current.json"))))
     elif event_type == "menus.menu_publish":
@@ -170,9 +185,21 @@ def partner_reacts(sim, rec, step, event_type, ev, body, vars):
     elif event_type == "storefront.get_store_hours":
         cb("POST", "/v1/storefront/hours", json.load(open(os.path.join(ROOT, "Fixtures/callbacks/storefront_hours.json"))), eid=False)
     elif event_type == "stores.upsert":
-        cb("POST", "/v1/stores", {"success": True, "storeId": p["storeInfo"]["internalStoreId"]}, app=True)
+        store = body["metadata"].get("storeId")
+        if store:
+            cb("POST", "/v1/stores", {"success": True, "storeId": store}, app=True)
+        else:  # a creation: a store id of the partner's own, and no X-Store-Id yet
+            sim.callback(R, "POST", "/v1/stores", {"success": True, "storeId": "sim-" + p["storeInfo"]["internalStoreId"]}, ev, app=True, store=False)
     else:
         raise SystemExit("no simulated reaction for " + event_type)
+
+def placeholders(rec):
+    """The {{name}} placeholders of the fixtures a record sends."""
+    out = set()
+    for st in rec.get("setup", []) + [rec["trigger"]]:
+        if "webhook" in st:
+            out |= set(re.findall(r"\{\{([A-Za-z+0-9]+)\}\}", open(os.path.join(ROOT, "Fixtures/webhooks", st["webhook"])).read()))
+    return out
 
 def order_body(oid, friendly, note="Extra napkins, please"):
     return {"externalIdentifiers": {"id": oid, "friendlyId": friendly, "source": "otter-cert", "sourceType": "ORDERING_MARKETPLACE"},
@@ -223,6 +250,9 @@ def main():
         for rec in sim.checklist["records"]:
             vars = {"deliveryReferenceId": sim.log.uid("dref"), "orderId": sim.log.uid("order"), "friendlyId": "F%03d" % sim.log.counter,
                     "closureId": sim.log.uid("closure"), "storeCredential": "s3cret-demo", "now+15m": iso(sim.log.t + 900), "now+20m": iso(sim.log.t + 1200)}
+            # Values only some fixtures use are drawn only for their records, so the ids of the other records stay put.
+            if placeholders(rec) & {"internalStoreId", "jobId", "now+30m"}:
+                vars.update({"internalStoreId": sim.log.uid("store"), "jobId": sim.log.uid("job"), "now+30m": iso(sim.log.t + 1800)})
             vars["source"] = "otter-cert"
             steps = rec.get("setup", []) + [dict(rec["trigger"], name="trigger")]
             for i, st in enumerate(steps):

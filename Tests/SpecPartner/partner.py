@@ -875,6 +875,11 @@ class Partner:
         o.cancelled = True
 
     def on_pos_new_order(self, ev):
+        p = as_dict(ev["metadata"].get("payload"))
+        if not p.get("items"):
+            # Order.items is optional in the spec, but an order with nothing in it cannot be injected.
+            ext = as_dict(p.get("externalIdentifiers"))
+            raise WebhookFailure("INVALID_ARGUMENT", f"order {ext.get('id')} has no items")
         # The spec's operation has no requestBody: none is sent.
         self.cb(ev, "POST", "/manager/order/v1/orders/order-created", None, None)
 
@@ -1100,9 +1105,22 @@ class Partner:
     # ----- all types ------------------------------------------------------------
 
     def on_stores_upsert(self, ev):
-        info = as_dict(as_dict(ev["metadata"].get("payload")).get("storeInfo"))
-        store_id = info.get("internalStoreId") or "partner-store-" + uuid.uuid4().hex[:12]
+        md = ev["metadata"]
+        info = as_dict(as_dict(md.get("payload")).get("storeInfo"))
+        # upsertStorelinkWebhook: "If metadata contains a Store ID, it means a request to update an existent store,
+        # otherwise, it's a creation operation" -- and a creation needs a Store ID of the partner's own.
+        store_id = md.get("storeId") or "spec-" + (info.get("internalStoreId") or uuid.uuid4().hex[:12])
         self.cb(ev, "POST", "/v1/stores", None, {"success": True, "storeId": store_id})
+
+    @staticmethod
+    def answer_for(event_type):
+        """The body of the partner's answer to a webhook: None (an empty 2XX) for every webhook but
+        stores.fetch_credentials, which fetchCredentialsWebhook answers synchronously with a ViewCredentialsArray."""
+        if event_type == "stores.fetch_credentials":
+            return {"credentialsSchemaVersion": "1.0",
+                    "credentials": [{"key": "email", "label": "Email", "inputType": "TEXT"},
+                                    {"key": "password", "label": "Password", "inputType": "TEXT"}]}
+        return None
 
     # ----- actions ----------------------------------------------------------------
 
@@ -1207,9 +1225,13 @@ class Handler(BaseHTTPRequestHandler):
                               "violations": problems})
             return
         note = p.accept_event(ev)
+        # Its own answer is checked too, against the responses the webhook documents.
+        answer = p.answer_for(event_type)
+        for pr in p.spec.validate_webhook_answer(event_type, 200, answer):
+            p.recorder.violation(f"answer to webhook {event_type}: {pr}")
         log(f"webhook eventId={ev.get('eventId')} type={event_type} store={ev['metadata'].get('storeId')} "
             f"-> 200 ({note})")
-        self._reply(200)
+        self._reply(200, answer)
 
     def _control_action(self, raw):
         p = self.partner
@@ -1270,6 +1292,8 @@ def self_check(spec):
         headers = {"X-Store-Id": "store", "X-Event-Id": str(uuid.uuid4())} if template.endswith("current") \
             else {"X-Store-Id": "store"}
         problems += [f"POST {template}: {p}" for p in spec.validate_request(op, {}, headers, body)]
+    problems += [f"answer to stores.fetch_credentials: {p}" for p in
+                 spec.validate_webhook_answer("stores.fetch_credentials", 200, Partner.answer_for("stores.fetch_credentials"))]
     return problems
 
 

@@ -175,7 +175,7 @@ HOURS = {"menu-1": {"timeZone": "America/Los_Angeles",
                     "regularHours": [{"days": ["MONDAY"], "timeRanges": [{"start": "08:00", "end": "22:00"}]}],
                     "specialHours": []}}
 ORDER = {"externalIdentifiers": {"id": "order-1", "friendlyId": "F1", "source": "ubereats"},
-         "currencyCode": "USD", "status": "NEW_ORDER"}
+         "currencyCode": "USD", "status": "NEW_ORDER", "items": [{"quantity": 1, "name": "Canned Coke"}]}
 
 
 class WebhookChecks(PartnerCase):
@@ -218,6 +218,29 @@ class WebhookChecks(PartnerCase):
         self.assertEqual(self.health()["violations"], 0, self.log())
         status, _ = self.send(self.event("storefront.unpause_store", 42))
         self.assertEqual(status, 400, "the payload is still checked against UnpauseStoreEvent (a string)")
+
+
+    def test_fetch_credentials_is_answered_in_the_response_with_a_view_credentials_array(self):
+        status, body = self.send(self.event("stores.fetch_credentials", {"credentials": []}, storeId=None,
+                                            resourceId=None))
+        self.assertEqual(status, 200, self.log())
+        answer = json.loads(body)
+        self.assertEqual([c["key"] for c in answer["credentials"]], ["email", "password"])
+        self.assertEqual(answer["credentialsSchemaVersion"], "1.0")
+        time.sleep(0.3)
+        self.assertEqual(self.otter.requests, [], "a synchronous answer, no callback")
+        self.assertEqual(self.health()["violations"], 0, self.log())
+
+    def test_a_store_upsert_without_a_store_id_creates_one(self):
+        upsert = {"credentialsSchemaVersion": "1.0", "credentials": [{"key": "email", "value": "o@example.com"}],
+                  "storeInfo": {"internalStoreId": "internal-1", "name": "Kitchen", "address": "1 Market St",
+                                "currencyCode": "USD", "timezone": "America/Los_Angeles"}}
+        event = self.event("stores.upsert", upsert, storeId=None)
+        self.assertEqual(self.send(event)[0], 200, self.log())
+        call = self.wait_for("/v1/stores")[0]
+        self.assertEqual(json.loads(call["body"])["storeId"], "spec-internal-1")
+        self.assertNotIn("X-Store-Id", call["headers"])
+        self.assertEqual(call["headers"]["X-Event-Id"], event["eventId"])
 
 
 class TokenAndAnswerChecks(PartnerCase):
@@ -300,6 +323,17 @@ class PosAnswerChecks(PartnerCase):
         self.assertEqual(h["lastViolations"], ['answer POST /manager/order/v1/orders/order-created 200: response 200 '
                                                'documents no content, yet the body is 15 bytes: {"status":"OK"}'], h)
 
+    def test_an_order_with_no_items_gets_an_error_callback_not_order_created(self):
+        self.otter.script["/v1/callback/error"] = [(200, None, b"")]
+        event = self.event("orders.new_order", dict(ORDER, items=[]))
+        status, _ = self.send(event)
+        self.assertEqual(status, 200, self.log())
+        call = self.wait_for("/v1/callback/error")[0]
+        self.assertEqual(json.loads(call["body"])["errorCode"], "INVALID_ARGUMENT")
+        self.assertEqual(call["headers"]["X-Event-Id"], event["eventId"])
+        self.assertEqual(self.otter.calls("/manager/order/v1/orders/order-created"), [])
+        self.assertEqual(self.health()["violations"], 0, self.log())
+
     def test_the_token_asks_for_the_pos_scopes(self):
         self.send(self.event("orders.new_order", ORDER))
         self.wait_for("/manager/order/v1/orders/order-created")
@@ -338,6 +372,18 @@ class OwnRequestChecks(unittest.TestCase):
         problems = self.spec.validate_request(self.spec.operation("POST", "/v1/orders"), {}, {"X-Store-Id": "s"}, order)
         self.assertEqual(len(problems), 1, problems)
         self.assertIn("skuPrice", problems[0])
+
+    def test_the_partners_answer_to_a_webhook_is_checked_against_the_webhooks_responses(self):
+        check = self.spec.validate_webhook_answer
+        self.assertEqual(check("stores.fetch_credentials", 200, partner.Partner.answer_for("stores.fetch_credentials")), [])
+        self.assertEqual(check("stores.fetch_credentials", 200, None),
+                         ["response 200 documents content application/json, yet the answer has no body"])
+        self.assertEqual(check("stores.fetch_credentials", 200, {"credentials": [{"key": "email"}]}),
+                         ["body $.credentials[0]: 'label' is a required property [schema properties/credentials/items/required]"])
+        self.assertEqual(check("orders.new_order", 200, {"ok": True}),
+                         ["response 200 documents no content, yet the answer has a body"])
+        self.assertEqual(check("stores.remove", 200, None), [])
+        self.assertEqual(check("ping.ping", 200, None), [])
 
     def test_the_token_form_is_checked_like_a_body(self):
         op = self.spec.operation("POST", "/v1/auth/token")

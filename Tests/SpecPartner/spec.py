@@ -179,6 +179,35 @@ class Spec:
             return [f"$.eventType: {event_type!r} is not the eventType of any webhook in x-webhooks"]
         return self._check(entry[1], "read", event)
 
+    def validate_webhook_answer(self, event_type, status, body):
+        """Violations of the partner's own answer to a webhook (`body`: the JSON value, or None for no body)
+        against the responses the webhook documents: a documented status, a body where (and only where) the
+        response documents content, valid against its schema, write direction (the partner writes it). A webhook
+        answered synchronously, stores.fetch_credentials, documents a ViewCredentialsArray for its 200."""
+        entry = self.webhooks.get(event_type)
+        if entry is None:
+            return [f"{event_type!r} is not the eventType of any webhook in x-webhooks"]
+        name = entry[0]
+        item = self.doc["x-webhooks"][name]
+        method = next(m for m in item if m in HTTP_METHODS)
+        responses = item[method].get("responses", {})
+        key = next((k for k in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default") if k in responses), None)
+        if key is None:
+            return [f"status {status} is not documented for the {event_type} webhook (documented: {', '.join(responses)})"]
+        resp = self._resolve(responses[key])
+        content = resp.get("content") or {}
+        if not content:
+            return [] if body is None else [f"response {key} documents no content, yet the answer has a body"]
+        if body is None:
+            return [f"response {key} documents content {', '.join(content)}, yet the answer has no body"]
+        media = "application/json" if "application/json" in content else next(iter(content))
+        schema = content[media].get("schema")
+        if schema is None:
+            return []
+        pointer = schema["$ref"] if "$ref" in schema else _pointer("x-webhooks", name, method, "responses", key, "content",
+                                                                    media, "schema")
+        return [f"body {m}" for m in self._check(pointer, "write", body)]
+
     # ----- operations -----------------------------------------------------------------------------
 
     def match(self, method, path):

@@ -105,6 +105,18 @@ public struct LogCase {
                     hs.append(.array([.string(name), id])); r["headers"] = .array(hs)
                 }
                 continue
+            case "setResponseBody", "setResponseField":
+                // The answer to the line's request (a webhook's acknowledgement, as stores.fetch_credentials's).
+                var r = o["response"]?.objectValue ?? JSONObject([("status", .number(200))])
+                if op == "setResponseBody" {
+                    r["body"] = m["value"]!
+                } else {
+                    let keys = m["path"]!.stringValue!.split(separator: ".").map(String.init)
+                    var body = (try? JSONValue.parse(r["body"]?.stringValue ?? "")) ?? .object(JSONObject())
+                    body = setPath(body, keys[...], m["remove"]?.boolValue == true ? nil : m["value"])
+                    r["body"] = .string(body.serialized())
+                }
+                o["response"] = .object(r)
             case "setStatus":
                 if case .object(var r)? = o["response"] { r["status"] = m["value"]!; o["response"] = .object(r) }
             case "setDuration": o["durationMs"] = m["value"]!

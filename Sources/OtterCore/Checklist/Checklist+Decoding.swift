@@ -198,7 +198,7 @@ extension Expectation {
         let kind = try kindNode.string()
         switch kind {
         case "ack":
-            _ = try node.object(allowed: ["kind", "step", "status", "withinMs", "source"])
+            _ = try node.object(allowed: ["kind", "step", "status", "withinMs", "schema", "fields", "source"])
             let sNode = try node.required("status")
             let status: StatusSet
             do {
@@ -211,7 +211,10 @@ extension Expectation {
                 status = try StatusSet(text)
             } catch let e as TemplateError { throw sNode.error(e.message) } catch let e as DataError { throw e } catch { throw sNode.error("\(error)") }
             self = .ack(AckExpectation(step: try node.child("step")?.string() ?? "trigger", status: status,
-                                       withinMs: try node.required("withinMs").number(min: 1), source: try RuleSource(optional: node)))
+                                       withinMs: try node.required("withinMs").number(min: 1),
+                                       schema: try node.child("schema")?.nonEmptyString(),
+                                       fields: try (node.child("fields")?.array() ?? []).map { n throws(DataError) in try FieldAssertion(node: n) },
+                                       source: try RuleSource(optional: node)))
         case "request":
             _ = try node.object(allowed: ["kind", "name", "method", "path", "step", "withinSeconds", "eventId", "headers", "auth", "scope",
                                           "schema", "fields", "count", "countWindowSeconds", "retry", "requiresEarlier", "export", "source"])

@@ -18,7 +18,7 @@ public indirect enum Expectation: Sendable {
     /// A short label for messages: `ack`, `POST /v1/orders` …
     public var label: String {
         switch self {
-        case .ack(let a): return "acknowledgement of \(a.step)"
+        case .ack(let a): return "acknowledgement of \(a.step)" + (a.schema.map { " answered with a \($0)" } ?? "")
         case .request(let r): return "\(r.pattern.method) \(r.pattern.path.text)"
         case .sequence(let s): return "\(s.pattern.method) \(s.pattern.path.text) sequence"
         case .absent(let a): return "no \(a.method ?? "request") \(a.path.text)"
@@ -76,7 +76,8 @@ public struct StatusSet: Sendable, CustomStringConvertible {
     public var description: String { text }
 }
 
-/// The webhook of a step must be acknowledged in time with the right status.
+/// The webhook of a step must be acknowledged in time with the right status (and, for a webhook answered
+/// synchronously such as `stores.fetch_credentials`, with the right body).
 public struct AckExpectation: Sendable {
     /// Which step's webhook.
     public var step: String
@@ -84,6 +85,14 @@ public struct AckExpectation: Sendable {
     public var status: StatusSet
     /// Deadline for the answer, in milliseconds.
     public var withinMs: Double
+    /// The schema the answer's JSON body must be valid against: one of the answers the spec documents for the
+    /// webhook (`ViewCredentialsArray`), or nil when the body is not judged.
+    public var schema: String? = nil
+    /// Field assertions on the answer's JSON body.
+    public var fields: [FieldAssertion] = []
+
+    /// Whether the answer's body is judged at all.
+    public var checksBody: Bool { schema != nil || !fields.isEmpty }
     /// Where the rule comes from, when not its record's.
     public var source: RuleSource? = nil
 }

@@ -52,6 +52,10 @@ final class AckMatcher: Matcher {
                                     expected: "<= \(millis(spec.withinMs))", seen: millis(d.durationMs)),
                         [Evidence(role: .violation, entry: d, note: "slow acknowledgement")], deadline)
             }
+            if spec.checksBody, let f = bodyFailure(d, ev) {
+                return (CheckResult(label: label, status: .failed, reason: "\(which)\(f.reason)", expected: f.expected, seen: f.seen),
+                        [Evidence(role: .violation, entry: d, note: f.reason)], deadline)
+            }
             timings.append("\(status) in \(millis(d.durationMs))")
         }
         if step.deliveries.count < wanted {
@@ -59,7 +63,33 @@ final class AckMatcher: Matcher {
                                 reason: "the webhook was delivered \(step.deliveries.count) time(s); this record needs it delivered \(wanted) times"), [], deadline)
         }
         let what = step.deliveries.count > 1 ? "all \(step.deliveries.count) deliveries acknowledged" : "acknowledged"
-        return (CheckResult(label: label, status: .passed, reason: "\(what) \(timings.joined(separator: ", "))"), [], deadline)
+        let body = spec.schema.map { " with a valid \($0)" } ?? (spec.checksBody ? " with the expected body" : "")
+        return (CheckResult(label: label, status: .passed, reason: "\(what) \(timings.joined(separator: ", "))\(body)"), [], deadline)
+    }
+
+    /// What is wrong with the body of a webhook's answer (a synchronous answer such as `stores.fetch_credentials`'s
+    /// `ViewCredentialsArray`), or nil when it is right: JSON, valid against the schema, every field assertion met.
+    private func bodyFailure(_ d: LogEntry, _ ev: Evaluator) -> (reason: String, expected: String?, seen: String?)? {
+        let want = spec.schema.map { "a \($0)" } ?? "a JSON body"
+        let raw = d.response?.body ?? ""
+        guard let body = d.response?.json else {
+            let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? ("the answer's body is empty, expected \(want)", spec.schema ?? "JSON", "empty")
+                                   : ("the answer's body is not JSON, expected \(want): \(short(trimmed, 60))", spec.schema ?? "JSON", "not JSON")
+        }
+        if let name = spec.schema, let schemas = ev.schemas, schemas.schemaNames.contains(name) {
+            let violations = schemas.validate(body, against: name)
+            if let first = violations.first {
+                let more = violations.count > 1 ? " (and \(violations.count - 1) more)" : ""
+                return ("the answer's body does not match \(name): \(first)\(more)", name, first.description)
+            }
+        }
+        for fa in spec.fields {
+            if let f = fa.failure(in: body, vars: record.vars, regex: ev.regex) {
+                return ("the answer's body: \(f.reason)", f.expected, f.seen)
+            }
+        }
+        return nil
     }
 }
 

@@ -41,16 +41,30 @@ public enum ChecklistAudit {
             let hint = near.isEmpty ? "" : " (did you mean \(near.prefix(3).joined(separator: ", "))?)"
             out.append("record \(record): schema '\(name)' is not defined in \(label)\(hint)")
         }
-        func expectation(_ x: Expectation, _ record: String) {
+        /// An answer's body is judged against one of the answers the spec documents for the webhook, so the spec
+        /// stays the one source of what a partner answers.
+        func answer(_ a: AckExpectation, _ r: Record) {
+            guard let name = a.schema else { return }
+            schema(name, r.id)
+            guard spec.schemas.schemaNames.contains(name),
+                  let t = r.steps.first(where: { $0.name == a.step })?.webhook?.eventType, let hook = spec.webhook(eventType: t) else { return }
+            let documented = hook.responses.compactMap { x in x.schema.map { "\(x.status) \($0)" } }
+            guard !hook.responses.contains(where: { $0.schema == name && overlaps(a.status, $0.status) }) else { return }
+            out.append("record \(r.id): the answer to step '\(a.step)' (\(t)) is checked against \(name) for status \(a.status), which is not an answer \(label) documents for \(hook.operationId)"
+                       + (documented.isEmpty ? " (it documents no answer body)" : " (it documents: \(documented.joined(separator: ", ")))"))
+        }
+        func expectation(_ x: Expectation, _ owner: Record) {
+            let record = owner.id
             switch x {
-            case .ack, .token: break
+            case .ack(let a): answer(a, owner)
+            case .token: break
             case .request(let r):
                 endpoint(r.pattern.method, r.pattern.path, record, "expects")
                 schema(r.schema, record)
                 for p in r.requiresEarlier { endpoint(p.method, p.path, record, "requires an earlier") }
             case .sequence(let s): endpoint(s.pattern.method, s.pattern.path, record, "expects a sequence of")
             case .absent(let a): endpoint(a.method ?? "*", a.path, record, "forbids")
-            case .anyOf(let xs): for x in xs.of { expectation(x, record) }
+            case .anyOf(let xs): for x in xs.of { expectation(x, owner) }
             }
         }
         if let e = checklist.errorCallback { endpoint(e.method, e.path, "(checklist)", "names as its error callback") }
@@ -69,9 +83,16 @@ public enum ChecklistAudit {
                 if let a = step.awaiting { endpoint(a.method, a.path, r.id, "step '\(step.name)' awaits") }
             }
             for f in r.faults { endpoint(f.method, f.path, r.id, "injects a fault into") }
-            for x in r.expect { expectation(x, r.id) }
+            for x in r.expect { expectation(x, r) }
         }
         return out
+    }
+
+    /// Whether an expectation's statuses include one the spec's response key (`200`, `2XX`) stands for.
+    static func overlaps(_ set: StatusSet, _ specStatus: String) -> Bool {
+        if let code = Int(specStatus) { return set.contains(code) }
+        guard specStatus.count == 3, specStatus.uppercased().hasSuffix("XX"), let d = Int(specStatus.prefix(1)) else { return false }
+        return (d * 100...d * 100 + 99).contains { set.contains($0) }
     }
 
     /// Whether a checklist template can match requests an endpoint serves: the same number of segments, equal

@@ -10,6 +10,10 @@ public enum WebhookFactory {
         func uuid() -> String { UUID().uuidString.lowercased() }
         return ["deliveryReferenceId": uuid(), "orderId": uuid(), "friendlyId": "OC" + String(Int.random(in: 1000...9999)),
                 "closureId": uuid(), "storeCredential": "cred-" + String(Int.random(in: 100000...999999)),
+                // A store Otter onboards that the partner does not know yet (stores.upsert without a storeId).
+                "internalStoreId": uuid(),
+                // A report job, as POST /v1/reports/generate would have returned it.
+                "jobId": uuid(),
                 "storeId": storeId, "applicationId": applicationId, "source": "otter-cert"]
     }
 

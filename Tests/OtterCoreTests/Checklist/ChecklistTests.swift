@@ -8,8 +8,8 @@ final class ChecklistTests: XCTestCase {
     func testBundledChecklistsHoldEveryRecordId() throws {
         let want: [IntegrationType: [String]] = [
             .delivery: (1...12).map { String(format: "DEL-%02d", $0) },
-            .pos: (1...15).map { String(format: "POS-%02d", $0) },
-            .orders: (1...16).map { String(format: "ORD-%02d", $0) },
+            .pos: (1...18).map { String(format: "POS-%02d", $0) },
+            .orders: (1...21).map { String(format: "ORD-%02d", $0) },
         ]
         for (type, ids) in want {
             let c = try Repo.checklist(type)

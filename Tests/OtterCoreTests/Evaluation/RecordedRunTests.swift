@@ -30,7 +30,10 @@ final class RecordedRunTests: XCTestCase {
                     XCTAssertEqual(v.status.rawValue, want.status, "\(c.name) \(id): \(v.reason)")
                     XCTAssertTrue(v.reason.contains(want.reason), "\(c.name) \(id): reason was «\(v.reason)», expected it to contain «\(want.reason)»")
                 }
-                XCTAssertFalse(r.certified, c.name)
+                // A failed optional record is reported but does not block certification.
+                let required = Set(try Repo.checklist(type).records.filter(\.required).map(\.id))
+                if c.expect.keys.contains(where: required.contains) { XCTAssertFalse(r.certified, c.name) }
+                else { XCTAssertTrue(r.certified, "\(c.name): only optional records fail") }
             }
         }
     }
