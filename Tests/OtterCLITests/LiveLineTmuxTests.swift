@@ -25,7 +25,18 @@ final class LiveLineTmuxTests: XCTestCase {
         let start = try runProcess("/bin/sh", ["-c", "python3 -c \"$0\" \"$1\" -L \"$2\" new-session -d -s \"$2\" -x 80 -y 24 env TERM=xterm-256color sh -c \"$3\" </dev/null >/dev/null 2>/dev/null",
                                                unmask, tmuxPath!, session, command], timeout: 20)
         XCTAssertEqual(start.status, 0, start.stderr)
-        defer { _ = try? tmux(["kill-server"], session: session) }
+        func partners() -> Int {
+            let r = try? runProcess("/usr/bin/pgrep", ["-f", "otter-cert sample-partner serve"])
+            return r?.stdout.split(separator: "\n").count ?? 0
+        }
+        let partnersBefore = partners()
+        defer {
+            _ = try? tmux(["kill-server"], session: session)
+            // Closing the terminal ends the demo, and the demo stops its sample partner: nothing is left running.
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline, partners() > partnersBefore { usleep(200_000) }
+            XCTAssertLessThanOrEqual(partners(), partnersBefore, "the demo's sample partner outlived its terminal")
+        }
 
         var samples: [[String]] = []
         let deadline = Date().addingTimeInterval(25)

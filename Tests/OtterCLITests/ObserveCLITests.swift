@@ -70,7 +70,7 @@ final class ObserveCLITests: XCTestCase {
         let r = try cert("checklist", "validate", bad)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stdout.contains("bad.json: record POS-01: $.records[0].expect[0].withinMs: must be at least 1, got -1"), r.stdout)
-        XCTAssertTrue(ok.stdout.contains("ok    checklists/pos.json: pos v1.0.0, 15 records (sources: "), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("ok    checklists/pos.json: pos v1.0.0, 18 records (sources: "), ok.stdout)
         // A record without a source, and a quote the OpenAPI does not hold.
         var doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Repo.path("checklists/pos.json")))) as! [String: Any]
         var records = doc["records"] as! [[String: Any]]

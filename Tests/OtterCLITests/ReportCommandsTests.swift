@@ -175,7 +175,9 @@ final class ReportCommandsTests: XCTestCase {
                 // Every record carries its source: in the JSON, shown in the HTML, its kind in the Markdown table.
                 for rec in records {
                     let kind = try XCTUnwrap(rec["source"]?["kind"]?.stringValue, "\(type) \(rec["id"]?.stringValue ?? "")")
-                    XCTAssertTrue(md.contains("| \(rec["title"]?.stringValue ?? "") | \(kind)"), "\(type): \(kind)")
+                    let shown = (rec["title"]?.stringValue ?? "").replacingOccurrences(of: "_", with: "\\_")  // as Markdown escapes it
+                        + (rec["required"]?.boolValue == false ? " (optional)" : "")
+                    XCTAssertTrue(md.contains("| \(shown) | \(kind)"), "\(type): \(shown) \(kind)")
                 }
                 XCTAssertEqual(html.components(separatedBy: "<div class=\"source\"><div class=\"sh\">Source: ").count - 1, ids.count)
                 XCTAssertEqual(json["checklist"]?["policies"]?.arrayValue?.count, 3)

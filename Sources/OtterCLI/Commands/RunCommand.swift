@@ -150,14 +150,16 @@ enum RunCommand {
         let runner = Runner(options: o, files: try c.files(), progress: printer)
         // Ctrl-C (and a polite kill) ends the run cleanly: the log is flushed, the report of what ran written,
         // and `demo`'s sample partner stopped.
-        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+        // A closed terminal (SIGHUP) ends the run the same way: `demo`'s partner must not outlive it.
+        let stopSignals = [SIGINT, SIGTERM, SIGHUP]
+        let sources = stopSignals.map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler { [wakeup = runner.wakeup] in wakeup.interrupt() }
             s.resume()
             return s
         }
-        defer { for (s, sig) in zip(sources, [SIGINT, SIGTERM]) { s.cancel(); signal(sig, SIG_DFL) } }
+        defer { for (s, sig) in zip(sources, stopSignals) { s.cancel(); signal(sig, SIG_DFL) } }
         if !quiet {
             c.out.line(c.style.bold(banner ?? "otter-cert run · \(o.type.rawValue) · partner \(o.partnerURL)"))
         }
