@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Action hook for the independent reference partner.
+"""Action hook for the independent reference partner, and for the spec partner (Tests/SpecPartner/partner.py),
+which speaks the same control protocol.
 
 The harness runs this once per partner action with, in the environment:
   OTTER_CERT_ACTION       e.g. pos.confirm_order
@@ -40,7 +41,7 @@ def read_vars():
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Forward an otter-cert partner action to partner.py")
+    ap = argparse.ArgumentParser(description="Forward an otter-cert partner action to a test partner (IndependentPartner or SpecPartner)")
     ap.add_argument("--partner", default=os.environ.get("OTTER_CERT_PARTNER_URL"),
                     help="base URL of partner.py, e.g. http://127.0.0.1:9100")
     args = ap.parse_args()

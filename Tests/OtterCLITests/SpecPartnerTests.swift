@@ -86,7 +86,7 @@ final class SpecPartnerTests: XCTestCase {
         let run = try runProcess(Repo.binary, ["run", "--type", type, "--partner-url", partnerURL + "/webhook",
                                                "--sandbox-listen", "127.0.0.1:\(sandboxPort)", "--store-id", "spec-store-7",
                                                "--report-dir", dir,
-                                               "--action-hook", "python3 '\(Repo.path("Tests/SpecPartner/action-hook.py"))' --partner \(partnerURL)"],
+                                               "--action-hook", "python3 '\(Repo.path("Tests/IndependentPartner/action-hook.py"))' --partner \(partnerURL)"],
                                  environment: env(), timeout: 480)
         let health = try runProcess(python, ["-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())",
                                              partnerURL + "/_control/health"], timeout: 30)

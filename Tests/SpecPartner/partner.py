@@ -11,7 +11,7 @@ GET /_control/health answers {"ok": true, "violations": N, "lastViolations": [..
              [--webhook-secret S --client-id ID --client-secret S]   (or OTTER_CERT_* in the environment)
 
 Webhooks: POST to any path except /_control/* (use /webhook).
-Actions:  POST /_control/action {"action", "storeId", "vars"} (see action-hook.py).
+Actions:  POST /_control/action {"action", "storeId", "vars"} (see Tests/IndependentPartner/action-hook.py).
 Health:   GET /_control/health.
 
 Needs the test-tools virtualenv (.ci/install-test-tools): openapi-schema-validator, jsonschema.
