@@ -55,87 +55,91 @@ struct SandboxResources {
     }
 }
 
+extension SandboxResources {
+    /// The answer state decides for a call (nil: the endpoint's documented success), updating the state in place.
+    mutating func answer(_ endpoint: EndpointTable.Endpoint, captures: [String: String], body: JSONValue?,
+                         query: [String: String], now: Double) -> HTTPResponseBox? {
+        for (variable, noun) in SandboxResources.identifying {
+            guard let id = captures[variable] else { continue }
+            let isKnown = known.contains(id) || orders[id] != nil || jobs[id] != nil || storeRequests[id] != nil
+            if !isKnown {
+                return .error(404, "unknown \(noun) '\(id)' (\(variable)): nothing in this run created it or was sent with it")
+            }
+        }
+        switch endpoint.operationId {
+        case "createOrder", "updateOrder":
+            if let body, let id = body["externalIdentifiers"]?["id"]?.stringValue ?? captures["orderId"] {
+                store(order: body, id: id, now: now)
+            }
+        case "updateOrderStatus":
+            guard let id = captures["orderId"], let next = body?["orderStatus"]?.stringValue else { return nil }
+            if let current = orders[id]?.status, SandboxResources.finalOrder.contains(current), current != next {
+                return .error(422, "order '\(id)' is \(current); its status can no longer change to \(next)")
+            }
+            orders[id]?.status = next
+        case "updateDeliveryStatus":
+            guard let id = captures["deliveryReferenceId"], let next = body?["deliveryStatus"]?.stringValue else { return nil }
+            if let last = deliveries[id]?.last, SandboxResources.finalDelivery.contains(last), last != next {
+                return .error(422, "delivery '\(id)' is \(last); it takes no other status (\(next))")
+            }
+            deliveries[id, default: []].append(next)
+        case "getManagerOrder":
+            guard let id = captures["orderId"], let order = orders[id] else { return nil }
+            if let source = captures["source"], let own = order.source, own != source {
+                return .error(404, "order '\(id)' is not an order of source '\(source)' (it is \(own)'s)")
+            }
+            return .json(200, ["order": order.body])
+        case "managerGetOrderFeed":
+            guard let limit = Int(query["limit"] ?? ""), limit >= 1 else {
+                return .error(400, "limit must be a whole number of orders, at least 1, got '\(query["limit"] ?? "")'")
+            }
+            let offset: Int
+            if let token = query["token"], !token.isEmpty {
+                guard let n = OtterSandbox.offset(fromPageToken: token) else {
+                    return .error(400, "token '\(token)' is not a page token this sandbox gave")
+                }
+                offset = n
+            } else { offset = 0 }
+            let all = orders.values.sorted { $0.createdAt < $1.createdAt }
+            let page = all.dropFirst(offset).prefix(limit)
+            var o = JSONObject()
+            o["orders"] = .array(page.map(\.body))
+            if offset + page.count < all.count { o["offsetToken"] = .string(OtterSandbox.pageToken(offset: offset + page.count)) }
+            return .json(200, .object(o))
+        case "upsertMenu", "managerSuspendMenuEntities", "managerUnsuspendMenuEntities", "managerBootstrap":
+            let id = UUID().uuidString.lowercased()
+            let type = endpoint.success?.example?["jobType"]?.stringValue ?? "PUBLISH"
+            jobs[id] = SandboxResources.Job(type: type)
+            return .json(202, ["jobReference": ["id": .string(id), "status": "PENDING"], "jobType": .string(type)])
+        case "getAsyncJobStatus":
+            guard let id = captures["jobId"], var job = jobs[id] else { return nil }
+            job.polls += 1
+            jobs[id] = job
+            // A job advances: pending when first asked about, done from then on.
+            let status = job.polls == 1 ? "PENDING" : "SUCCESS"
+            return .json(200, ["jobReference": ["id": .string(id), "status": .string(status)], "jobType": .string(job.type)])
+        case "pauseStorefronts", "unpauseStorefronts":
+            let id = UUID().uuidString.lowercased()
+            storeRequests[id] = endpoint.operationId == "pauseStorefronts" ? "pause" : "unpause"
+            return .json(200, ["requestId": .string(id)])
+        case "getPauseRequestStatus", "getUnpauseRequestStatus":
+            guard let id = captures["requestId"], let kind = storeRequests[id] else { return nil }
+            let wanted = endpoint.operationId == "getPauseRequestStatus" ? "pause" : "unpause"
+            if kind != wanted { return .error(404, "request '\(id)' is a \(kind) request, not a \(wanted) request") }
+            return nil
+        default:
+            break
+        }
+        return nil
+    }
+}
+
 extension OtterSandbox {
     /// Answers what state decides, or nil for the endpoint's documented success. Runs after the body is valid.
     func answerFromState(_ endpoint: EndpointTable.Endpoint, captures: [String: String], body: JSONValue?,
                          query: [String: String]) -> HTTPResponseBox? {
         let now = Date().timeIntervalSince1970
-        return withState { s -> HTTPResponseBox? in
-            var r = s.resources
-            defer { s.resources = r }
-            for (variable, noun) in SandboxResources.identifying {
-                guard let id = captures[variable] else { continue }
-                let isKnown = r.known.contains(id) || r.orders[id] != nil || r.jobs[id] != nil || r.storeRequests[id] != nil
-                if !isKnown {
-                    return .error(404, "unknown \(noun) '\(id)' (\(variable)): nothing in this run created it or was sent with it")
-                }
-            }
-            switch endpoint.operationId {
-            case "createOrder", "updateOrder":
-                if let body, let id = body["externalIdentifiers"]?["id"]?.stringValue ?? captures["orderId"] {
-                    r.store(order: body, id: id, now: now)
-                }
-            case "updateOrderStatus":
-                guard let id = captures["orderId"], let next = body?["orderStatus"]?.stringValue else { return nil }
-                if let current = r.orders[id]?.status, SandboxResources.finalOrder.contains(current), current != next {
-                    return .error(422, "order '\(id)' is \(current); its status can no longer change to \(next)")
-                }
-                r.orders[id]?.status = next
-            case "updateDeliveryStatus":
-                guard let id = captures["deliveryReferenceId"], let next = body?["deliveryStatus"]?.stringValue else { return nil }
-                if let last = r.deliveries[id]?.last, SandboxResources.finalDelivery.contains(last), last != next {
-                    return .error(422, "delivery '\(id)' is \(last); it takes no other status (\(next))")
-                }
-                r.deliveries[id, default: []].append(next)
-            case "getManagerOrder":
-                guard let id = captures["orderId"], let order = r.orders[id] else { return nil }
-                if let source = captures["source"], let own = order.source, own != source {
-                    return .error(404, "order '\(id)' is not an order of source '\(source)' (it is \(own)'s)")
-                }
-                return .json(200, ["order": order.body])
-            case "managerGetOrderFeed":
-                guard let limit = Int(query["limit"] ?? ""), limit >= 1 else {
-                    return .error(400, "limit must be a whole number of orders, at least 1, got '\(query["limit"] ?? "")'")
-                }
-                let offset: Int
-                if let token = query["token"], !token.isEmpty {
-                    guard let n = OtterSandbox.offset(fromPageToken: token) else {
-                        return .error(400, "token '\(token)' is not a page token this sandbox gave")
-                    }
-                    offset = n
-                } else { offset = 0 }
-                let all = r.orders.values.sorted { $0.createdAt < $1.createdAt }
-                let page = all.dropFirst(offset).prefix(limit)
-                var o = JSONObject()
-                o["orders"] = .array(page.map(\.body))
-                if offset + page.count < all.count { o["offsetToken"] = .string(OtterSandbox.pageToken(offset: offset + page.count)) }
-                return .json(200, .object(o))
-            case "upsertMenu", "managerSuspendMenuEntities", "managerUnsuspendMenuEntities", "managerBootstrap":
-                let id = UUID().uuidString.lowercased()
-                let type = endpoint.success?.example?["jobType"]?.stringValue ?? "PUBLISH"
-                r.jobs[id] = SandboxResources.Job(type: type)
-                return .json(202, ["jobReference": ["id": .string(id), "status": "PENDING"], "jobType": .string(type)])
-            case "getAsyncJobStatus":
-                guard let id = captures["jobId"], var job = r.jobs[id] else { return nil }
-                job.polls += 1
-                r.jobs[id] = job
-                // A job advances: pending when first asked about, done from then on.
-                let status = job.polls == 1 ? "PENDING" : "SUCCESS"
-                return .json(200, ["jobReference": ["id": .string(id), "status": .string(status)], "jobType": .string(job.type)])
-            case "pauseStorefronts", "unpauseStorefronts":
-                let id = UUID().uuidString.lowercased()
-                r.storeRequests[id] = endpoint.operationId == "pauseStorefronts" ? "pause" : "unpause"
-                return .json(200, ["requestId": .string(id)])
-            case "getPauseRequestStatus", "getUnpauseRequestStatus":
-                guard let id = captures["requestId"], let kind = r.storeRequests[id] else { return nil }
-                let wanted = endpoint.operationId == "getPauseRequestStatus" ? "pause" : "unpause"
-                if kind != wanted { return .error(404, "request '\(id)' is a \(kind) request, not a \(wanted) request") }
-                return nil
-            default:
-                break
-            }
-            return nil
-        }
+        return withState { $0.resources.answer(endpoint, captures: captures, body: body, query: query, now: now) }
     }
 
     /// An opaque page token for an offset into the order feed.
