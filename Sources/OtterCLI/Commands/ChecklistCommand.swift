@@ -100,9 +100,10 @@ enum ChecklistCommand {
             let paths = c.args.arguments("file")
             if paths.isEmpty { throw HarnessError.input("give one or more checklist files, e.g. otter-cert checklist validate checklists/*.json") }
             var bad = 0
+            let spec = SpecOnce(files: files, path: c.args.value("openapi"))
             for p in paths {
                 do {
-                    c.out.line("ok    \(p): " + (try validate(p, files: files, openapi: c.args.value("openapi"))))
+                    c.out.line("ok    \(p): " + (try validate(p, files: files, spec: spec)))
                 } catch {
                     bad += 1
                     c.out.line("FAIL  \(error.description)")
@@ -113,10 +114,10 @@ enum ChecklistCommand {
     }
 
     /// Validates one data file by what it holds: a checklist, the endpoint table, or a JSON Schema.
-    static func validate(_ path: String, files: ProjectFiles, openapi: String?) throws(HarnessError) -> String {
+    static func validate(_ path: String, files: ProjectFiles, spec: SpecOnce) throws(HarnessError) -> String {
         let json = try DataFiles.json(path)
         if json["records"] == nil, json["openapi"] != nil {
-            let s = try DataFiles.spec(files: files, path: path)
+            let s = try DataFiles.spec(document: json, file: path)
             return "OpenAPI \(s.title) \(s.version): \(s.endpoints.endpoints.count) operations, \(s.webhooks.count) webhooks, \(s.schemas.schemaNames.count) schemas"
         }
         if json["records"] == nil, json["liveDay"] != nil || json["callbacks"] != nil {
@@ -132,12 +133,33 @@ enum ChecklistCommand {
             } catch { throw .input("\(path): \(error)") }
         }
         let (cl, _) = try DataFiles.checklist(path, files: files)
-        try DataFiles.audit(cl, path: path, spec: try DataFiles.spec(files: files, path: openapi), files: files)
-        let texts = try DataFiles.specTexts(files: files, openapi: openapi)
+        let (openAPI, texts) = try spec.get()
+        try DataFiles.audit(cl, path: path, spec: openAPI, files: files)
         if let e = texts.problems(in: cl).first { var e = e; e.file = path; throw .input(e.description) }
         let n = cl.sourceCounts.records
         return "\(cl.integrationType.rawValue) v\(cl.version), \(cl.records.count) records (sources: "
             + RuleSource.Kind.allCases.map { "\(n[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ") + "; quotes found in the OpenAPI)"
+    }
+
+    /// The OpenAPI `checklist validate` checks checklists against, read and parsed once however many files it checks
+    /// (a broken one fails each checklist with the same error, as if read for each).
+    final class SpecOnce {
+        let files: ProjectFiles, path: String?
+        private var loaded: Result<(OpenAPISpec, OpenAPIText), HarnessError>?
+        init(files: ProjectFiles, path: String?) { self.files = files; self.path = path }
+
+        func get() throws(HarnessError) -> (OpenAPISpec, OpenAPIText) {
+            if let loaded { return try loaded.get() }
+            let result: Result<(OpenAPISpec, OpenAPIText), HarnessError>
+            do {
+                let file = path ?? files.checklistsFile(DataFiles.openAPIPath)
+                let document = try DataFiles.json(file)
+                result = .success((try DataFiles.spec(document: document, file: file),
+                                   try DataFiles.specTexts(files: files, document: document)))
+            } catch { result = .failure(error) }
+            loaded = result
+            return try result.get()
+        }
     }
 
     /// A source as lines marked `spec` or `policy`: what the spec says (with its words), what the policy adds and why.

@@ -103,18 +103,24 @@ public enum DataFiles {
     /// the harness knows of endpoints, scopes and bodies comes from it.
     public static func spec(files: ProjectFiles, path: String? = nil) throws(HarnessError) -> OpenAPISpec {
         let file = path ?? files.checklistsFile(openAPIPath)
-        do { return try OpenAPISpec(document: try json(file)) } catch let e as DataError {
-            var e = e; e.file = file; throw .input(e.description)
-        } catch let e as HarnessError { throw e } catch { throw .input("\(file): \(error)") }
+        return try spec(document: try json(file), file: file)
+    }
+
+    /// Reads an OpenAPI description already parsed from `file` (named in errors).
+    public static func spec(document: JSONValue, file: String) throws(HarnessError) -> OpenAPISpec {
+        do { return try OpenAPISpec(document: document) } catch { var e = error; e.file = file; throw .input(e.description) }
     }
 
     /// The bundled OpenAPI (`checklists/openapi/otter-public-api.json`) and Otter's certification process document
     /// (`checklists/process/certification-process.es.txt`), whose words a checklist's sources quote.
     /// `openapi` (`--openapi FILE`) replaces the bundled OpenAPI.
-    public static func specTexts(files: ProjectFiles, openapi: String? = nil) throws(HarnessError) -> OpenAPIText {
+    /// `document`, when given, is that OpenAPI already parsed.
+    public static func specTexts(files: ProjectFiles, openapi: String? = nil, document: JSONValue? = nil) throws(HarnessError) -> OpenAPIText {
         let process = files.checklistsFile(processDocumentPath)
         let text = exists(process) ? String(decoding: try bytes(process), as: UTF8.self) : nil
-        return OpenAPIText(openAPI: try json(openapi ?? files.checklistsFile(openAPIPath)), processDocument: text)
+        let api: JSONValue
+        if let document { api = document } else { api = try json(openapi ?? files.checklistsFile(openAPIPath)) }
+        return OpenAPIText(openAPI: api, processDocument: text)
     }
 
     /// The bundled OpenAPI, relative to `checklists/`.
