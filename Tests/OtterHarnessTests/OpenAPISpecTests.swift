@@ -126,19 +126,17 @@ final class OpenAPISpecTests: XCTestCase {
 
     /// A checklist naming what the spec does not have is refused, with every problem named, instead of judging nothing.
     func testAChecklistNamingWhatTheSpecLacksIsRefused() throws {
-        var doc = try DataFiles.json(Repo.files.checklist(.delivery)).objectValue!
-        var records = doc["records"]!.arrayValue!
-        var first = records[2].objectValue!  // DEL-03: a request expectation
-        var expect = first["expect"]!.arrayValue!
-        var request = expect.firstIndex { $0["kind"] == "request" }.map { expect[$0].objectValue! }!
-        request["schema"] = "NoSuchSchema"
-        request["path"] = "/v1/delivery/{deliveryReferenceId}/quotez"
-        expect[expect.firstIndex { $0["kind"] == "request" }!] = .object(request)
-        first["expect"] = .array(expect)
-        first["trigger"] = ["action": "delivery.teleport", "instructions": "x"]
-        records[2] = .object(first)
-        doc["records"] = .array(records)
-        let checklist = try Checklist(json: .object(doc))
+        let doc = try Repo.checklistDocument(.delivery, editing: "DEL-03") { record in  // a request expectation
+            var expect = record["expect"]!.arrayValue!
+            let at = expect.firstIndex { $0["kind"] == "request" }!
+            var request = expect[at].objectValue!
+            request["schema"] = "NoSuchSchema"
+            request["path"] = "/v1/delivery/{deliveryReferenceId}/quotez"
+            expect[at] = .object(request)
+            record["expect"] = .array(expect)
+            record["trigger"] = ["action": "delivery.teleport", "instructions": "x"]
+        }
+        let checklist = try Checklist(json: doc)
         let problems = ChecklistAudit.problems(checklist, spec: try Repo.spec())
         XCTAssertEqual(problems.count, 3, problems.joined(separator: "\n"))
         XCTAssertTrue(problems.contains { $0.contains("schema 'NoSuchSchema' is not defined in Public API v1") }, "\(problems)")

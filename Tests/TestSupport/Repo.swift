@@ -17,6 +17,18 @@ public enum Repo {
     nonisolated(unsafe) private static var checklists: [IntegrationType: Checklist] = [:]
 
     /// The bundled checklist of a type (loaded once per process).
+    /// The bundled checklist document of a type with one record edited, for tests of what a mistake there does.
+    public static func checklistDocument(_ type: IntegrationType, editing id: String, _ edit: (inout JSONObject) -> Void) throws -> JSONValue {
+        var doc = try DataFiles.json(files.checklist(type)).objectValue!
+        var records = doc["records"]!.arrayValue!
+        let i = records.firstIndex { $0["id"]?.stringValue == id }!
+        var r = records[i].objectValue!
+        edit(&r)
+        records[i] = .object(r)
+        doc["records"] = .array(records)
+        return .object(doc)
+    }
+
     public static func checklist(_ type: IntegrationType) throws -> Checklist {
         loadLock.lock(); defer { loadLock.unlock() }
         if let c = checklists[type] { return c }

@@ -91,15 +91,9 @@ final class ChecklistSourceTests: XCTestCase {
 
     /// Decodes the delivery checklist with one edit at a record, returning the error text.
     private func error(editing id: String, _ edit: (inout JSONObject) -> Void) throws -> String {
-        var doc = try DataFiles.json(Repo.files.checklist(.delivery)).objectValue!
-        var records = doc["records"]!.arrayValue!
-        let i = records.firstIndex { $0["id"]?.stringValue == id }!
-        var r = records[i].objectValue!
-        edit(&r)
-        records[i] = .object(r)
-        doc["records"] = .array(records)
+        let doc = try Repo.checklistDocument(.delivery, editing: id, edit)
         let c: Checklist
-        do { c = try Checklist(json: .object(doc)) } catch { return error.description }
+        do { c = try Checklist(json: doc) } catch { return error.description }
         return try texts().problems(in: c).first?.description ?? "no error"
     }
 

@@ -49,14 +49,8 @@ final class ChecklistTests: XCTestCase {
 
     /// Decodes the delivery checklist with one edit at a record, returning the error text.
     private func error(editing id: String, _ edit: (inout JSONObject) -> Void) -> String {
-        var doc = try! DataFiles.json(Repo.files.checklist(.delivery)).objectValue!
-        var records = doc["records"]!.arrayValue!
-        let i = records.firstIndex { $0["id"]?.stringValue == id }!
-        var r = records[i].objectValue!
-        edit(&r)
-        records[i] = .object(r)
-        doc["records"] = .array(records)
-        do { _ = try Checklist(json: .object(doc)); return "no error" } catch { return error.description }
+        let doc = try! Repo.checklistDocument(.delivery, editing: id, edit)
+        do { _ = try Checklist(json: doc); return "no error" } catch { return error.description }
     }
 
     func testMistakesNameTheRecordAndTheJSONPath() {
