@@ -20,8 +20,10 @@ final class EventLogTests: XCTestCase {
         XCTAssertEqual(lines.count, 4)
         XCTAssertEqual(lines.map(\.seq), [1, 2, 3, 4])
         XCTAssertEqual(lines.map(\.kind), [.token, .callback, .callback, .callback])
-        XCTAssertEqual(lines.map(\.record), ["DEL-01", "DEL-03", "DEL-05", "DEL-05"])
-        XCTAssertEqual(lines[3].step, "trigger")
+        // A request to no API path is no record's, whatever record is running.
+        XCTAssertEqual(lines.map(\.record), ["DEL-01", "DEL-03", "DEL-05", nil])
+        XCTAssertEqual(lines[2].step, "trigger")
+        XCTAssertNil(lines[3].step)
         XCTAssertTrue(lines.allSatisfy { $0.direction == .partnerToOtter })
         XCTAssertEqual(lines.map { $0.response?.status ?? 0 }, [200, 204, 404, 404])
         let q = lines[1]
@@ -64,6 +66,19 @@ final class EventLogTests: XCTestCase {
         }
         XCTAssertEqual(seqs, Array(1...201))
         XCTAssertEqual(log.entries.map(\.seq), Array(1...201))
+    }
+
+    func testAnExistingLogIsNeverOverwritten() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("otter-log-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("events.jsonl").path
+        try "evidence of an earlier run\n".write(toFile: path, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try EventLog(path: path, redactor: Redactor(salt: "x"))) { error in
+            guard case HarnessError.environment(let m) = error else { return XCTFail("expected .environment, got \(error)") }
+            XCTAssertTrue(m.contains("already exists") && m.contains("never overwritten"), m)
+        }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "evidence of an earlier run\n")
     }
 
     func testUnwritablePathIsAnEnvironmentError() throws {

@@ -111,10 +111,20 @@ public final class Evaluator {
             warnings.append("this log was recorded for the \(t) checklist; it is evaluated against \(checklist.integrationType.rawValue)")
         }
         let verdicts = records.map { $0.verdict(self) }
-        return EvaluationResult(integrationType: checklist.integrationType, checklistVersion: checklist.version, verdicts: verdicts,
-                                run: run, stats: stats,
-                                unknownEventTypes: unknownEventTypes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                warnings: warnings, policies: checklist.policies)
+        var result = EvaluationResult(integrationType: checklist.integrationType, checklistVersion: checklist.version, verdicts: verdicts,
+                                      run: run, stats: stats,
+                                      unknownEventTypes: unknownEventTypes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                      warnings: warnings, policies: checklist.policies)
+        result.blockers = Self.blockers(run)
+        return result
+    }
+
+    /// What the run line says makes the run unable to certify: TLS verification switched off (`--insecure`), unless
+    /// the run was started with `--allow-insecure-certification`.
+    static func blockers(_ run: RunNote?) -> [String] {
+        guard let run, run.extra["tlsVerification"] != nil, run.extra["insecureCertificationAllowed"]?.boolValue != true else { return [] }
+        return ["TLS verification was off (--insecure): the partner's certificate was not checked, so this run cannot certify; "
+                + "run with --cacert, or add --allow-insecure-certification to accept it"]
     }
 
     // MARK: - Processing in time order
@@ -157,7 +167,7 @@ public final class Evaluator {
     }
 
     private func callback(_ x: Exchange) {
-        tokens.audit(x, endpoints: endpoints)
+        if let endpoint = endpoints.endpoint(method: x.method, path: x.path) { tokens.audit(x, endpoint: endpoint) }
         if x.accepted { remember(x) }
         correlator.callback(x)
     }

@@ -61,11 +61,37 @@ struct TokenAudit {
         return nil
     }
 
-    mutating func audit(_ x: Exchange, endpoints: EndpointTable) {
+    /// Bearer tokens the API refused with 401 because they were not issued in this log or had expired, with the
+    /// call that was refused: the API asking for a new token, which the partner must then fetch.
+    var staleRefused: [String: LogEntry] = [:]
+
+    /// Audits a call to a Public API endpoint (a request to no endpoint, a probe or a stray `GET /favicon.ico`, is
+    /// not the partner's API use and is not audited).
+    ///
+    /// A token from before this log (a partner that kept the token of an earlier run) or an expired one, answered 401,
+    /// is not a violation: it is OAuth's way of asking for a new token (RFC 6750 §3.1, `invalid_token`), and the
+    /// partner's retry with a fresh token is what is judged. Presenting that token again after the 401 is a violation.
+    mutating func audit(_ x: Exchange, endpoint: EndpointTable.Endpoint) {
         checked += 1
-        guard firstViolation == nil else { return }
-        let scope = endpoints.endpoint(method: x.method, path: x.path)?.scope
-        if let p = problem(x, scope: scope) { firstViolation = (x.entry, "\(x.label): \(p)") }
+        guard firstViolation == nil, let p = problem(x, scope: endpoint.scope) else { return }
+        let presented = bearer(x)
+        if let token = presented, let refused = staleRefused[token] {
+            firstViolation = (x.entry, "\(x.label): the bearer token was used again after the API answered 401 to it "
+                                      + "(line \(refused.seq)); after a 401 the partner must get a new token from POST /v1/auth/token")
+            return
+        }
+        if let token = presented, x.status == 401, grants[token].map({ x.t > $0.expiresAt }) ?? true {
+            staleRefused[token] = x.entry
+            return
+        }
+        firstViolation = (x.entry, "\(x.label): \(p)")
+    }
+
+    /// The bearer token a call presented, when it presented one.
+    private func bearer(_ x: Exchange) -> String? {
+        guard let auth = x.header("Authorization") else { return nil }
+        let parts = auth.split(separator: " ", maxSplits: 1)
+        return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
     }
 
     /// The outcome of a token expectation; skipped once a token was obtained when `bearerUnavailable` says why its use cannot be judged.
@@ -93,8 +119,15 @@ struct TokenAudit {
             ev.append(Evidence(role: .violation, entry: e, note: why))
             return (CheckResult(label: label, status: .failed, reason: why), ev)
         }
-        return (CheckResult(label: label, status: .passed,
-                            reason: "token obtained with scope \(t.scope) and a valid bearer token on all \(checked) call(s)"), ev)
+        var reason = "token obtained with scope \(t.scope) and a valid bearer token on all \(checked) call(s)"
+        if !staleRefused.isEmpty {
+            let n = staleRefused.count
+            reason += "; \(n) token\(n == 1 ? "" : "s") from before this log or expired \(n == 1 ? "was" : "were") answered 401 and replaced by a new one"
+            for e in staleRefused.values.sorted(by: { $0.seq < $1.seq }).prefix(3) {
+                ev.append(Evidence(role: .token, entry: e, note: "a token not valid in this log, answered 401: the partner fetched a new one"))
+            }
+        }
+        return (CheckResult(label: label, status: .passed, reason: reason), ev)
     }
 }
 

@@ -117,9 +117,12 @@ public struct EvaluationResult: Sendable {
     /// Whether the run was interrupted before it had judged every record it was to run.
     public var interrupted = false
 
+    /// Why this run cannot certify whatever its records say (TLS verification was off …); empty for most runs.
+    public var blockers: [String] = []
+
     /// Certified: every record was judged (in this run or, when rerun, in the attempt that last ran it), the run was
-    /// not interrupted, and every required record passed.
-    public var certified: Bool { !partial && verdicts.allSatisfy { !$0.required || $0.status == .passed } }
+    /// not interrupted, nothing blocks it, and every required record passed.
+    public var certified: Bool { !partial && blockers.isEmpty && verdicts.allSatisfy { !$0.required || $0.status == .passed } }
     /// Some records were not judged at all (`--only` without an earlier attempt, or an interrupt): the verdict is
     /// partial, never a certification.
     public var partial: Bool { interrupted || verdicts.contains { $0.notRun != nil } }

@@ -18,8 +18,9 @@ public enum ReportHTML {
         if !notPassed.isEmpty {
             h += "<div class=\"sub\">Required records not passed: " + notPassed.map { "<a href=\"#\(attr($0.id))\">\(esc($0.id))</a>" }.joined(separator: ", ") + "</div>\n"
         }
-        if let tls = r.run?.extra["tlsVerification"]?.stringValue {
-            h += "<div class=\"sub\" style=\"background:#b00020;color:#fff;padding:.4em .8em;font-weight:bold\">⚠ TLS verification \(esc(tls))</div>\n"
+        for b in r.blockers { h += "<div class=\"sub\"><strong>Not certified:</strong> \(esc(b))</div>\n" }
+        if let tls = ReportFormat.tlsNote(r) {
+            h += "<div class=\"sub\" style=\"background:#b00020;color:#fff;padding:.4em .8em;font-weight:bold\">⚠ \(esc(tls))</div>\n"
         }
         h += "</header>\n<main>\n"
         // Facts.
@@ -46,6 +47,7 @@ public enum ReportHTML {
         var logFacts = "\(r.stats.entries) entries: \(r.stats.webhooks) webhooks, \(r.stats.tokens) token calls, \(r.stats.callbacks) callbacks, \(r.stats.actions) actions"
         if r.stats.skippedLines > 0 { logFacts += ", \(r.stats.skippedLines) malformed lines skipped" }
         if r.stats.unclassified > 0 { logFacts += ", \(r.stats.unclassified) capture entries not about Otter" }
+        if r.stats.unattributed > 0 { logFacts += ", \(ReportFormat.unattributed(r.stats.unattributed))" }
         fact("Log contents", logFacts)
         h += "</dl></section>\n"
         // Summary table.

@@ -43,6 +43,8 @@ public enum ReportJSON {
             if r.interrupted { c["interrupted"] = .bool(true) }
             o["coverage"] = .object(c)
         }
+        if !r.blockers.isEmpty { o["blockers"] = .array(r.blockers.map { .string($0) }) }
+        if let tls = ReportFormat.tlsNote(r) { o["tlsVerification"] = .string(tls) }
         o["integrationType"] = .string(r.integrationType.rawValue)
         o["harness"] = .string(Harness.name)
         var cl = JSONObject([("version", .string(r.checklistVersion))])
@@ -69,7 +71,8 @@ public enum ReportJSON {
         var stats = JSONObject([("entries", .number(Double(r.stats.entries))), ("webhooks", .number(Double(r.stats.webhooks))),
                                 ("tokens", .number(Double(r.stats.tokens))), ("callbacks", .number(Double(r.stats.callbacks))),
                                 ("actions", .number(Double(r.stats.actions))), ("skippedLines", .number(Double(r.stats.skippedLines))),
-                                ("unclassified", .number(Double(r.stats.unclassified)))])
+                                ("unclassified", .number(Double(r.stats.unclassified))),
+                                ("unattributed", .number(Double(r.stats.unattributed)))])
         if let f = r.stats.firstAt { stats["firstAt"] = .string(Timestamp.format(f)) }
         if let l = r.stats.lastAt { stats["lastAt"] = .string(Timestamp.format(l)) }
         o["stats"] = .object(stats)

@@ -13,9 +13,9 @@ public enum ReportJUnit {
         let type = r.integrationType.rawValue
         let suite = "otter-cert.\(type)"
         let outcomes = r.verdicts.map(CIRecord.outcome)
-        let failures = outcomes.filter(\.isRed).count
+        let failures = outcomes.filter(\.isRed).count + r.blockers.count
         let skipped = outcomes.filter { $0 == .optionalFailed || $0 == .optionalNotObserved }.count
-        let total = r.verdicts.count
+        let total = r.verdicts.count + r.blockers.count
         let time = seconds(CIRecord.runDuration(r))
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         // junit-10.xsd: `skipped` is an attribute of <testsuite> only.
@@ -32,6 +32,7 @@ public enum ReportJUnit {
         if let s = source.logSHA256 { props.append(("logSha256", s)) }
         if let u = r.run?.partnerURL { props.append(("partnerUrl", ReportMask.url(u))) }
         if let s = r.run?.storeId { props.append(("storeId", s)) }
+        if let tls = ReportFormat.tlsNote(r) { props.append(("tlsVerification", tls)) }
         for (k, v) in props { x += "      <property name=\"\(a(k))\" value=\"\(a(v))\"/>\n" }
         x += "    </properties>\n"
         for (v, outcome) in zip(r.verdicts, outcomes) {
@@ -47,6 +48,12 @@ public enum ReportJUnit {
             }
             let out = systemOut(v, source)
             if !out.isEmpty { x += "      <system-out>\(t(out))</system-out>\n" }
+            x += "    </testcase>\n"
+        }
+        // What blocks certification whatever the records say is a failing case of its own, so a CI reader sees red.
+        for b in r.blockers {
+            x += "    <testcase classname=\"\(a(type))\" name=\"\(a("certification: " + ReportFormat.blockerName(b)))\" time=\"0.000\">\n"
+            x += "      <failure type=\"not-certifiable\" message=\"\(a(b))\">\(t(ReportMask.text(b)))</failure>\n"
             x += "    </testcase>\n"
         }
         x += "  </testsuite>\n</testsuites>\n"

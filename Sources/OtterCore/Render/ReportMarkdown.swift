@@ -7,12 +7,13 @@ public enum ReportMarkdown {
         let type = r.integrationType.rawValue
         var m = "## otter-cert: \(r.partial ? "◐" : r.certified ? "✅" : "❌") \(ReportFormat.headline(r)) (\(md(type)))\n\n"
         if let note = ReportFormat.coverageNote(r) { m += "**\(md(note))**\n\n" }
+        for b in r.blockers { m += "**Not certified:** \(md(b))\n\n" }
         m += "**\(r.count(.passed)) passed, \(r.count(.failed)) failed, \(r.count(.skipped)) skipped** of \(r.verdicts.count) records.\n\n"
         var facts: [(String, String)] = []
         if let u = r.run?.partnerURL { facts.append(("Partner URL", code(ReportMask.url(u)))) }
         if let s = r.run?.storeId { facts.append(("Store", code(s))) }
         if let a = r.run?.extra["attempt"]?.intValue { facts.append(("Certification attempt", md(String(a)))) }
-        if let tls = r.run?.extra["tlsVerification"]?.stringValue { facts.append(("⚠ TLS verification", md(tls))) }
+        if let tls = ReportFormat.tlsNote(r) { facts.append(("⚠ TLS", md(tls))) }
         facts.append(("Date", md(ReportFormat.date(r))))
         facts.append(("Harness", md(Harness.name)))
         facts.append(("Checklist", md("\(type) \(r.checklistVersion)") + (ReportFormat.checklistSHA(r, source).map { " (sha256 " + code($0) + ")" } ?? "")))

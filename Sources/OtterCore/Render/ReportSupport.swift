@@ -164,6 +164,19 @@ public enum Reproduce {
 /// Small formatting helpers shared by the report renderers.
 enum ReportFormat {
     /// `CERTIFIED`, `NOT CERTIFIED` or `PARTIAL`: the one word every format leads with.
+    /// The TLS note every format shows when the partner's certificate was not verified (`--insecure`), nil otherwise.
+    static func tlsNote(_ r: EvaluationResult) -> String? {
+        guard let tls = r.run?.extra["tlsVerification"]?.stringValue else { return nil }
+        let allowed = r.run?.extra["insecureCertificationAllowed"]?.boolValue == true
+        return "TLS verification \(tls)" + (allowed ? "; certification allowed anyway by --allow-insecure-certification" : "")
+    }
+
+    /// A blocker's short name for a test case: its text up to the first colon.
+    static func blockerName(_ b: String) -> String { String(b.prefix { $0 != ":" }) }
+
+    /// `3 requests belonging to no record (unattributed)`.
+    static func unattributed(_ n: Int) -> String { "\(n) request\(n == 1 ? "" : "s") belonging to no record (unattributed)" }
+
     static func headline(_ r: EvaluationResult) -> String { r.partial ? "PARTIAL" : r.certified ? "CERTIFIED" : "NOT CERTIFIED" }
 
     /// What a partial or carried-forward verdict must say beside its headline (nil for a plain full run).

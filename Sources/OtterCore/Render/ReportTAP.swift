@@ -13,7 +13,8 @@ public enum ReportTAP {
     public static func render(_ r: EvaluationResult, source: ReportSource) -> String {
         let type = r.integrationType.rawValue
         var s = "TAP version 13\n"
-        s += r.verdicts.isEmpty ? "1..0 # SKIP the checklist has no records\n" : "1..\(r.verdicts.count)\n"
+        let points = r.verdicts.count + r.blockers.count
+        s += points == 0 ? "1..0 # SKIP the checklist has no records\n" : "1..\(points)\n"
         s += "# otter-cert \(line(type)) checklist \(line(r.checklistVersion)), log \(line(ReportMask.text(source.log)))\n"
         for (i, v) in r.verdicts.enumerated() {
             let outcome = CIRecord.outcome(v)
@@ -40,10 +41,16 @@ public enum ReportTAP {
             }
             s += "  ...\n"
         }
+        for (i, b) in r.blockers.enumerated() {
+            s += "not ok \(r.verdicts.count + i + 1) - " + line("certification: " + ReportFormat.blockerName(b)) + "\n"
+            s += "  ---\n  message: \(quoted(b))\n  severity: fail\n  outcome: not-certifiable\n  ...\n"
+        }
+        if let tls = ReportFormat.tlsNote(r) { s += "# ⚠ \(line(tls))\n" }
         let red = r.verdicts.filter { CIRecord.outcome($0).isRed }.count
         if let note = ReportFormat.coverageNote(r) { s += "# \(ReportFormat.headline(r)): \(note)\n" }
         s += r.certified ? "# CERTIFIED: every required record passed\n"
-                         : "# NOT CERTIFIED: \(red) required record\(red == 1 ? "" : "s") did not pass\n"
+            : red == 0 && !r.blockers.isEmpty ? "# NOT CERTIFIED: \(line(r.blockers[0]))\n"
+            : "# NOT CERTIFIED: \(red) required record\(red == 1 ? "" : "s") did not pass\n"
         return s
     }
 

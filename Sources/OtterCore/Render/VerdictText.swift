@@ -51,6 +51,8 @@ public struct VerdictText {
         var s = "\(style.bold(head)): \(r.count(.passed)) passed, \(r.count(.failed)) failed, \(r.count(.skipped)) skipped"
             + " of \(r.verdicts.count) records (\(r.integrationType.rawValue) checklist \(r.checklistVersion))"
         if let note = ReportFormat.coverageNote(r) { s += "\n" + note }
+        for b in r.blockers { s += "\n" + style.fail("Not certified: ") + b }
+        if r.blockers.isEmpty, let tls = ReportFormat.tlsNote(r) { s += "\n" + style.skip("⚠ " + tls) }
         if !failedRequired.isEmpty { s += "\n" + "Required records not passed: " + failedRequired.joined(separator: ", ") }
         return s
     }
@@ -62,6 +64,7 @@ public struct VerdictText {
         var facts = "log: \(r.stats.entries) entries (\(r.stats.webhooks) webhooks, \(r.stats.tokens) token calls, \(r.stats.callbacks) callbacks, \(r.stats.actions) actions)"
         if r.stats.skippedLines > 0 { facts += ", \(r.stats.skippedLines) malformed lines skipped" }
         if r.stats.unclassified > 0 { facts += ", \(r.stats.unclassified) capture entries not about Otter" }
+        if r.stats.unattributed > 0 { facts += ", \(ReportFormat.unattributed(r.stats.unattributed))" }
         lines.append(style.dim(facts))
         lines.append("")
         for v in r.verdicts { lines.append(line(v, style: style)) }

@@ -161,11 +161,13 @@ public final class OtterSandbox: @unchecked Sendable {
             s.inFlight[s.nextRequest] = request.receivedAt.timeIntervalSince1970
             return s.nextRequest
         }
-        let tag: (record: String?, step: String?) = withState { s in
+        let isToken = request.path == "/v1/auth/token"
+        // A request to no API path (a probe, a browser's /favicon.ico) is no record's: it is logged untagged.
+        let stray = !isToken && !endpoints.endpoints.contains { $0.path.match(request.path, bound: [:]) != nil }
+        let tag: (record: String?, step: String?) = stray ? (nil, nil) : withState { s in
             if let id = request.headers["X-Event-Id"], let e = s.events[id] { return (e.record, e.step) }
             return (s.activeRecord, s.activeStep)
         }
-        let isToken = request.path == "/v1/auth/token"
         var tags: [String] = []
         let response = isToken && request.method == "POST" ? answerToken(request) : answerCallback(request, tags: &tags)
         let finished = Date()
