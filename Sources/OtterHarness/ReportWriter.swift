@@ -60,28 +60,41 @@ public enum ReportWriter {
             throw .environment("cannot create \(directory): \(error.localizedDescription)")
         }
         let dir = URL(fileURLWithPath: directory)
+        // The log beside the reports is settled first: a folder holding another run's log gets no reports either.
+        let dest = dir.appendingPathComponent("events.jsonl").path
+        var logText: String?, copyFrom: String?
+        if let entries = obs.eventLog {
+            let text = entries.map { LogCodec.encode($0) + "\n" }.joined()
+            if try !keepsExistingLog(at: dest, sameAs: Digest.hex(Digest.sha256(Array(text.utf8)))) { logText = text }
+        } else if obs.source.format == "jsonl", let logPath, logPath != "-" {
+            let src = URL(fileURLWithPath: logPath).resolvingSymlinksInPath().standardizedFileURL.path
+            if src != URL(fileURLWithPath: dest).resolvingSymlinksInPath().standardizedFileURL.path,
+               try !keepsExistingLog(at: dest, sameAs: try sha256(path: logPath)) { copyFrom = logPath }
+        }
         var written: [String] = []
         for f in Format.allCases {
             let path = dir.appendingPathComponent(f.fileName).path
             try write(render(obs, format: f), to: path)
             written.append(path)
         }
-        if let entries = obs.eventLog {
-            let dest = dir.appendingPathComponent("events.jsonl").path
-            try write(entries.map { LogCodec.encode($0) + "\n" }.joined(), to: dest)
+        if let logText {
+            try write(logText, to: dest)
             written.append(dest)
-        } else if obs.source.format == "jsonl", let logPath, logPath != "-" {
-            let dest = dir.appendingPathComponent("events.jsonl")
-            let src = URL(fileURLWithPath: logPath)
-            if src.resolvingSymlinksInPath().standardizedFileURL.path != dest.resolvingSymlinksInPath().standardizedFileURL.path {
-                do {
-                    if fm.fileExists(atPath: dest.path) { try fm.removeItem(at: dest) }
-                    try fm.copyItem(at: src, to: dest)
-                } catch { throw .environment("cannot copy \(logPath) to \(dest.path): \(error.localizedDescription)") }
-                written.append(dest.path)
+        } else if let copyFrom {
+            do { try fm.copyItem(atPath: copyFrom, toPath: dest) } catch {
+                throw .environment("cannot copy \(copyFrom) to \(dest): \(error.localizedDescription)")
             }
+            written.append(dest)
         }
         return written
+    }
+
+    /// Whether `dest` already holds the log (same SHA-256): then it is kept as it is. A different log there is
+    /// evidence of another run, and is never overwritten.
+    private static func keepsExistingLog(at dest: String, sameAs sha: String) throws(HarnessError) -> Bool {
+        guard FileManager.default.fileExists(atPath: dest) else { return false }
+        if (try? sha256(path: dest)) == sha { return true }
+        throw .environment("\(dest) already holds another event log; a log is evidence and is never overwritten: give another --report-dir")
     }
 
     /// Writes text to a file (atomically).

@@ -257,3 +257,25 @@ final class ObserveCLITests: XCTestCase {
         XCTAssertFalse((r.stdout + r.stderr).contains("s3cr3t-value-xyz"))
     }
 }
+
+extension ObserveCLITests {
+    /// `observe --report-dir` into a folder that holds another log (a run's evidence) refuses, and changes nothing there;
+    /// the same log again is fine.
+    func testObserveNeverOverwritesAnotherLogInItsReportFolder() throws {
+        let a = Repo.path("Fixtures/logs/delivery/pass.jsonl")
+        let lines = try String(contentsOfFile: a, encoding: .utf8).split(separator: "\n").map(String.init)
+        let b = try write("other.jsonl", Array(lines.dropLast()))
+        let dir = tmp.appendingPathComponent("out").path
+        let first = try cert("observe", "--type", "delivery", "--log", a, "--report-dir", dir)
+        XCTAssertTrue([0, 1].contains(first.status), first.stderr)
+        let kept = try Data(contentsOf: URL(fileURLWithPath: dir + "/events.jsonl"))
+        let report = try Data(contentsOf: URL(fileURLWithPath: dir + "/report.html"))
+        let other = try cert("observe", "--type", "delivery", "--log", b, "--report-dir", dir)
+        XCTAssertEqual(other.status, 3, other.stdout + other.stderr)
+        XCTAssertTrue(other.stderr.contains("already holds another event log") && other.stderr.contains("never overwritten"), other.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/events.jsonl")), kept, "the log there is untouched")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/report.html")), report, "and so is its report")
+        let again = try cert("observe", "--type", "delivery", "--log", a, "--report-dir", dir)
+        XCTAssertEqual(again.status, first.status, again.stderr)
+    }
+}

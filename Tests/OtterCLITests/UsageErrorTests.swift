@@ -34,6 +34,9 @@ final class UsageErrorTests: XCTestCase {
         let plain = try cli(runArgs + ["--partner-url", "http://127.0.0.1:1/webhook", "--insecure"], env: secrets)
         XCTAssertEqual(plain.status, 2)
         XCTAssertTrue(plain.stderr.contains("--insecure only applies to an https://"), plain.stderr)
+        let allow = try cli(runArgs + ["--partner-url", "https://127.0.0.1:1/webhook", "--allow-insecure-certification"], env: secrets)
+        XCTAssertEqual(allow.status, 2)
+        XCTAssertTrue(allow.stderr.contains("--allow-insecure-certification only applies with --insecure"), allow.stderr)
     }
 
     func testMissingSecretsNameTheirEnvironmentVariables() throws {

@@ -46,8 +46,11 @@ enum DemoCommand {
         o.only = RunCommand.onlyIDs(c.args)
         o.timeoutScale = try RunCommand.timeoutScale(c.args)
         o.tokenTTL = try RunCommand.tokenTTL(c.args)
+        let folderLock = try AttemptFolders.lock(o.reportDir!)
         (o.reportDir, o.attempt) = try AttemptFolders.next(in: o.reportDir!)
         let fault = c.args.value("fault").map { " (fault: \($0))" } ?? ""
-        return try RunCommand.execute(o, c, banner: "otter-cert demo · \(type.rawValue) · sample partner\(fault) at \(partner.webhookURL) · sandbox http://127.0.0.1:\(port)")
+        return try withExtendedLifetime(folderLock) {
+            try RunCommand.execute(o, c, banner: "otter-cert demo · \(type.rawValue) · sample partner\(fault) at \(partner.webhookURL) · sandbox http://127.0.0.1:\(port)")
+        }
     }
 }

@@ -35,7 +35,8 @@ enum RunCommand {
                    help: "Lifetime of the sandbox's access tokens (the spec's 30 days by default); a short one makes tokens expire during the run, so the partner must fetch a new one and retry.",
                    defaultValue: String(SandboxConfiguration.specTokenTTL)),
         OptionSpec(name: "cacert", valueName: "file", help: "CA bundle to verify the partner's TLS certificate with."),
-        .flag("insecure", help: "Do not verify the partner's TLS certificate (said loudly in the report)."),
+        .flag("insecure", help: "Do not verify the partner's TLS certificate (said in every report and the summary; such a run is NOT CERTIFIED, exit 1)."),
+        .flag("allow-insecure-certification", help: "With --insecure: let the run certify all the same (every report still says TLS was not verified)."),
         OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
         OptionSpec(name: "openapi", valueName: "file",
                    help: "Serve and judge by this OpenAPI description (JSON) instead of the bundled one (see docs/openapi.md)."),
@@ -111,6 +112,10 @@ enum RunCommand {
         o.tokenTTL = try tokenTTL(a)
         o.caFile = a.value("cacert")
         o.insecure = a.flag("insecure")
+        o.allowInsecureCertification = a.flag("allow-insecure-certification")
+        if o.allowInsecureCertification && !o.insecure {
+            throw HarnessError.input("--allow-insecure-certification only applies with --insecure")
+        }
         // Mistakes in the TLS options are the operator's, and are said before anything is sent.
         if let ca = o.caFile {
             var isDir: ObjCBool = false
@@ -125,7 +130,8 @@ enum RunCommand {
         if o.insecure, url.scheme?.lowercased() != "https" {
             throw HarnessError.input("--insecure only applies to an https:// --partner-url; \(o.partnerURL) is plain http, so there is no certificate to skip")
         }
-        if o.insecure { c.err.line("otter-cert: WARNING: --insecure: the partner's TLS certificate is NOT verified; the report says so.") }
+        if o.insecure { c.err.line("otter-cert: WARNING: --insecure: the partner's TLS certificate is NOT verified; every report says so" + (o.allowInsecureCertification ? "." : ", and the run cannot certify (add --allow-insecure-certification to let it).")) }
+        var folderLock: AttemptFolders.Lock?
         if let dir = o.reportDir {
             // The earlier report as the attempt it is (`latest` will soon point elsewhere), relative to the folder.
             if let prev = o.previousReport {
@@ -133,9 +139,10 @@ enum RunCommand {
                 let base = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path + "/"
                 o.previousReport = real.hasPrefix(base) ? String(real.dropFirst(base.count)) : prev
             }
+            folderLock = try AttemptFolders.lock(dir)
             (o.reportDir, o.attempt) = try AttemptFolders.next(in: dir, atLeast: o.attempt)
         }
-        return try execute(o, c)
+        return try withExtendedLifetime(folderLock) { try execute(o, c) }
     }
 
     /// Runs with options, prints the verdicts and writes the reports; shared with `demo`.
@@ -165,7 +172,9 @@ enum RunCommand {
         }
         let outcome = try runner.run()
         if !quiet { c.out.line("") }
-        c.out.line(VerdictText.summary(outcome.result, style: c.style))
+        // The reports are written before the verdict is said: a verdict whose evidence could not be written
+        // (a full disk) is never printed.
+        var reportLine: String?
         if let dir = o.reportDir {
             let logPath = URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path
             let files = try c.files()
@@ -175,8 +184,10 @@ enum RunCommand {
                                      source: ReportSource(log: ReportWriter.logLabel(logPath), format: "jsonl", checklistSHA256: outcome.checklistSHA256, checklist: checklist)),
                 logPath: logPath)
             try ReportWriter.write(obs, to: dir, logPath: logPath)
-            c.out.line("Report: \(dir)/report.html (also report.md, report.json, junit.xml, report.tap) · log: \(logPath)")
+            reportLine = "Report: \(dir)/report.html (also report.md, report.json, junit.xml, report.tap) · log: \(logPath)"
         }
+        c.out.line(VerdictText.summary(outcome.result, style: c.style))
+        if let reportLine { c.out.line(reportLine) }
         if outcome.interrupted {
             c.err.line("otter-cert: interrupted after \(outcome.ran.count) record(s); the log and the report hold what ran.")
             return OtterCert.Exit.interrupted

@@ -8,6 +8,10 @@ import Glibc
 ///
 /// Each line goes to the file with `write(2)` of the whole line (plus `\n`) as soon as it is appended,
 /// so nothing is buffered in the process: a Ctrl-C loses no line that `append` returned for.
+/// The file is evidence: it is created new (`O_EXCL`: an existing file is never truncated) and written with
+/// `O_APPEND`; `sync()` (at record boundaries, and on `close()`) makes what was written durable. The first failed
+/// write (a full disk) takes back the torn part of its line, stops all later writes (the file stays a readable
+/// prefix, without a hole), and is reported once to the `whenWriteFails` handler, so the run can stop at once.
 /// `seq` is assigned under the log's lock, so file order, `seq` order and `entries` order agree.
 /// Observers run after the append, on the appending thread and outside the lock: with several threads
 /// appending at once they may see entries slightly out of `seq` order (use `seq` to order them).
@@ -31,11 +35,14 @@ public final class EventLog: @unchecked Sendable {
     private var observers: [(id: Int, body: @Sendable (LogEntry) -> Void)] = []
     private var nextObserverID = 1
     private var firstWriteError: String?
+    private var onWriteFailure: (@Sendable (String) -> Void)?
+    /// Bytes of whole lines in the file: where a torn line is cut back to.
+    private var bytesWritten: off_t = 0
 
     /// The file written to, or nil when the log is in memory only.
     public let path: String?
 
-    /// Opens (creating or truncating) the log file; `path` nil keeps the log in memory only.
+    /// Creates the log file (which must not exist yet: a log is never overwritten); `path` nil keeps the log in memory only.
     public init(path: String?, redactor: Redactor) throws(HarnessError) {
         self.path = path
         self.redactor = redactor
@@ -50,8 +57,11 @@ public final class EventLog: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw .environment("\(path) is a directory; the event log needs a file path")
         }
-        let f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let f = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
         guard f >= 0 else {
+            if errno == EEXIST {
+                throw .environment("the event log \(path) already exists; a log is evidence and is never overwritten: choose another folder")
+            }
             throw .environment("cannot write the event log \(path): \(String(cString: strerror(errno)))")
         }
         fd = f
@@ -71,14 +81,54 @@ public final class EventLog: @unchecked Sendable {
         e.startedAt = (e.startedAt * 1000).rounded() / 1000
         e.durationMs = (e.durationMs * 1000).rounded() / 1000
         stored.append(e)
-        if fd >= 0 {
-            let line = LogCodec.encode(e) + "\n"
-            if let problem = writeAll(Array(line.utf8)), firstWriteError == nil { firstWriteError = problem }
+        var failed: (String, (@Sendable (String) -> Void)?)?
+        if fd >= 0 && firstWriteError == nil {
+            let line = Array((LogCodec.encode(e) + "\n").utf8)
+            if let problem = writeAll(line) {
+                failed = (problem, onWriteFailure)
+                stopWriting(problem)
+            } else {
+                bytesWritten += off_t(line.count)
+            }
         }
         let current = observers
         lock.unlock()
+        if let (problem, handler) = failed { handler?(problem) }
         for o in current { o.body(e) }
         return e
+    }
+
+    /// Calls `handler` once, on the thread whose write failed, when a write to the file fails (or at once, when one
+    /// already has).
+    public func whenWriteFails(_ handler: @escaping @Sendable (String) -> Void) {
+        lock.lock()
+        onWriteFailure = handler
+        let already = firstWriteError
+        lock.unlock()
+        if let already { handler(already) }
+    }
+
+    /// Makes everything written so far durable (`fsync`); a failure counts as a failed write. Returns the first
+    /// write failure, if any.
+    @discardableResult
+    public func sync() -> String? {
+        lock.lock()
+        var failed: (String, (@Sendable (String) -> Void)?)?
+        if fd >= 0 && firstWriteError == nil && fsync(fd) != 0 && errno != EINVAL {
+            let problem = "\(path ?? "event log"): fsync failed: \(String(cString: strerror(errno)))"
+            failed = (problem, onWriteFailure)
+            stopWriting(problem)
+        }
+        let error = firstWriteError
+        lock.unlock()
+        if let (problem, handler) = failed { handler?(problem) }
+        return error
+    }
+
+    /// Records the first failure, cuts a torn line back off the file, and writes nothing more. Caller holds `lock`.
+    private func stopWriting(_ problem: String) {
+        firstWriteError = problem
+        _ = ftruncate(fd, bytesWritten)
     }
 
     /// Everything appended so far, in order.
@@ -95,7 +145,8 @@ public final class EventLog: @unchecked Sendable {
         return count < stored.count ? Array(stored[count...]) : []
     }
 
-    /// The first failed write to the file (disk full …), when one failed; the entry is still kept in memory.
+    /// The first failed write to the file (disk full …), when one failed; the entries are still kept in memory, and
+    /// nothing more is written to the file.
     public var writeError: String? {
         lock.lock()
         defer { lock.unlock() }
@@ -112,8 +163,9 @@ public final class EventLog: @unchecked Sendable {
         return ObservationToken(log: self, id: id)
     }
 
-    /// Closes the file; later appends are kept in memory only. Idempotent.
+    /// Syncs and closes the file; later appends are kept in memory only. Idempotent.
     public func close() {
+        sync()
         lock.lock()
         defer { lock.unlock() }
         if fd >= 0 { Glibc.close(fd); fd = -1 }

@@ -51,6 +51,8 @@ public struct RunOptions: Sendable {
     public var caFile: String?
     /// Skip TLS verification (said loudly in the report).
     public var insecure = false
+    /// Whether a run with `insecure` may still certify (`--allow-insecure-certification`); it never does otherwise.
+    public var allowInsecureCertification = false
     /// Lifetime of the sandbox's access tokens, in seconds.
     public var tokenTTL = SandboxConfiguration.specTokenTTL
     /// Sandbox rate limits.

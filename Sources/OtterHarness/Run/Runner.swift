@@ -53,6 +53,8 @@ public final class Runner {
         let salt = Digest.hex((0..<8).map { _ in UInt8.random(in: 0...255) })
         let log = try EventLog(path: logPath, redactor: Redactor(salt: salt))
         defer { log.close() }
+        // A log that cannot be written stops the run at once: a verdict needs the whole log.
+        log.whenWriteFails { [wakeup] _ in wakeup.interrupt() }
         let observation = log.observe { [wakeup] _ in wakeup.poke() }
         defer { observation.cancel() }
 
@@ -72,6 +74,7 @@ public final class Runner {
         if let p = options.previousReport { extra["previousReport"] = .string(p) }
         if options.timeoutScale != 1 { extra["timeoutScale"] = .number(options.timeoutScale) }
         if options.insecure { extra["tlsVerification"] = .string("OFF (--insecure): the partner's certificate was not checked") }
+        if options.insecure && options.allowInsecureCertification { extra["insecureCertificationAllowed"] = .bool(true) }
         if let only = options.only { extra["only"] = .array(only.sorted().map { .string($0) }) }
         // How to run a record again, as this run was started (not the ports it happened to bind).
         if options.demo { extra["demo"] = .bool(true) }
@@ -101,6 +104,8 @@ public final class Runner {
             guard let verdict = settle(record, context) else { continue }
             log.append(LogEntry(seq: 0, record: record.id, direction: nil, kind: .end, startedAt: Date().timeIntervalSince1970,
                                 tags: [verdict.status.rawValue]))
+            log.sync()
+            if log.writeError != nil { break }
             progress?.finished(verdict)
         }
         sandbox.setActiveRecord(nil, step: nil)
@@ -109,6 +114,10 @@ public final class Runner {
         // Nothing may join the log after the verdict: stop listening first (a partner's late call would otherwise be in
         // the file but not in the report). Then the verdict comes from the log alone, exactly as `observe` computes it.
         sandbox.stop()
+        if let problem = log.sync() {
+            throw .environment("the event log could not be written (\(problem)). The run was stopped at once and gives no verdict: "
+                               + "a verdict needs the whole log. Free some space, or give another --report-dir, and run again.")
+        }
         let evaluator = Evaluator(checklist: restricted(checklist, to: Set(ran), all: options.only == nil && !wakeup.interrupted),
                                   endpoints: endpoints, schemas: schemas)
         for e in log.entries { evaluator.consume(e) }
