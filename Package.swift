@@ -19,8 +19,8 @@ let package = Package(
         .target(name: "OtterCrypto", dependencies: ["CCrypto"]),
         // The pure core: JSON, checklists, the event log model, HAR import, evaluation, verdict text. No I/O.
         .target(name: "OtterCore", dependencies: ["OtterCrypto"]),
-        // HTTP/1.1 message parser and the embedded server (sockets).
-        .target(name: "OtterHTTP"),
+        // HTTP/1.1 message parser and the embedded server (sockets); SHA-256 of bodies it does not keep whole.
+        .target(name: "OtterHTTP", dependencies: ["OtterCrypto"]),
         // The libcurl HTTP client.
         .target(name: "OtterClient", dependencies: ["CCurl"]),
         // Files, the terminal, the run driver: everything that touches the outside world.
@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["OtterCore", "OtterHarness"], path: "Tests/TestSupport"),
         .testTarget(name: "OtterCoreTests", dependencies: ["OtterCore", "TestSupport"]),
         .testTarget(name: "OtterCryptoTests", dependencies: ["OtterCrypto"]),
-        .testTarget(name: "OtterHTTPTests", dependencies: ["OtterHTTP", "TestSupport"]),
+        .testTarget(name: "OtterHTTPTests", dependencies: ["OtterHTTP", "OtterCrypto", "TestSupport"]),
         .testTarget(name: "OtterClientTests", dependencies: ["OtterClient", "OtterHTTP", "TestSupport"]),
         .testTarget(name: "OtterCLITests", dependencies: ["OtterCLI", "TestSupport"]),
         .testTarget(name: "OtterHarnessTests", dependencies: ["OtterHarness", "OtterCore", "OtterHTTP", "OtterClient", "TestSupport"]),

@@ -51,9 +51,19 @@ public enum HTTPServerError: Error, CustomStringConvertible, Equatable, Sendable
 /// - `maxConnections`: when reached, the server stops accepting; further clients wait in the
 ///   listen backlog until a connection closes (no 503 is sent). Connections in their closing
 ///   linger (below) still count.
+/// - `maxConnectionsPerClient`: connections from one peer IP address beyond this are answered
+///   `503` (`Retry-After: 1`, `Connection: close`) at once, without reading their request, and
+///   closed, so one client holding many (slow) connections cannot take the slots of the others.
+///   The answer is best-effort: it is written once into the new socket's send buffer.
 /// - After an error response (4xx/5xx from the parser, 408) the connection is closed: the
 ///   write side is shut down first and unread input is drained for up to a second, so the
 ///   client can read the error instead of getting a reset.
+///
+/// ## Bodies kept in part
+/// `bodyRetention` is asked, on the I/O thread, once per request head how many body bytes the
+/// handler needs; the rest of the body is still read (within `maxBodyBytes`) and hashed but not
+/// buffered, and the handler sees `bodySize` and `bodySHA256`. It must be quick (it runs on the
+/// I/O thread) and must not block.
 ///
 /// Responses always carry `Date` (unless the handler set one) and `Content-Length` (the
 /// handler's body size; a handler's own Content-Length / Transfer-Encoding / Connection
@@ -81,6 +91,13 @@ public final class HTTPServer: @unchecked Sendable {
         public var idleTimeout: TimeInterval = 30
         /// Beyond this the server stops accepting; extra clients wait in the listen backlog.
         public var maxConnections = 1024
+        /// Connections one peer IP address may hold at once; more are answered 503 and closed at once.
+        public var maxConnectionsPerClient = 64
+        /// Longest request line (method, target, version); over → 414.
+        public var maxRequestLineBytes = 8 * 1024
+        /// How many body bytes of a request (given its head, body still empty) to keep; nil keeps every body whole.
+        /// Runs on the I/O thread: it must be quick.
+        public var bodyRetention: (@Sendable (HTTPRequest) -> Int)? = nil
         /// Worker threads running the handler.
         public var handlerThreads = 32
         /// listen() backlog (the kernel may cap it at net.core.somaxconn).
@@ -151,6 +168,8 @@ private final class Connection {
     let id: UInt64
     let fd: Int32
     let remote: String
+    /// The peer's IP address, the key of the per-client connection count.
+    let peer: String
     var parser: HTTPRequestParser
     var state: State = .reading
     var out: [UInt8] = []
@@ -165,11 +184,13 @@ private final class Connection {
     var lingerBytes = 0
     var closed = false
 
-    init(id: UInt64, fd: Int32, remote: String, limits: HTTPRequestParser.Limits, now: UInt64) {
+    init(id: UInt64, fd: Int32, remote: String, peer: String, limits: HTTPRequestParser.Limits,
+         retention: (@Sendable (HTTPRequest) -> Int)?, now: UInt64) {
         self.id = id
         self.fd = fd
         self.remote = remote
-        self.parser = HTTPRequestParser(limits: limits)
+        self.peer = peer
+        self.parser = HTTPRequestParser(limits: limits, bodyRetention: retention)
         self.phaseStart = now
     }
 }
@@ -192,6 +213,7 @@ private final class EventLoop: @unchecked Sendable {
 
     // I/O thread only.
     private var conns: [UInt64: Connection] = [:]
+    private var perPeer: [String: Int] = [:]
     private var nextID: UInt64 = 1
     private var acceptPausedUntil: UInt64 = 0
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -207,7 +229,8 @@ private final class EventLoop: @unchecked Sendable {
         self.config = configuration
         self.limits = HTTPRequestParser.Limits(maxHeaderBytes: configuration.maxHeaderBytes,
                                                maxHeaderCount: configuration.maxHeaderCount,
-                                               maxBodyBytes: configuration.maxBodyBytes)
+                                               maxBodyBytes: configuration.maxBodyBytes,
+                                               maxRequestLineBytes: configuration.maxRequestLineBytes)
         self.handler = handler
         self.pool = WorkerPool(threads: configuration.handlerThreads, name: "otter-http-worker")
     }
@@ -348,11 +371,30 @@ private final class EventLoop: @unchecked Sendable {
             Posix.setCloseOnExec(fd)
             Posix.setInt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             let remote = withUnsafePointer(to: &storage) { Posix.describe($0) }
-            let c = Connection(id: nextID, fd: fd, remote: remote, limits: limits, now: now)
+            let peer = withUnsafePointer(to: &storage) { Posix.address($0)?.host } ?? remote
+            let held = perPeer[peer, default: 0]
+            if held >= config.maxConnectionsPerClient {
+                refuse(fd, peer: peer)
+                continue
+            }
+            perPeer[peer] = held + 1
+            let c = Connection(id: nextID, fd: fd, remote: remote, peer: peer, limits: limits,
+                               retention: config.bodyRetention, now: now)
             nextID += 1
             conns[c.id] = c
             refreshDeadline(c, now)
         }
+    }
+
+    /// A connection over the per-client limit: one non-blocking write of a 503, then close.
+    private func refuse(_ fd: Int32, peer: String) {
+        var response = HTTPResponse.error(503, code: "too_many_connections",
+                                          message: "\(peer) already holds \(config.maxConnectionsPerClient) connections to this server; reuse one, or retry when one is closed")
+        response.headers.add("Retry-After", "1")
+        let bytes = HTTPResponseWriter.serialize(response, headRequest: false, close: true, keepAlive10: false)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Posix.sendFlags) }
+        shutdown(fd, Int32(SHUT_WR))
+        close(fd)
     }
 
     private func handleEvents(_ c: Connection, _ re: Int32, _ now: UInt64) {
@@ -568,5 +610,6 @@ private final class EventLoop: @unchecked Sendable {
         c.closed = true
         close(c.fd)
         conns[c.id] = nil
+        if let n = perPeer[c.peer], n > 1 { perPeer[c.peer] = n - 1 } else { perPeer[c.peer] = nil }
     }
 }

@@ -70,7 +70,8 @@ func asciiCaseInsensitiveEquals<A: StringProtocol, B: StringProtocol>(_ a: A, _ 
 
 public struct HTTPRequest: Sendable {
     public var method: String
-    /// Raw request-target, e.g. "/v1/x?y=1".
+    /// The request-target in origin-form, e.g. "/v1/x?y=1" (an absolute-form target `http://host/v1/x?y=1` is
+    /// turned into its origin-form; its host is in `authority`). "*" for `OPTIONS *`.
     public var target: String
     /// `target` before '?', percent-decoding NOT applied.
     public var path: String
@@ -79,7 +80,15 @@ public struct HTTPRequest: Sendable {
     /// "HTTP/1.1" or "HTTP/1.0".
     public var version: String
     public var headers: HTTPHeaders
+    /// The body, or only its first bytes when the server was told to keep no more (`bodySize` says how much came).
     public var body: [UInt8]
+    /// How many body bytes were received (equal to `body.count` unless the body was kept only in part).
+    public var bodySize: Int
+    /// SHA-256 of the whole body as received, when `body` holds only its first bytes (nil otherwise).
+    public var bodySHA256: [UInt8]?
+    /// The authority the request was sent to: an absolute-form target's `host[:port]`, else the `Host` header
+    /// (RFC 9112 §3.2.2). nil for an HTTP/1.0 request without `Host`.
+    public var authority: String?
     /// "127.0.0.1:54321" or "[::1]:54321". Empty for requests that did not come from a socket.
     public var remoteAddress: String
     /// When the first byte of this request arrived.
@@ -99,9 +108,13 @@ public struct HTTPRequest: Sendable {
         self.version = version
         self.headers = headers
         self.body = body
+        self.bodySize = body.count
         self.remoteAddress = remoteAddress
         self.receivedAt = receivedAt
     }
+
+    /// True when `body` holds only the first `body.count` of `bodySize` bytes.
+    public var isBodyTruncated: Bool { bodySize > body.count }
 
     /// Whether the connection may stay open after answering this request
     /// (HTTP/1.1: unless `Connection: close`; HTTP/1.0: only with `Connection: keep-alive`).

@@ -42,22 +42,28 @@ enum Posix {
 
     /// "1.2.3.4:80" or "[::1]:80".
     static func describe(_ storage: UnsafePointer<sockaddr_storage>) -> String {
+        guard let (host, port) = address(storage) else { return "unknown" }
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// The numeric host ("1.2.3.4", "::1") and port of a socket address; nil for other families.
+    static func address(_ storage: UnsafePointer<sockaddr_storage>) -> (host: String, port: UInt16)? {
         var host = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(storage.pointee.ss_family) {
         case AF_INET:
             return storage.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
                 var addr = sin.pointee.sin_addr
                 inet_ntop(AF_INET, &addr, &host, socklen_t(host.count))
-                return "\(cString(host)):\(UInt16(bigEndian: sin.pointee.sin_port))"
+                return (cString(host), UInt16(bigEndian: sin.pointee.sin_port))
             }
         case AF_INET6:
             return storage.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
                 var addr = sin6.pointee.sin6_addr
                 inet_ntop(AF_INET6, &addr, &host, socklen_t(host.count))
-                return "[\(cString(host))]:\(UInt16(bigEndian: sin6.pointee.sin6_port))"
+                return (cString(host), UInt16(bigEndian: sin6.pointee.sin6_port))
             }
         default:
-            return "unknown"
+            return nil
         }
     }
 

@@ -94,7 +94,7 @@ final class HTTPServerTests: XCTestCase {
         let s = try startServer()
         let c = try client(s)
         let body = String(repeating: "0123456789", count: 1000)
-        c.send("POST /echo HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
         let r = try XCTUnwrap(c.readResponse())
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.header("X-Method"), "POST")
@@ -104,9 +104,9 @@ final class HTTPServerTests: XCTestCase {
     func testKeepAliveTwoRequestsOnOneConnection() throws {
         let s = try startServer()
         let c = try client(s)
-        c.send("GET /one HTTP/1.1\r\n\r\n")
+        c.send("GET /one HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(c.readResponse()?.header("X-Path"), "/one")
-        c.send("POST /two HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc")
+        c.send("POST /two HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
         let r = c.readResponse()
         XCTAssertEqual(r?.header("X-Path"), "/two")
         XCTAssertEqual(r?.text, "abc")
@@ -115,7 +115,7 @@ final class HTTPServerTests: XCTestCase {
     func testPipeliningAnsweredInOrder() throws {
         let s = try startServer()
         let c = try client(s)
-        c.send("GET /slow?ms=200 HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /c HTTP/1.1\r\nConnection: close\r\n\r\n")
+        c.send("GET /slow?ms=200 HTTP/1.1\r\nHost: t\r\n\r\nPOST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhiGET /c HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         XCTAssertEqual(c.readResponse()?.header("X-Path"), "/slow")
         XCTAssertEqual(c.readResponse()?.text, "hi")
         let last = c.readResponse()
@@ -127,7 +127,7 @@ final class HTTPServerTests: XCTestCase {
     func testChunkedRequestBody() throws {
         let s = try startServer()
         let c = try client(s)
-        c.send("POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n")
+        c.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n")
         usleep(50_000)
         c.send("5\r\npedia\r\n0\r\nTrailer: x\r\n\r\n")
         let r = c.readResponse()
@@ -139,7 +139,7 @@ final class HTTPServerTests: XCTestCase {
     func testExpectContinue() throws {
         let s = try startServer()
         let c = try client(s)
-        c.send("POST /e HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+        c.send("POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
         // The interim response arrives before any body byte is sent.
         var p = pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)
         XCTAssertEqual(poll(&p, 1, 2000), 1)
@@ -153,17 +153,17 @@ final class HTTPServerTests: XCTestCase {
     func testHeadAnd204HaveNoBody() throws {
         let s = try startServer()
         let c = try client(s)
-        c.send("HEAD /h HTTP/1.1\r\n\r\n")
+        c.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n")
         let h = c.readResponse(head: true)
         XCTAssertEqual(h?.status, 200)
         XCTAssertEqual(h?.header("Content-Length"), "5")
-        c.send("GET /nocontent HTTP/1.1\r\n\r\n")
+        c.send("GET /nocontent HTTP/1.1\r\nHost: t\r\n\r\n")
         let n = c.readResponse()
         XCTAssertEqual(n?.status, 204)
         XCTAssertNil(n?.header("Content-Length"))
         XCTAssertEqual(n?.header("X-Seen"), "1")
         // Nothing stray (such as a HEAD body) precedes the next response.
-        c.send("GET /after HTTP/1.1\r\n\r\n")
+        c.send("GET /after HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(c.readResponse()?.header("X-Path"), "/after")
     }
 
@@ -191,11 +191,11 @@ final class HTTPServerTests: XCTestCase {
             return r
         })
         let c = try client(s)
-        c.send("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        c.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         XCTAssertEqual(c.readResponse()?.header("Connection"), "close")
         XCTAssertTrue(c.waitClosed(timeout: 2))
         let d = try client(s)
-        d.send("GET /bye HTTP/1.1\r\n\r\n")
+        d.send("GET /bye HTTP/1.1\r\nHost: t\r\n\r\n")
         let r = d.readResponse()
         XCTAssertEqual(r?.header("Content-Type"), "application/json")
         XCTAssertEqual(r?.header("Connection"), "close")
@@ -207,14 +207,14 @@ final class HTTPServerTests: XCTestCase {
     func testLargeHeaderGets431() throws {
         let s = try startServer()
         let c = try client(s)
-        c.send("GET / HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 20 * 1024) + "\r\n\r\n")
+        c.send("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + String(repeating: "a", count: 20 * 1024) + "\r\n\r\n")
         assertErrorAndClose(c, 431)
     }
 
     func testTooManyHeadersGets431() throws {
         let s = try startServer()
         let c = try client(s)
-        var req = "GET / HTTP/1.1\r\n"
+        var req = "GET / HTTP/1.1\r\nHost: t\r\n"
         for i in 0..<200 { req += "X-H\(i): v\r\n" }
         c.send(req + "\r\n")
         assertErrorAndClose(c, 431)
@@ -223,14 +223,14 @@ final class HTTPServerTests: XCTestCase {
     func testDeclaredBodyTooLargeGets413() throws {
         let s = try startServer { $0.maxBodyBytes = 1000 }
         let c = try client(s)
-        c.send("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n")
+        c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n")
         assertErrorAndClose(c, 413)
     }
 
     func testChunkedBodyTooLargeGets413() throws {
         let s = try startServer { $0.maxBodyBytes = 1000 }
         let c = try client(s)
-        c.send("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+        c.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
         for _ in 0..<20 { c.send("64\r\n" + String(repeating: "z", count: 100) + "\r\n") }
         assertErrorAndClose(c, 413)
     }
@@ -238,10 +238,10 @@ final class HTTPServerTests: XCTestCase {
     func testHostileFramingOverTheWire() throws {
         let s = try startServer()
         let cases: [(String, Int)] = [
-            ("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
-            ("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400),
-            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-            ("POST / HTTP/1.1\r\nTransfer-Encoding: br\r\n\r\n", 501),
+            ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400),
+            ("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: br\r\n\r\n", 501),
             ("GET / HTTP/3.0\r\n\r\n", 505),
         ]
         for (text, status) in cases {
@@ -259,7 +259,7 @@ final class HTTPServerTests: XCTestCase {
         // The writer must be joined before `c` closes its descriptor, or it could write into
         // a later test's socket that reuses the number.
         let writer = spawn {
-            _ = "GET / HTTP/1.1\r\n".withCString { send(fd, $0, 16, Int32(MSG_NOSIGNAL)) }
+            _ = "GET / HTTP/1.1\r\nHost: t\r\n".withCString { send(fd, $0, 16, Int32(MSG_NOSIGNAL)) }
             let line = Array(("X-Endless: " + String(repeating: "e", count: 50) + "\r\n").utf8)
             // Keep sending until the server stops taking bytes (closed / reset / send timeout).
             for _ in 0..<100_000 where !stopFlag.isSet {
@@ -288,7 +288,7 @@ final class HTTPServerTests: XCTestCase {
             spawn {
                 let line = Array(("X-Flood: " + String(repeating: "f", count: 1000) + "\r\n").utf8)
                 let mine = fds.enumerated().filter { $0.offset % 2 == part }.map(\.element)
-                for fd in mine { _ = "GET / HTTP/1.1\r\n".withCString { send(fd, $0, 16, Int32(MSG_NOSIGNAL)) } }
+                for fd in mine { _ = "GET / HTTP/1.1\r\nHost: t\r\n".withCString { send(fd, $0, 16, Int32(MSG_NOSIGNAL)) } }
                 var alive = Set(mine)
                 var sent = [Int32: Int]()
                 while !alive.isEmpty {
@@ -320,7 +320,7 @@ final class HTTPServerTests: XCTestCase {
         let stopFlag = Flag()
         let started = Date()
         let trickler = spawn {
-            let bytes = Array("GET / HTTP/1.1\r\nX-Slow: abcdefghijklmnopqrstuvwxyz0123456789\r\n".utf8)
+            let bytes = Array("GET / HTTP/1.1\r\nHost: t\r\nX-Slow: abcdefghijklmnopqrstuvwxyz0123456789\r\n".utf8)
             for b in bytes {
                 if stopFlag.isSet { return }
                 var v = b
@@ -342,7 +342,7 @@ final class HTTPServerTests: XCTestCase {
         let s = try startServer { $0.bodyTimeout = 0.4 }
         let c = try client(s)
         let started = Date()
-        c.send("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nhalf")
+        c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhalf")
         assertErrorAndClose(c, 408)
         XCTAssertLessThan(Date().timeIntervalSince(started), 1.5)
     }
@@ -354,7 +354,7 @@ final class HTTPServerTests: XCTestCase {
         })
         for _ in 0..<5 {
             let c = try client(s)
-            c.send("GET /big HTTP/1.1\r\n\r\n")
+            c.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
             var buf = [UInt8](repeating: 0, count: 1024)
             _ = recv(c.fd, &buf, buf.count, 0)
             var lin = linger(l_onoff: 1, l_linger: 0)  // close with a reset
@@ -362,30 +362,76 @@ final class HTTPServerTests: XCTestCase {
         }
         usleep(100_000)
         let c = try client(s)
-        c.send("GET /ok HTTP/1.1\r\n\r\n")
+        c.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(c.readResponse()?.text, "{\"ok\":true}")
     }
 
     func testMaxConnectionsLeavesExtraClientsInBacklog() throws {
         let s = try startServer { $0.maxConnections = 2 }
         let a = try client(s), b = try client(s)
-        a.send("GET /a HTTP/1.1\r\n\r\n")
-        b.send("GET /b HTTP/1.1\r\n\r\n")
+        a.send("GET /a HTTP/1.1\r\nHost: t\r\n\r\n")
+        b.send("GET /b HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(a.readResponse()?.status, 200)
         XCTAssertEqual(b.readResponse()?.status, 200)
         let extra = try client(s)  // the kernel completes the handshake; the server does not accept yet
-        extra.send("GET /extra HTTP/1.1\r\n\r\n")
+        extra.send("GET /extra HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertNil(extra.readResponse(timeout: 0.3))
         XCTAssertFalse(extra.sawClose)
-        a.send("GET /bye HTTP/1.1\r\nConnection: close\r\n\r\n")
+        a.send("GET /bye HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         XCTAssertEqual(a.readResponse()?.status, 200)
         XCTAssertEqual(extra.readResponse(timeout: 3)?.header("X-Path"), "/extra")
+    }
+
+    /// One client (127.0.0.1) holds its limit of connections with heads that never end (slowloris); each further
+    /// connection of it gets 503 with Retry-After and is closed at once, while another client (127.0.0.2) is
+    /// answered at once. When one of the first client's connections closes, it may open another.
+    func testPerClientConnectionLimit() throws {
+        let limit = 8
+        let s = try startServer { $0.maxConnectionsPerClient = limit }
+        var held: [RawClient] = []
+        for i in 0..<limit {
+            let c = try client(s)
+            XCTAssertTrue(c.send("GET /slow-\(i) HTTP/1.1\r\nHost: t\r\nX-Trickle: "))
+            held.append(c)
+        }
+        usleep(100_000)  // the server has accepted them all
+        let started = Date()
+        var answered = 0
+        for i in 0..<20 {
+            let extra = try client(s)
+            extra.send("GET /extra-\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
+            let r = extra.readResponse(timeout: 2)
+            if let r {
+                answered += 1
+                XCTAssertEqual(r.status, 503, r.text)
+                XCTAssertEqual(r.header("Retry-After"), "1")
+                XCTAssertEqual(r.header("Connection"), "close")
+                XCTAssertEqual(r.errorCode, "too_many_connections")
+                XCTAssertTrue(r.text.contains("127.0.0.1 already holds \(limit) connections"), r.text)
+            }
+            XCTAssertTrue(extra.waitClosed(timeout: 2), "extra connection \(i) was not closed")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "refusing 20 extra connections took long")
+        XCTAssertGreaterThan(answered, 0, "no refused connection could read its 503")
+        print("per-client limit: \(answered) of 20 refused connections read the 503 before the close")
+        let other = try XCTUnwrap(RawClient(port: s.port, source: "127.0.0.2"), "cannot connect from 127.0.0.2")
+        let quick = Date()
+        XCTAssertTrue(other.send("GET /other HTTP/1.1\r\nHost: t\r\n\r\n"))
+        XCTAssertEqual(other.readResponse(timeout: 2)?.header("X-Path"), "/other")
+        XCTAssertLessThan(Date().timeIntervalSince(quick), 1, "the other client waited behind the slowloris")
+        // A slot freed by the first client is its own again.
+        held.removeFirst()
+        usleep(200_000)
+        let again = try client(s)
+        again.send("GET /again HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(again.readResponse(timeout: 2)?.header("X-Path"), "/again")
+        XCTAssertEqual(held.count, limit - 1)
     }
 
     func testIdleKeepAliveConnectionIsClosed() throws {
         let s = try startServer { $0.idleTimeout = 0.4 }
         let c = try client(s)
-        c.send("GET / HTTP/1.1\r\n\r\n")
+        c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(c.readResponse()?.status, 200)
         let started = Date()
         XCTAssertTrue(c.waitClosed(timeout: 3))
@@ -398,12 +444,12 @@ final class HTTPServerTests: XCTestCase {
     func testSlowHandlerDoesNotStallOtherConnections() throws {
         let s = try startServer()
         let slow = try client(s)
-        slow.send("GET /slow?ms=1500 HTTP/1.1\r\n\r\n")
+        slow.send("GET /slow?ms=1500 HTTP/1.1\r\nHost: t\r\n\r\n")
         usleep(50_000)
         let started = Date()
         for i in 0..<5 {
             let c = try client(s)
-            c.send("GET /fast\(i) HTTP/1.1\r\n\r\n")
+            c.send("GET /fast\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
             XCTAssertEqual(c.readResponse()?.header("X-Path"), "/fast\(i)")
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 1.0)
@@ -439,7 +485,7 @@ final class HTTPServerTests: XCTestCase {
         }
         XCTAssertGreaterThan(outcomes["400", default: 0], 10)
         let c = try client(s)
-        c.send("GET /still-alive HTTP/1.1\r\n\r\n")
+        c.send("GET /still-alive HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(c.readResponse()?.header("X-Path"), "/still-alive")
     }
 
@@ -452,13 +498,13 @@ final class HTTPServerTests: XCTestCase {
             lim.rlim_cur = min(4096, lim.rlim_max)
             setrlimit(Int32(RLIMIT_NOFILE.rawValue), &lim)
         }
-        let s = try startServer()
+        let s = try startServer { $0.maxConnectionsPerClient = 1024 }  // all 500 come from this one client
         let n = 500
         var clients: [RawClient] = []
         for _ in 0..<n { clients.append(try client(s)) }
         let started = Date()
         for (i, c) in clients.enumerated() {
-            XCTAssertTrue(c.send("GET /slow?ms=20&i=\(i) HTTP/1.1\r\n\r\n"))
+            XCTAssertTrue(c.send("GET /slow?ms=20&i=\(i) HTTP/1.1\r\nHost: t\r\n\r\n"))
         }
         var ok = 0
         for c in clients where c.readResponse(timeout: 20)?.status == 200 { ok += 1 }
@@ -497,7 +543,7 @@ final class HTTPServerTests: XCTestCase {
                 throw error
             }
             let c = try XCTUnwrap(RawClient(port: server.port, host: host))
-            c.send("GET /v6 HTTP/1.1\r\n\r\n")
+            c.send("GET /v6 HTTP/1.1\r\nHost: t\r\n\r\n")
             let r = c.readResponse()
             XCTAssertEqual(r?.status, 200, host)
             if host == "::1" { XCTAssertTrue(r?.header("X-Remote")?.hasPrefix("[::1]:") ?? false) }
@@ -508,9 +554,9 @@ final class HTTPServerTests: XCTestCase {
         let s = try startServer()
         var clients: [RawClient] = []
         for _ in 0..<20 { clients.append(try client(s)) }
-        clients[0].send("GET /slow?ms=3000 HTTP/1.1\r\n\r\n")  // in-flight handler
-        clients[1].send("GET / HTTP/1.1\r\nX-Partial")            // half a request
-        clients[2].send("GET / HTTP/1.1\r\n\r\n")
+        clients[0].send("GET /slow?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n")  // in-flight handler
+        clients[1].send("GET / HTTP/1.1\r\nHost: t\r\nX-Partial")            // half a request
+        clients[2].send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(clients[2].readResponse()?.status, 200)   // idle keep-alive afterwards
         usleep(100_000)
         let started = Date()

@@ -19,8 +19,9 @@ import Glibc
 ///
 /// Logging: the parser rejects malformed requests (400/413/431/408) before the sandbox's handler sees
 /// them, so they are NOT logged; every exchange that reached the handler (e.g. a 401 for a callback
-/// without a token) is logged as exactly one parseable line. Each test checks the log grew by exactly
-/// the number of handler answers its client received, and that every line decodes.
+/// without a token) is logged as exactly one parseable line, except that identical unauthenticated
+/// requests beyond three are counted in `repeats` lines. Each test checks the log accounts for exactly
+/// the number of handler answers its client received (lines plus counts), and that every line decodes.
 final class SandboxHostileClientTests: XCTestCase {
     /// The one sandbox all tests attack, and VmRSS right after it started (and served one warm-up token).
     nonisolated(unsafe) private static let shared: (rig: SandboxRig, rssBefore: Int) = {
@@ -187,10 +188,8 @@ final class SandboxHostileClientTests: XCTestCase {
             XCTAssertTrue(c.sawClose, "input \(i): neither an answer nor a close within 3 s")
             if answers == 0 { outcomes["closed", default: 0] += 1 }
         }
-        let entries = rig.fileEntries()
-        XCTAssertEqual(entries.count, logBefore + handlerAnswers, "one log line per answer from the handler, none for parser errors")
-        let logged = entries.suffix(from: min(logBefore, entries.count)).compactMap { $0.response?.status }
-        XCTAssertEqual(logged.sorted(), handlerStatuses.sorted())
+        XCTAssertEqual(logCount(), logBefore + handlerAnswers, "one log line (or count) per answer from the handler, none for parser errors")
+        XCTAssertEqual(loggedStatuses(after: logBefore).sorted(), handlerStatuses.sorted())
         XCTAssertGreaterThan(outcomes["400", default: 0], 30, "\(outcomes)")
         XCTAssertGreaterThan(outcomes["closed", default: 0], 10, "\(outcomes)")
         XCTAssertGreaterThan(handlerAnswers, 0, "some mutated requests should still reach the handler: \(outcomes)")
@@ -224,14 +223,23 @@ final class SandboxHostileClientTests: XCTestCase {
 
     // MARK: - 500 concurrent connections
 
-    /// 500 connections open at once, each sends a callback without a token; all get the sandbox's 401 JSON
-    /// and stay open (keep-alive), so the process holds 500 client and 500 server sockets at the same time.
+    /// 500 connections open at once from ten client addresses (127.0.0.10–19, 50 each: within the sandbox's 64
+    /// per client), each sends a callback without a token; all get the sandbox's 401 JSON and stay open (keep-alive),
+    /// so the process holds 500 client and 500 server sockets at the same time. One client then opens more than its
+    /// 64: the extra connection is answered 503 at once. The 500 identical 401s are logged three times and counted.
     func test5_FiveHundredConcurrentConnectionsGet401JSON() throws {
         let n = 500
+        let sources = (10..<20).map { "127.0.0.\($0)" }
+        // Its own record tag: identical 401s sent by the earlier tests are another flood.
+        rig.sandbox.setActiveRecord("FLOOD-5", step: nil)
+        defer { rig.sandbox.setActiveRecord(nil, step: nil) }
         let logBefore = logCount()
+        let linesBefore = rig.fileEntries().count
         let fdsBefore = openDescriptors()
         var clients: [RawClient] = []
-        for i in 0..<n { clients.append(try XCTUnwrap(RawClient(port: port), "connect \(i) failed")) }
+        for i in 0..<n {
+            clients.append(try XCTUnwrap(RawClient(port: port, source: sources[i % sources.count]), "connect \(i) failed"))
+        }
         let started = Date()
         for (i, c) in clients.enumerated() {
             XCTAssertTrue(c.send("POST /v1/delivery/x/quotes HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\n"
@@ -249,16 +257,33 @@ final class SandboxHostileClientTests: XCTestCase {
         }
         let elapsed = Date().timeIntervalSince(started)
         let fdsDuring = openDescriptors()
-        clients.removeAll()
         XCTAssertEqual(ok, n)
         XCTAssertGreaterThanOrEqual(fdsDuring - fdsBefore, 2 * n - 5, "client and server sockets were not all open at once")
         XCTAssertLessThan(elapsed, 15)
-        let entries = rig.fileEntries()
-        XCTAssertEqual(entries.count, logBefore + n, "every 401 is logged once")
-        let mine = entries.suffix(from: min(logBefore, entries.count))
-        XCTAssertTrue(mine.allSatisfy { $0.kind == .callback && $0.response?.status == 401 && $0.request?.path == "/v1/delivery/x/quotes" })
-        XCTAssertEqual(Set(mine.compactMap { $0.request?.header("X-Client") }).count, n, "each connection's call is its own line")
-        print(String(format: "500 concurrent: all 401 in %.2f s, %d descriptors open at peak", elapsed, fdsDuring - fdsBefore))
+
+        // 127.0.0.10 holds 50; 14 more reach its limit of 64, the next is refused at once.
+        var more: [RawClient] = []
+        for _ in 0..<14 { more.append(try XCTUnwrap(RawClient(port: port, source: sources[0]))) }
+        usleep(100_000)
+        let extra = try XCTUnwrap(RawClient(port: port, source: sources[0]))
+        extra.send("GET /v1/anything HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+        XCTAssertEqual(extra.readResponse(timeout: 3)?.status, 503, "the 65th connection of one client")
+        XCTAssertTrue(extra.waitClosed(timeout: 3))
+        let held = more[0]
+        held.send("GET /v1/anything HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+        XCTAssertEqual(held.readResponse(timeout: 3)?.status, 404, "a connection within the limit is served")
+        clients.removeAll()
+        more.removeAll()
+
+        XCTAssertEqual(logCount(), logBefore + n + 1, "every answer is logged or counted")
+        let lines = rig.fileEntries().suffix(from: linesBefore)
+        let copies = lines.filter { $0.kind == .callback && $0.response?.status == 401 && $0.request?.path == "/v1/delivery/x/quotes" }
+        XCTAssertEqual(copies.count, 3, "three of the 500 identical 401s are logged in full")
+        XCTAssertEqual(Set(copies.compactMap { $0.request?.header("X-Client") }).count, 3)
+        let counted = lines.filter { $0.kind == .repeats && $0.repeats?.of == copies.first?.seq }.reduce(0) { $0 + ($1.repeats?.count ?? 0) }
+        XCTAssertEqual(counted, n - 3, "the other 497 are counted")
+        print(String(format: "500 concurrent: all 401 in %.2f s, %d descriptors open at peak; logged as %d lines", elapsed,
+                     fdsDuring - fdsBefore, lines.count))
     }
 
     // MARK: - Afterwards
@@ -307,9 +332,30 @@ final class SandboxHostileClientTests: XCTestCase {
         XCTAssertTrue(c.waitClosed(timeout: 3), "connection not closed after \(status)", file: file, line: line)
     }
 
-    /// Log lines so far; every one must decode.
+    /// Exchanges logged so far (after writing out pending flood counts): lines, with a `repeats` line counting as
+    /// the exchanges it stands for; every line must decode.
     private func logCount(file: StaticString = #filePath, line: UInt = #line) -> Int {
-        rig.fileEntries(file: file, line: line).count
+        rig.sandbox.flushRepeats()
+        return rig.fileEntries(file: file, line: line).reduce(0) { $0 + ($1.kind == .repeats ? $1.repeats?.count ?? 0 : 1) }
+    }
+
+    /// The statuses of the exchanges logged after the first `count` (as `logCount` counts), a count standing for
+    /// its repeated line's status.
+    private func loggedStatuses(after count: Int) -> [Int] {
+        rig.sandbox.flushRepeats()
+        let entries = rig.fileEntries()
+        let bySeq = Dictionary(entries.map { ($0.seq, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [Int] = []
+        var seen = 0
+        for e in entries {
+            let weight = e.kind == .repeats ? e.repeats?.count ?? 0 : 1
+            let status = e.kind == .repeats ? bySeq[e.repeats?.of ?? 0]?.response?.status : e.response?.status
+            for _ in 0..<weight {
+                seen += 1
+                if seen > count, let status { out.append(status) }
+            }
+        }
+        return out
     }
 
     private func openDescriptors() -> Int {

@@ -26,7 +26,9 @@ public final class RawClient {
     private var buffer: [UInt8] = []
     public private(set) var sawClose = false
 
-    public init?(port: Int, host: String = "127.0.0.1") {
+    /// Connects to `host:port`; `source` binds the client's end to that local address first (e.g. "127.0.0.2",
+    /// to be a second client on loopback).
+    public init?(port: Int, host: String = "127.0.0.1", source: String? = nil) {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -38,6 +40,15 @@ public final class RawClient {
         guard s >= 0 else { return nil }
         var tv = timeval(tv_sec: 3, tv_usec: 0)
         setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            guard inet_pton(AF_INET, source, &local.sin_addr) == 1 else { Glibc.close(s); return nil }
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { Glibc.close(s); return nil }
+        }
         guard connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 else {
             Glibc.close(s)
             return nil

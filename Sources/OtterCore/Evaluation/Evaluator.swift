@@ -36,6 +36,8 @@ public final class Evaluator {
     public internal(set) var stats = LogStats()
     var run: RunNote?
     var warnings: [String] = []
+    /// Exchanges counted by `repeats` lines (a flood not logged one by one).
+    var repeatedExchanges = 0
     var records: [RecordRuntime]
     var recordIndex: [String: Int] = [:]
     var knownEventTypes: Set<String> = []
@@ -107,6 +109,9 @@ public final class Evaluator {
         if signatureChecks >= 2 && signatureMatches == 0 {
             warnings.append("the webhook secret verified none of the \(signatureChecks) signed webhooks: check that it is the secret this traffic was signed with")
         }
+        if repeatedExchanges > 0 {
+            warnings.append("\(repeatedExchanges) repeated unauthenticated request(s) were counted in 'repeats' lines instead of being logged one by one; each is identical to a logged line, which is judged")
+        }
         if let t = run?.integrationType, t != checklist.integrationType.rawValue {
             warnings.append("this log was recorded for the \(t) checklist; it is evaluated against \(checklist.integrationType.rawValue)")
         }
@@ -145,6 +150,8 @@ public final class Evaluator {
             }
         case .end:
             break
+        case .repeats:
+            repeatedExchanges += entry.repeats?.count ?? 0
         case .action:
             stats.actions += 1
             correlator.action(entry)
@@ -220,7 +227,7 @@ struct EntryHeap {
     private static func rank(_ e: LogEntry) -> Int {
         switch e.kind {
         case .run: return 0
-        case .end: return 3
+        case .end, .repeats: return 3
         case .webhook, .action: return 1
         case .token, .callback: return 2
         }

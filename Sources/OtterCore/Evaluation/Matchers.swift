@@ -73,6 +73,9 @@ final class AckMatcher: Matcher {
         let want = spec.schema.map { "a \($0)" } ?? "a JSON body"
         let raw = d.response?.body ?? ""
         guard let body = d.response?.json else {
+            if let note = d.response?.truncationNote {
+                return ("the answer's \(note): it cannot be checked as \(want)", spec.schema ?? "JSON", "truncated")
+            }
             let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             return trimmed.isEmpty ? ("the answer's body is empty, expected \(want)", spec.schema ?? "JSON", "empty")
                                    : ("the answer's body is not JSON, expected \(want): \(short(trimmed, 60))", spec.schema ?? "JSON", "not JSON")
@@ -217,7 +220,10 @@ final class RequestMatcher: Matcher {
         }
         let schemaName = spec.schema ?? endpoint?.bodySchema
         let body = x.requestJSON
-        if (schemaName != nil || !spec.fields.isEmpty) && body == nil {
+        if (schemaName != nil || !spec.fields.isEmpty) && body == nil, let note = x.entry.request?.truncationNote {
+            out.append(Failure(rank: 4, reason: "the \(note): it cannot be checked as \(schemaName.map { "a \($0)" } ?? "JSON")",
+                               expected: schemaName ?? "JSON", seen: "truncated"))
+        } else if (schemaName != nil || !spec.fields.isEmpty) && body == nil {
             let raw = x.entry.request?.body ?? ""
             out.append(Failure(rank: 4, reason: raw.isEmpty ? "the body is empty, expected \(schemaName.map { "a \($0)" } ?? "JSON")"
                                                            : "the body is not JSON", expected: schemaName ?? "JSON", seen: raw.isEmpty ? "empty" : "not JSON"))

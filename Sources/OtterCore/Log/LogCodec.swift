@@ -64,6 +64,19 @@ public enum LogCodec {
                 guard let data = Data(base64Encoded: b64) else { throw fail("'\(key).bodyBase64' is not base64") }
                 msg.body = String(decoding: data, as: UTF8.self)
             }
+            if let t = mo["bodyTruncated"] {
+                guard case .bool(let truncated) = t else { throw fail("'\(key).bodyTruncated' must be true or false") }
+                if truncated {
+                    guard let size = mo["bodySize"]?.intValue, size >= 0 else {
+                        throw fail("'\(key).bodySize' must be the truncated body's size in bytes")
+                    }
+                    guard let sha = mo["bodySha256"]?.stringValue, sha.utf8.count == 64,
+                          sha.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+                        throw fail("'\(key).bodySha256' must be the truncated body's SHA-256 (64 lowercase hex digits)")
+                    }
+                    msg.truncated = TruncatedBody(size: size, sha256: sha)
+                }
+            }
             return msg
         }
         var entry = LogEntry(seq: o["seq"]?.intValue ?? lineNumber, record: o["record"]?.stringValue, step: o["step"]?.stringValue,
@@ -82,6 +95,7 @@ public enum LogCodec {
             }
             entry.action = ActionNote(name: name, outcome: outcome, message: a["message"]?.stringValue)
         }
+        if kind == .repeats { entry.repeats = try repeatsNote(o, lineNumber: lineNumber) }
         if kind == .run, let r = o["run"]?.objectValue {
             var extra = r
             for k in ["integrationType", "partnerUrl", "storeId", "harness", "checklistVersion", "checklistSha256", "redactionSalt"] { extra[k] = nil }
@@ -91,6 +105,18 @@ public enum LogCodec {
                                 redactionSalt: r["redactionSalt"]?.stringValue, extra: extra)
         }
         return entry
+    }
+
+    /// The `repeats` object of a `repeats` line.
+    private static func repeatsNote(_ o: JSONObject, lineNumber: Int) throws(LogError) -> Repeats {
+        guard let r = o["repeats"]?.objectValue, let of = r["of"]?.intValue, of >= 1, let count = r["count"]?.intValue, count >= 1,
+              let lastText = r["lastAt"]?.stringValue else {
+            throw LogError(line: lineNumber, message: "a repeats line needs 'repeats': {of: line seq, count >= 1, lastAt}")
+        }
+        guard let lastAt = Timestamp.parse(lastText) else {
+            throw LogError(line: lineNumber, message: "'repeats.lastAt' is not an RFC 3339 time: '\(lastText)'")
+        }
+        return Repeats(of: of, count: count, lastAt: lastAt)
     }
 
     /// Encodes an entry as one JSON line (no trailing newline), keys in a fixed order.
@@ -111,6 +137,11 @@ public enum LogCodec {
             if isRequest { mo["method"] = .string(m.method); mo["url"] = .string(m.url) } else { mo["status"] = .number(Double(m.status)) }
             mo["headers"] = .array(m.headers.map { .array([.string($0.name), .string($0.value)]) })
             mo["body"] = .string(m.body)
+            if let t = m.truncated {
+                mo["bodyTruncated"] = .bool(true)
+                mo["bodySize"] = .number(Double(t.size))
+                mo["bodySha256"] = .string(t.sha256)
+            }
             return .object(mo)
         }
         if let r = e.request { o["request"] = msg(r, isRequest: true) }
@@ -120,6 +151,10 @@ public enum LogCodec {
             var ao = JSONObject([("name", .string(a.name)), ("outcome", .string(a.outcome))])
             if let m = a.message { ao["message"] = .string(m) }
             o["action"] = .object(ao)
+        }
+        if let r = e.repeats {
+            o["repeats"] = .object(JSONObject([("of", .number(Double(r.of))), ("count", .number(Double(r.count))),
+                                               ("lastAt", .string(Timestamp.format(r.lastAt)))]))
         }
         if let r = e.run {
             var ro = JSONObject()

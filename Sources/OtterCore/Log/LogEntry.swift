@@ -1,4 +1,5 @@
 import Foundation
+import OtterCrypto
 
 /// One line of the event log: an HTTP exchange between Otter (or the harness playing it) and the partner,
 /// or a note the harness makes (run start, a partner action).
@@ -19,6 +20,9 @@ public struct LogEntry: Sendable {
         case run
         /// When a run settled a record (its verdict could no longer change), tagged with the record and its status.
         case end
+        /// A count of further exchanges identical to an earlier line (a flood of unauthenticated requests), which
+        /// were not logged one by one; see `Repeats`.
+        case repeats
     }
 
     /// Sequence number in the log (1-based), or the line number when absent.
@@ -49,14 +53,18 @@ public struct LogEntry: Sendable {
     public var action: ActionNote?
     /// For `run` lines: the run's facts.
     public var run: RunNote?
+    /// For `repeats` lines: which line was repeated, how often, until when.
+    public var repeats: Repeats?
 
     /// Creates an entry.
     public init(seq: Int, record: String? = nil, step: String? = nil, direction: Direction?, kind: Kind, startedAt: Double,
                 durationMs: Double = 0, attempt: Int? = nil, request: Message? = nil, response: Message? = nil,
-                error: TransportFailure? = nil, tags: [String] = [], action: ActionNote? = nil, run: RunNote? = nil) {
+                error: TransportFailure? = nil, tags: [String] = [], action: ActionNote? = nil, run: RunNote? = nil,
+                repeats: Repeats? = nil) {
         self.seq = seq; self.record = record; self.step = step; self.direction = direction; self.kind = kind
         self.startedAt = startedAt; self.durationMs = durationMs; self.attempt = attempt; self.request = request
         self.response = response; self.error = error; self.tags = tags; self.action = action; self.run = run
+        self.repeats = repeats
     }
 }
 
@@ -70,12 +78,55 @@ public struct Message: Sendable {
     public var status: Int
     /// Headers in order.
     public var headers: [(name: String, value: String)]
-    /// The body text (UTF-8; base64 decoded when the log says so).
+    /// The body text (UTF-8; base64 decoded when the log says so): the whole body, or its first bytes when
+    /// `truncated` is set.
     public var body: String
+    /// Set when `body` holds only the body's first bytes: the whole body's size and SHA-256.
+    public var truncated: TruncatedBody?
+
+    /// The most of a body a log line holds (256 KiB); above it the line keeps the first bytes and `truncated`.
+    public static let bodyLogCap = 256 * 1024
 
     /// Creates a message.
-    public init(method: String = "", url: String = "", status: Int = 0, headers: [(name: String, value: String)] = [], body: String = "") {
+    public init(method: String = "", url: String = "", status: Int = 0, headers: [(name: String, value: String)] = [], body: String = "",
+                truncated: TruncatedBody? = nil) {
         self.method = method; self.url = url; self.status = status; self.headers = headers; self.body = body
+        self.truncated = truncated
+    }
+
+    /// Sets `body` from the bytes received: whole up to `cap`, else the first `cap` bytes at most (cut before an
+    /// incomplete UTF-8 character) with `truncated` holding the size and SHA-256 of all of `bytes`.
+    public mutating func setBody(_ bytes: [UInt8], cap: Int = Message.bodyLogCap) {
+        if bytes.count <= cap {
+            body = String(decoding: bytes, as: UTF8.self)
+            truncated = nil
+        } else {
+            setBody(prefix: bytes, size: bytes.count, sha256: Digest.sha256(bytes), cap: cap)
+        }
+    }
+
+    /// Sets `body` from the first bytes of a body that was not kept whole (`size` bytes in all, SHA-256 `sha256`):
+    /// at most `cap` of them are logged, and `truncated` says so (also when `prefix` itself is under the cap).
+    public mutating func setBody(prefix: [UInt8], size: Int, sha256: [UInt8], cap: Int = Message.bodyLogCap) {
+        var end = min(prefix.count, cap)
+        if end < prefix.count || size > prefix.count {
+            // Do not split a UTF-8 sequence: step back over continuation bytes to the start of the cut character,
+            // and drop that character unless it is complete.
+            var i = end
+            while i > 0 && i > end - 3 && prefix[i - 1] & 0xC0 == 0x80 { i -= 1 }
+            if i > 0 {
+                let lead = prefix[i - 1]
+                let need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+                if end - (i - 1) < need { end = i - 1 }
+            }
+        }
+        body = String(decoding: prefix[0..<end], as: UTF8.self)
+        truncated = TruncatedBody(size: size, sha256: Digest.hex(sha256))
+    }
+
+    /// "body truncated in the log (1048576 bytes, sha256 3f2a…)", for messages about a body the log holds only in part.
+    public var truncationNote: String? {
+        truncated.map { "body truncated in the log (\($0.size) bytes, sha256 \($0.sha256))" }
     }
 
     /// The first value of a header, by case-insensitive name.
@@ -94,11 +145,34 @@ public struct Message: Sendable {
         return String(s)
     }
 
-    /// The body parsed as JSON, when it is JSON.
+    /// The body parsed as JSON, when it is JSON (never for a truncated body: its first bytes are not the document).
     public var json: JSONValue? {
-        guard !body.isEmpty else { return nil }
+        guard !body.isEmpty, truncated == nil else { return nil }
         return try? JSONValue.parse(body)
     }
+}
+
+/// What a log line says about a body it holds only in part.
+public struct TruncatedBody: Sendable, Equatable {
+    /// The whole body's size in bytes, as received.
+    public var size: Int
+    /// SHA-256 of the whole body as received (before redaction), lowercase hex.
+    public var sha256: String
+    /// Creates the description.
+    public init(size: Int, sha256: String) { self.size = size; self.sha256 = sha256 }
+}
+
+/// What a `repeats` line counts: exchanges identical to line `of` (same kind, record, method, target, body size
+/// and SHA-256, status and answer body) that were not logged one by one. Headers may have differed.
+public struct Repeats: Sendable, Equatable {
+    /// `seq` of the first line of the flood, the exchange repeated.
+    public var of: Int
+    /// How many exchanges this line counts (not counting line `of` or earlier `repeats` lines).
+    public var count: Int
+    /// When the last of them started, seconds since 1970 (the line's `startedAt` is when the first started).
+    public var lastAt: Double
+    /// Creates a count.
+    public init(of: Int, count: Int, lastAt: Double) { self.of = of; self.count = count; self.lastAt = lastAt }
 }
 
 /// Why an exchange got no response.

@@ -231,7 +231,10 @@ public final class Runner {
         switch result {
         case .success(let r):
             entry.durationMs = r.timings.total * 1000
-            entry.response = Message(status: r.status, headers: r.headers, body: String(decoding: r.body.prefix(1 << 20), as: UTF8.self))
+            // Logged whole up to Message.bodyLogCap; above it the first bytes, the size and the SHA-256.
+            var answer = Message(status: r.status, headers: r.headers)
+            answer.setBody(r.body)
+            entry.response = answer
             if valid, r.status == 401 || r.status == 403, !saidSecretHint {
                 saidSecretHint = true
                 progress?.say("  hint: the partner answered \(r.status) to a correctly signed webhook: check that it verifies X-HMAC-SHA256 with the same secret as --webhook-secret (OTTER_CERT_WEBHOOK_SECRET)")

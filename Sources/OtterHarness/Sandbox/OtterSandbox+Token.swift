@@ -5,6 +5,10 @@ import OtterHTTP
 extension OtterSandbox {
     /// `POST /v1/auth/token`: the OAuth client-credentials grant.
     func answerToken(_ request: HTTPRequest) -> HTTPResponse {
+        if request.isBodyTruncated {
+            return .error(413, code: "content_too_large",
+                          message: "the token request's body is \(request.bodySize) bytes; a client-credentials form is a few hundred (at most \(request.body.count) are read)")
+        }
         let token: TokenRequest
         do { token = try TokenRequest(request) } catch {
             var r = HTTPResponse.error(error.status, code: error.code, message: error.message)

@@ -6,7 +6,14 @@ import OtterHTTP
 ///
 /// Every exchange is appended to the event log as one `LogEntry` (`token` for `POST /v1/auth/token`,
 /// `callback` for anything else, including 404s), tagged with the record of its `X-Event-Id` when the
-/// driver announced that event with `webhookSent`, else with the active record and step.
+/// driver announced that event with `webhookSent`, else with the active record and step. Bodies are logged
+/// whole up to `Message.bodyLogCap`, above it in part (`truncated`: size and SHA-256). A flood of identical
+/// unauthenticated requests is logged three times, then counted (`FloodLog`).
+///
+/// Bodies kept: the server keeps a request's whole body (up to its 1 MiB limit) only when the sandbox may
+/// need it: a callback with a body schema and a valid bearer token. Of any other request (no or an unknown
+/// token, no such route, the token grant, whose form is small) only the first `Message.bodyLogCap` bytes are
+/// kept, for the log; the rest is counted and hashed as it arrives. A token request larger than that is 413.
 ///
 /// A callback is answered in this order (the first failing check answers):
 /// 1. route: unknown path 404, known path with another method 405 (with `Allow`);
@@ -48,6 +55,7 @@ public final class OtterSandbox: @unchecked Sendable {
 
     private let lock = NSLock()
     private var state = State()
+    private let floods: FloodLog
     private var server: HTTPServer?
     private var boundPort = 0
 
@@ -59,6 +67,7 @@ public final class OtterSandbox: @unchecked Sendable {
         schemas = spec.schemas
         self.log = log
         grantableScopes = spec.scopes
+        floods = FloodLog(log: log)
     }
 
     deinit { server?.stop() }
@@ -72,6 +81,7 @@ public final class OtterSandbox: @unchecked Sendable {
         cfg.host = configuration.host
         cfg.port = configuration.port
         cfg.handlerThreads = 8
+        cfg.bodyRetention = { [weak self] head in self?.bodyBytesNeeded(head) ?? Message.bodyLogCap }
         let s = HTTPServer(configuration: cfg) { [weak self] request in
             guard let self else { return .error(503, code: "unavailable", message: "the Otter sandbox is shutting down") }
             return self.handle(request)
@@ -101,14 +111,19 @@ public final class OtterSandbox: @unchecked Sendable {
         return "http://\(host):\(boundPort)"
     }
 
-    /// Stops serving; calls already being handled finish but their answers are dropped. Idempotent.
+    /// Stops serving and writes the flood counts still pending; calls already being handled finish but their answers
+    /// are dropped. Idempotent.
     public func stop() {
         lock.lock()
         let s = server
         server = nil
         lock.unlock()
         s?.stop()
+        floods.stop()
     }
+
+    /// Writes the counts of floods of identical unauthenticated requests that are not in the log yet (`repeats` lines).
+    public func flushRepeats() { floods.flush() }
 
     // MARK: - Run driver
 
@@ -127,6 +142,7 @@ public final class OtterSandbox: @unchecked Sendable {
 
     /// Sets the record (and step) that calls without a known `X-Event-Id` are tagged with.
     public func setActiveRecord(_ id: String?, step: String?) {
+        floods.flush()
         withState { s in s.activeRecord = id; s.activeStep = id == nil ? nil : step }
     }
 
@@ -150,6 +166,18 @@ public final class OtterSandbox: @unchecked Sendable {
         return body(&state)
     }
 
+    /// How many body bytes of a request the sandbox needs, from its head (asked by the server on its I/O thread):
+    /// all of a callback's that has a body schema and a valid bearer token, else the first `Message.bodyLogCap`.
+    func bodyBytesNeeded(_ head: HTTPRequest) -> Int {
+        guard head.path != "/v1/auth/token", let endpoint = endpoints.endpoint(method: head.method, path: head.path),
+              endpoint.bodySchema != nil else { return Message.bodyLogCap }
+        let parts = (head.headers["Authorization"] ?? "").split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return Message.bodyLogCap }
+        let presented = parts[1].trimmingCharacters(in: .whitespaces)
+        guard case .valid = withState({ s in s.tokens.lookup(presented, now: OtterSandbox.now()) }) else { return Message.bodyLogCap }
+        return .max
+    }
+
     /// Monotonic seconds, for token expiry and rate-limit windows.
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
@@ -168,18 +196,32 @@ public final class OtterSandbox: @unchecked Sendable {
             if let id = request.headers["X-Event-Id"], let e = s.events[id] { return (e.record, e.step) }
             return (s.activeRecord, s.activeStep)
         }
+        let grant = isToken && request.method == "POST"
         var tags: [String] = []
-        let response = isToken && request.method == "POST" ? answerToken(request) : answerCallback(request, tags: &tags)
+        let response = grant ? answerToken(request) : answerCallback(request, tags: &tags)
         let finished = Date()
-        let entry = LogEntry(seq: 0, record: tag.record, step: tag.step, direction: .partnerToOtter, kind: isToken ? .token : .callback,
-                             startedAt: request.receivedAt.timeIntervalSince1970,
-                             durationMs: max(0, finished.timeIntervalSince(request.receivedAt) * 1000),
-                             request: Message(method: request.method, url: base + request.target, headers: request.headers.pairs,
-                                              body: String(decoding: request.body, as: UTF8.self)),
-                             response: Message(status: response.status, headers: response.headers.pairs,
-                                               body: String(decoding: response.body, as: UTF8.self)),
-                             tags: tags)
-        log.append(entry)
+        let kind: LogEntry.Kind = isToken ? .token : .callback
+        let started = request.receivedAt.timeIntervalSince1970
+        // Answered before any credential was accepted: a flood of these is counted rather than logged copy by copy.
+        let unauthenticated = response.status == 401 || (grant && response.status == 413)
+            || (!grant && endpoints.endpoint(method: request.method, path: request.path) == nil)
+        let key = unauthenticated
+            ? FloodLog.key(kind: kind, record: tag.record, method: request.method, target: request.target, body: request.body,
+                           bodySize: request.bodySize, bodySHA256: request.bodySHA256, status: response.status, answer: response.body)
+            : nil
+        floods.append(key: key, startedAt: started, step: tag.step) {
+            var sent = Message(method: request.method, url: base + request.target, headers: request.headers.pairs)
+            if let sha = request.bodySHA256 {
+                sent.setBody(prefix: request.body, size: request.bodySize, sha256: sha)
+            } else {
+                sent.setBody(request.body)
+            }
+            var answer = Message(status: response.status, headers: response.headers.pairs)
+            answer.setBody(response.body)
+            return LogEntry(seq: 0, record: tag.record, step: tag.step, direction: .partnerToOtter, kind: kind, startedAt: started,
+                            durationMs: max(0, finished.timeIntervalSince(request.receivedAt) * 1000),
+                            request: sent, response: answer, tags: tags)
+        }
         withState { s in s.inFlight[number] = nil }
         onAnswered?()
         return response

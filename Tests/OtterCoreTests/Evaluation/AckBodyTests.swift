@@ -1,5 +1,6 @@
 import XCTest
 import OtterCore
+import OtterCrypto
 import OtterHarness
 import TestSupport
 
@@ -51,6 +52,27 @@ final class AckBodyTests: XCTestCase {
             XCTAssertEqual(v.reason, c.reason, c.body)
             XCTAssertEqual(v.evidence.filter { $0.role == .violation }.count, 1, "the answer is the evidence: \(c.body)")
         }
+    }
+
+    /// An answer the log holds only in part is not parsed as JSON: the check fails and says the body is truncated,
+    /// with its size and hash, instead of reporting a JSON error in the first 256 KiB.
+    func testATruncatedAnswerFailsAsTruncated() throws {
+        var checklist = try Repo.checklist(.orders)
+        checklist.records = checklist.records.filter { $0.id == "ORD-19" }
+        let spec = try Repo.spec()
+        let ev = Evaluator(checklist: checklist, endpoints: spec.endpoints, schemas: spec.schemas)
+        let text = try String(contentsOfFile: Repo.path("Fixtures/webhooks/stores/fetch_credentials.json"), encoding: .utf8)
+        let hook = WebhookFactory.body(fixture: text, vars: WebhookFactory.freshVars(storeId: "store-1", applicationId: "app-1"))
+        let padded = Array((#"{"credentialsSchemaVersion":"1.0","pad":""# + String(repeating: "x", count: 300_000) + #"","credentials":[]}"#).utf8)
+        var answer = Message(status: 200)
+        answer.setBody(padded)
+        let sha = Digest.hex(Digest.sha256(padded))
+        ev.consume(LogEntry(seq: 1, record: "ORD-19", step: "trigger", direction: .otterToPartner, kind: .webhook,
+                            startedAt: 1_800_000_000, durationMs: 12,
+                            request: Message(method: "POST", url: "http://127.0.0.1:9100/webhook", body: hook), response: answer))
+        let v = try XCTUnwrap(ev.finish().verdicts.first)
+        XCTAssertEqual(v.status, .failed)
+        XCTAssertEqual(v.reason, "acknowledgement: the answer's body truncated in the log (\(padded.count) bytes, sha256 \(sha)): it cannot be checked as a ViewCredentialsArray")
     }
 
     func testEveryDeliveryIsJudged() throws {

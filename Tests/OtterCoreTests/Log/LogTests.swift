@@ -29,10 +29,71 @@ final class LogTests: XCTestCase {
             do { _ = try LogCodec.decode(try JSONValue.parse(s), lineNumber: 7); return "ok" } catch { return "\(error)" }
         }
         XCTAssertEqual(err(#"{"kind":"webhook","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: a webhook line needs a 'request'")
-        XCTAssertEqual(err(#"{"kind":"telepathy","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: unknown kind 'telepathy' (expected webhook, token, callback, action, run, end)")
+        XCTAssertEqual(err(#"{"kind":"telepathy","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: unknown kind 'telepathy' (expected webhook, token, callback, action, run, end, repeats)")
         XCTAssertEqual(err(#"{"kind":"run","startedAt":"noon"}"#), "line 7: 'startedAt' is not an RFC 3339 time: 'noon'")
         XCTAssertEqual(err(#"{"v":2,"kind":"run","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: unsupported log format version 2; this harness reads version 1")
         XCTAssertEqual(err(#"[1]"#), "line 7: expected a JSON object, found array")
+    }
+
+    /// A body over the cap is logged as its first 256 KiB with `bodyTruncated`, `bodySize` and `bodySha256`; a flood's
+    /// count as a `repeats` line. Both come back from the codec as written, and a truncated body is never parsed as JSON.
+    func testTruncatedBodiesAndRepeatsRoundTrip() throws {
+        let big = Array(("{\"items\":[" + String(repeating: "\"é-value\",", count: 40_000) + "\"end\"]}").utf8)
+        XCTAssertGreaterThan(big.count, Message.bodyLogCap)
+        var m = Message(method: "POST", url: "http://127.0.0.1:1/v1/x")
+        m.setBody(big)
+        let t = try XCTUnwrap(m.truncated)
+        XCTAssertEqual(t.size, big.count)
+        XCTAssertEqual(t.sha256, Digest.hex(Digest.sha256(big)))
+        XCTAssertLessThanOrEqual(m.body.utf8.count, Message.bodyLogCap)
+        XCTAssertGreaterThan(m.body.utf8.count, Message.bodyLogCap - 4)
+        XCTAssertFalse(m.body.contains("\u{FFFD}"), "the cut split a character")
+        XCTAssertTrue(big.starts(with: Array(m.body.utf8)))
+        XCTAssertNil(m.json, "the first bytes of a JSON document are not the document")
+        XCTAssertEqual(m.truncationNote, "body truncated in the log (\(big.count) bytes, sha256 \(t.sha256))")
+        var small = Message()
+        small.setBody(Array("{\"a\":1}".utf8))
+        XCTAssertNil(small.truncated)
+        XCTAssertEqual(small.json?["a"]?.intValue, 1)
+
+        let entry = LogEntry(seq: 4, record: "DEL-03", direction: .partnerToOtter, kind: .callback, startedAt: 1_800_000_000.25,
+                             request: m, response: Message(status: 401, body: "{}"))
+        let line = LogCodec.encode(entry)
+        let o = try XCTUnwrap(try JSONValue.parse(line)["request"]?.objectValue)
+        XCTAssertEqual(o["bodyTruncated"], .bool(true))
+        XCTAssertEqual(o["bodySize"]?.intValue, big.count)
+        XCTAssertEqual(o["bodySha256"]?.stringValue, t.sha256)
+        let back = try LogCodec.decode(try JSONValue.parse(line), lineNumber: 1)
+        XCTAssertEqual(back.request?.truncated, t)
+        XCTAssertEqual(back.request?.body, m.body)
+        XCTAssertNil(back.response?.truncated)
+        XCTAssertFalse(LogCodec.encode(back).isEmpty)
+        XCTAssertEqual(LogCodec.encode(back), line)
+
+        let rep = LogEntry(seq: 9, record: "DEL-03", direction: nil, kind: .repeats, startedAt: 1_800_000_001.5,
+                           repeats: Repeats(of: 4, count: 997, lastAt: 1_800_000_030.125))
+        let repLine = LogCodec.encode(rep)
+        XCTAssertTrue(repLine.contains(#""repeats":{"of":4,"count":997,"lastAt":"2027-01-15T08:00:30.125Z"}"#), repLine)
+        let repBack = try LogCodec.decode(try JSONValue.parse(repLine), lineNumber: 9)
+        XCTAssertEqual(repBack.kind, .repeats)
+        XCTAssertEqual(repBack.repeats, Repeats(of: 4, count: 997, lastAt: 1_800_000_030.125))
+    }
+
+    func testMalformedTruncationAndRepeatsAreNamed() {
+        func err(_ s: String) -> String {
+            do { _ = try LogCodec.decode(try JSONValue.parse(s), lineNumber: 3); return "ok" } catch { return "\(error)" }
+        }
+        let head = #"{"kind":"callback","startedAt":"2026-11-29T10:00:00Z","request":{"method":"POST","url":"/v1/x","body":"{","#
+        XCTAssertEqual(err(head + #""bodyTruncated":"yes"}}"#), "line 3: 'request.bodyTruncated' must be true or false")
+        XCTAssertEqual(err(head + #""bodyTruncated":true,"bodySha256":"\#(String(repeating: "a", count: 64))"}}"#),
+                       "line 3: 'request.bodySize' must be the truncated body's size in bytes")
+        XCTAssertEqual(err(head + #""bodyTruncated":true,"bodySize":300000,"bodySha256":"ABC"}}"#),
+                       "line 3: 'request.bodySha256' must be the truncated body's SHA-256 (64 lowercase hex digits)")
+        XCTAssertEqual(err(head + #""bodyTruncated":false}}"#), "ok")
+        XCTAssertEqual(err(#"{"kind":"repeats","startedAt":"2026-11-29T10:00:00Z"}"#),
+                       "line 3: a repeats line needs 'repeats': {of: line seq, count >= 1, lastAt}")
+        XCTAssertEqual(err(#"{"kind":"repeats","startedAt":"2026-11-29T10:00:00Z","repeats":{"of":2,"count":5,"lastAt":"later"}}"#),
+                       "line 3: 'repeats.lastAt' is not an RFC 3339 time: 'later'")
     }
 
     func testRedactionIsStableAndComparable() {
