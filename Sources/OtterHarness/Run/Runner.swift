@@ -214,8 +214,10 @@ public final class Runner {
         var headers: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", Harness.name)]
         headers += signer.headers(for: bytes, valid: valid).map { ($0.name, $0.value) }
         let started = Date().timeIntervalSince1970
+        // Ctrl-C abandons a webhook the partner is slow to answer, instead of waiting out its timeout.
         let result = c.client.send(ClientRequest(method: "POST", url: options.partnerURL, headers: headers, body: bytes,
-                                                 timeout: options.webhookTimeout * max(1, options.timeoutScale)))
+                                                 timeout: options.webhookTimeout * max(1, options.timeoutScale),
+                                                 isCancelled: { [wakeup] in wakeup.interrupted }))
         var entry = LogEntry(seq: 0, record: record.id, step: step, direction: .otterToPartner, kind: .webhook, startedAt: started,
                              attempt: attempt, request: Message(method: "POST", url: options.partnerURL, headers: headers, body: body),
                              tags: valid ? [] : ["invalid-signature"])
@@ -249,9 +251,11 @@ public final class Runner {
             case .dns: kind = "dns"
             case .tls: kind = "tls"
             case .timeout: kind = "timeout"
+            case .aborted: kind = "aborted"
             case .other: kind = "other"
             }
-            entry.error = TransportFailure(kind: kind, message: e.message)
+            let message = kind == "aborted" ? "the run was interrupted (Ctrl-C or a stop signal) before the partner answered; the webhook was abandoned" : e.message
+            entry.error = TransportFailure(kind: kind, message: message)
         }
         c.log.append(entry)
         webhooksSent += 1
