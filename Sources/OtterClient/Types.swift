@@ -10,9 +10,9 @@ public struct ClientRequest: Sendable {
     public var body: [UInt8]
     /// Whole-transfer limit (connect + send + receive), in seconds. Always applied (`CURLOPT_TIMEOUT_MS`).
     public var timeout: TimeInterval
-    /// Asked while the transfer runs (libcurl's progress callback: several times a second while data moves, and
-    /// about every 100 ms to 1 s while it waits); once it returns true the transfer is abandoned and `send` returns
-    /// `.aborted`. For a caller that must stop at once (Ctrl-C) without waiting out `timeout`.
+    /// Asked before the transfer starts and about every 50 ms while it runs (whether data moves or not); once it
+    /// returns true the transfer is abandoned and `send` returns `.aborted`. For a caller that must stop at once
+    /// (Ctrl-C) without waiting out `timeout`.
     public var isCancelled: (@Sendable () -> Bool)?
 
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8] = [],
