@@ -175,7 +175,7 @@ public final class Runner {
             case .action(let name, let instructions):
                 let started = Date().timeIntervalSince1970
                 progress?.waiting(record, for: "partner action \(name)", secondsLeft: 60 * options.timeoutScale)
-                let o = ActionRunner(hook: options.actionHook, interactive: options.interactive)
+                let o = ActionRunner(hook: options.actionHook, interactive: options.interactive, isInterrupted: { [wakeup] in wakeup.interrupted })
                     .perform(action: name, instructions: instructions, record: record.id, storeId: options.storeId,
                              sandboxURL: c.sandbox.baseURL, vars: vars, timeout: max(5, 60 * options.timeoutScale)) { self.progress?.say($0) }
                 for (k, v) in o.vars { vars[k] = v }
