@@ -46,6 +46,8 @@ struct HookProcess {
     /// Runs `command` and returns when it has ended, or been stopped.
     static func run(_ command: String, environment: [String: String], input: [UInt8], timeout: TimeInterval,
                     exitGrace: TimeInterval = 0.5, killGrace: TimeInterval = 0.5, isInterrupted: () -> Bool) -> Result {
+        // Writing to a child that is gone must be an EPIPE, never a SIGPIPE that ends this process.
+        ignoreSIGPIPE()
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         guard makePipe(&inPipe), makePipe(&outPipe), makePipe(&errPipe) else {
             let why = String(cString: strerror(errno))
