@@ -28,7 +28,7 @@ public struct ActionRunner: Sendable {
     public struct Outcome: Sendable {
         /// `ok`, `failed` or `skipped`.
         public var outcome: String
-        /// The hook's stderr, or why it was skipped.
+        /// The hook's stderr, or why it failed (timed out, killed, interrupted) or was skipped.
         public var message: String?
         /// Variables the hook reported.
         public var vars: [String: String]
