@@ -49,6 +49,9 @@ public enum OtterCert {
     /// Runs the command line and returns the process exit code.
     public static func main(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
                             out: LineWriter = .stdout, err: LineWriter = .stderr) -> Int32 {
+        // A reader that has gone (an action hook that did not read its stdin, `otter-cert … | head`) is an EPIPE the
+        // writer handles, never a silent exit 141.
+        ignoreSIGPIPE()
         // The reference partner has its own small command line (`serve`, `action`); the demo starts it from this binary.
         if argv.first == "sample-partner" { return SamplePartner.main(Array(argv.dropFirst())) }
         let parsed: ParsedArguments

@@ -5,7 +5,7 @@ import Foundation
 /// (Swift initialises globals with `swift_once`, so this is thread-safe).
 private let curlGlobalInitResult: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
-/// A blocking HTTP/HTTPS client over libcurl's easy interface.
+/// A blocking HTTP/HTTPS client over libcurl (an easy handle driven through a multi handle of its own).
 ///
 /// Thread safety: `send` may be called from any thread, concurrently. Each transfer runs on an easy
 /// handle that no other thread touches meanwhile: handles live in a small pool; a call takes one
@@ -62,11 +62,14 @@ public final class HTTPClient: @unchecked Sendable {
 /// that is only used while `curl_easy_perform` runs (the caller keeps the object alive).
 private final class TransferState {
     let bodyLimit: Int
+    let isCancelled: (@Sendable () -> Bool)?
     var body: [UInt8] = []
     var headers: [(name: String, value: String)] = []
     var bodyTooLarge = false
+    /// Set when `isCancelled` stopped the transfer.
+    var cancelled = false
 
-    init(bodyLimit: Int) { self.bodyLimit = bodyLimit }
+    init(bodyLimit: Int, isCancelled: (@Sendable () -> Bool)?) { self.bodyLimit = bodyLimit; self.isCancelled = isCancelled }
 
     func appendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if body.count + bytes.count > bodyLimit {
@@ -121,22 +124,33 @@ private let headerCallback: otter_curl_data_callback = { ptr, size, nmemb, userd
 }
 
 /// One `CURL *` plus the memory libcurl points into (error buffer, header list). Used by one thread at a time.
+///
+/// The transfer runs on a multi handle of its own (which holds the connection cache), driven here rather than by
+/// `curl_easy_perform`: between two looks at the network the loop asks the request whether it is cancelled, so a
+/// cancelled transfer stops within `cancelCheckMs` instead of at its timeout.
 private final class EasyHandle {
     let curl: UnsafeMutableRawPointer
+    let multi: UnsafeMutableRawPointer
     let errorBuffer: UnsafeMutablePointer<CChar>
     /// The request header list of the current/last transfer. libcurl does not copy it, so it lives until
     /// the next transfer on this handle replaces it, or the handle is cleaned up.
     var headerList: UnsafeMutablePointer<curl_slist>?
 
+    /// How long the loop waits on the network before asking `isCancelled` again.
+    static let cancelCheckMs: Int32 = 50
+
     init?() {
         guard let curl = curl_easy_init() else { return nil }
+        guard let multi = curl_multi_init() else { curl_easy_cleanup(curl); return nil }
         self.curl = curl
+        self.multi = multi
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
     deinit {
         curl_easy_cleanup(curl)          // before freeing what it may still point at
+        curl_multi_cleanup(multi)        // closes the connections it kept
         curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
@@ -148,7 +162,8 @@ private final class EasyHandle {
         headerList = nil
         errorBuffer[0] = 0
 
-        let state = TransferState(bodyLimit: max(0, configuration.maxResponseBodyBytes))
+        let state = TransferState(bodyLimit: max(0, configuration.maxResponseBodyBytes), isCancelled: request.isCancelled)
+        if request.isCancelled?() == true { return .failure(.aborted("cancelled before the request was sent")) }
         let context = Unmanaged.passUnretained(state).toOpaque()
 
         let setup = configure(request, configuration: configuration, context: context)
@@ -166,7 +181,7 @@ private final class EasyHandle {
                     let rc2 = otter_curl_setopt_off(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyCount))
                     if rc2 != CURLE_OK { return rc2 }
                 }
-                let rc = curl_easy_perform(curl)
+                let rc = transfer(state)
                 // Do not leave a dangling pointer in the handle.
                 _ = otter_curl_setopt_ptr(curl, CURLOPT_POSTFIELDS, nil)
                 return rc
@@ -174,6 +189,9 @@ private final class EasyHandle {
         }
 
         if code != CURLE_OK {
+            if state.cancelled {
+                return .failure(.aborted("the transfer was cancelled by the caller before an answer came"))
+            }
             if state.bodyTooLarge {
                 return .failure(.other(code: Int(code.rawValue),
                                        message: "response body too large (limit \(state.bodyLimit) bytes)"))
@@ -206,6 +224,28 @@ private final class EasyHandle {
             effectiveURL: effective.map { String(cString: $0) } ?? request.url,
             httpVersion: Self.httpVersion(version),
             newConnections: connects))
+    }
+
+    /// Runs the configured transfer to its end (or its cancellation) and returns its result.
+    private func transfer(_ state: TransferState) -> CURLcode {
+        if curl_multi_add_handle(multi, curl) != CURLM_OK { return CURLE_FAILED_INIT }
+        defer { curl_multi_remove_handle(multi, curl) }
+        let wait = state.isCancelled == nil ? 1000 : Self.cancelCheckMs
+        while true {
+            var running: Int32 = 0
+            if curl_multi_perform(multi, &running) != CURLM_OK { return CURLE_FAILED_INIT }
+            if running == 0 { break }
+            if state.isCancelled?() == true {
+                state.cancelled = true
+                return CURLE_ABORTED_BY_CALLBACK
+            }
+            if curl_multi_poll(multi, nil, 0, wait, nil) != CURLM_OK { return CURLE_FAILED_INIT }
+        }
+        var left: Int32 = 0
+        while let m = curl_multi_info_read(multi, &left) {
+            if m.pointee.msg == CURLMSG_DONE { return m.pointee.data.result }
+        }
+        return CURLE_FAILED_INIT
     }
 
     // MARK: - Options

@@ -10,14 +10,19 @@ public struct ClientRequest: Sendable {
     public var body: [UInt8]
     /// Whole-transfer limit (connect + send + receive), in seconds. Always applied (`CURLOPT_TIMEOUT_MS`).
     public var timeout: TimeInterval
+    /// Asked before the transfer starts and about every 50 ms while it runs (whether data moves or not); once it
+    /// returns true the transfer is abandoned and `send` returns `.aborted`. For a caller that must stop at once
+    /// (Ctrl-C) without waiting out `timeout`.
+    public var isCancelled: (@Sendable () -> Bool)?
 
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8] = [],
-                timeout: TimeInterval = 10) {
+                timeout: TimeInterval = 10, isCancelled: (@Sendable () -> Bool)? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.isCancelled = isCancelled
     }
 }
 
@@ -137,12 +142,14 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
     case tls(String)
     /// `CURLE_OPERATION_TIMEDOUT`: the request's `timeout` elapsed.
     case timeout(String)
+    /// `CURLE_ABORTED_BY_CALLBACK`: the request's `isCancelled` said so before an answer came.
+    case aborted(String)
     /// Everything else; `code` is the `CURLcode`.
     case other(code: Int, message: String)
 
     public var message: String {
         switch self {
-        case .connectionRefused(let m), .dns(let m), .tls(let m), .timeout(let m): return m
+        case .connectionRefused(let m), .dns(let m), .tls(let m), .timeout(let m), .aborted(let m): return m
         case .other(_, let m): return m
         }
     }
@@ -153,6 +160,7 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
         case .dns(let m): return "name resolution failed: \(m)"
         case .tls(let m): return "TLS error: \(m)"
         case .timeout(let m): return "timed out: \(m)"
+        case .aborted(let m): return "aborted: \(m)"
         case .other(let code, let m): return "transfer failed (curl \(code)): \(m)"
         }
     }

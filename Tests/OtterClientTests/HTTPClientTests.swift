@@ -231,6 +231,26 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertLessThan(elapsed, 2.0)
     }
 
+    /// A caller that must stop (Ctrl-C) abandons a transfer the server never answers, long before its timeout; the
+    /// same client then sends the next request normally.
+    func testCancellingAbortsATransferThatIsWaitingForAnAnswer() throws {
+        let server = try makeServer { r in r.target == "/hang" ? .hang : .respond(ScriptedServer.response(status: 200, body: "ok")) }
+        let client = HTTPClient()
+        let start = Date()
+        let cancelAt = start.addingTimeInterval(0.5)
+        let result = client.send(ClientRequest(url: server.baseURL + "/hang", timeout: 30, isCancelled: { Date() >= cancelAt }))
+        let elapsed = Date().timeIntervalSince(start)
+        guard case .aborted(let message)? = failure(result) else { return XCTFail("expected .aborted, got \(result)") }
+        XCTAssertTrue(message.contains("cancelled"), message)
+        XCTAssertGreaterThanOrEqual(elapsed, 0.45)
+        XCTAssertLessThan(elapsed, 1.0, "aborted within a fraction of a second of the cancellation, not at the 30 s timeout")
+        XCTAssertEqual(try success(client.send(ClientRequest(url: server.baseURL + "/next", timeout: 5, isCancelled: { false }))).status, 200)
+        guard case .aborted? = failure(client.send(ClientRequest(url: server.baseURL + "/next", isCancelled: { true }))) else {
+            return XCTFail("a request cancelled before it starts is not sent")
+        }
+        XCTAssertEqual(server.requests.map(\.target), ["/hang", "/next"])
+    }
+
     func testConnectionRefused() throws {
         let port = try closedPort()
         let result = HTTPClient().send(ClientRequest(url: "http://127.0.0.1:\(port)/", timeout: 5))

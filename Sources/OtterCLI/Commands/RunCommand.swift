@@ -55,8 +55,10 @@ enum RunCommand {
         with OTTER_CERT_ACTION, OTTER_CERT_RECORD, OTTER_CERT_STORE_ID, OTTER_CERT_SANDBOX_URL and OTTER_CERT_VARS (JSON,
         also on stdin); on a terminal without a hook you are told what to do; otherwise the record is skipped.
 
-        Exit codes: 0 certified, 1 not certified, 2 usage or input error, 3 environment error (port in use, libcurl),
-        130 interrupted (the log is flushed and the report of what ran is written).
+        Exit codes: 0 certified, 1 not certified, 2 usage or input error, 3 environment error (port in use, libcurl,
+        or a record the harness could not run, such as a webhook fixture unreadable when due: that record fails as a
+        harness error and the report is written), 130 interrupted (Ctrl-C, SIGTERM or SIGHUP: transfers and action
+        hooks in flight are stopped, the log is flushed and the report of what ran is written).
 
         Examples:
           export OTTER_CERT_WEBHOOK_SECRET=… OTTER_CERT_CLIENT_ID=… OTTER_CERT_CLIENT_SECRET=…
@@ -191,6 +193,12 @@ enum RunCommand {
         if outcome.interrupted {
             c.err.line("otter-cert: interrupted after \(outcome.ran.count) record(s); the log and the report hold what ran.")
             return OtterCert.Exit.interrupted
+        }
+        if !outcome.harnessErrors.isEmpty {
+            // The harness, not the partner, failed these records: the run says so, and CI sees an environment error.
+            for e in outcome.harnessErrors { c.err.line("otter-cert: error: harness error in \(e)") }
+            c.err.line("otter-cert: \(outcome.harnessErrors.count) record(s) could not be run; fix the cause and rerun them (--rerun-failed).")
+            return OtterCert.Exit.environment
         }
         return outcome.result.certified ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
     }

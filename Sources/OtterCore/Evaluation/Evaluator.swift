@@ -152,6 +152,13 @@ public final class Evaluator {
             break
         case .repeats:
             repeatedExchanges += entry.repeats?.count ?? 0
+        case .harness:
+            // Only otter-cert writes these, always tagged with the record it could not run.
+            if let id = entry.record, let i = recordIndex[id] {
+                records[i].harnessFailed(entry)
+            } else {
+                warnings.append("line \(entry.seq): the harness could not carry out a step: \(entry.error?.message ?? "")")
+            }
         case .action:
             stats.actions += 1
             correlator.action(entry)
@@ -228,7 +235,7 @@ struct EntryHeap {
         switch e.kind {
         case .run: return 0
         case .end, .repeats: return 3
-        case .webhook, .action: return 1
+        case .webhook, .action, .harness: return 1
         case .token, .callback: return 2
         }
     }
@@ -285,6 +292,8 @@ extension Evaluator {
         guard let i = recordIndex[id] else { return nil }
         let rr = records[i]
         let v = rr.verdict(self)
+        // A step the harness could not carry out decides the verdict at once: nothing the partner does can change it.
+        if rr.harnessProblem != nil { return RecordProgress(verdict: v, settled: true, waitingFor: "", settlesBy: now) }
         let due = v.deadlines.filter { $0.kind == .due }.map(\.at).max()
         let quiet = v.deadlines.filter { $0.kind == .quiet }.map(\.at).max()
         switch v.status {

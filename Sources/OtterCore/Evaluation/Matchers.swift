@@ -33,6 +33,11 @@ final class AckMatcher: Matcher {
         var timings: [String] = []
         for (i, d) in step.deliveries.enumerated() {
             let which = step.deliveries.count > 1 ? "delivery \(i + 1): " : ""
+            if let err = d.error, err.kind == "aborted" {
+                // The harness gave up on it (the run was interrupted): not the partner's doing.
+                return (CheckResult(label: label, status: .skipped, reason: "\(which)not judged: \(err.message)", expected: spec.status.text,
+                                    seen: err.kind), [Evidence(role: .attempt, entry: d, note: err.message)], deadline)
+            }
             if let err = d.error {
                 return (CheckResult(label: label, status: .failed, reason: "\(which)the webhook was not acknowledged: \(err.kind): \(err.message)",
                                     expected: spec.status.text, seen: err.kind), [Evidence(role: .violation, entry: d, note: err.message)], deadline)

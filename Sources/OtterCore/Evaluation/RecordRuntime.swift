@@ -28,6 +28,8 @@ final class RecordRuntime {
     var awaits: [String: RequestMatcher] = [:]
     var stepEvidence: [Evidence] = []
     var actionProblem: (Verdict.Status, String)?
+    /// Why the harness could not carry out a step of the record (a `harness` line), when it could not.
+    var harnessProblem: String?
     /// The step after the last one bound: where a later group of exchanges may continue the record.
     var nextStep = 0
 
@@ -112,6 +114,13 @@ final class RecordRuntime {
         activate(name)
     }
 
+    /// The harness could not carry out a step (a `harness` line): the record fails as a harness error.
+    func harnessFailed(_ entry: LogEntry) {
+        guard harnessProblem == nil else { return }
+        let step = entry.step.map { " (step '\($0)')" } ?? ""
+        harnessProblem = "harness error\(step), not the partner's: \(entry.error?.message ?? "a step could not be carried out"); the record was not run to its end"
+    }
+
     /// Binds action step `j` to the partner's own request it causes, in a capture that holds no action lines:
     /// the step starts with that request.
     func bindCaused(_ t: Double, request: Exchange?, step j: Int) {
@@ -162,6 +171,10 @@ final class RecordRuntime {
                         status: .skipped, reason: "", checks: [], evidence: stepEvidence,
                         startedAt: steps["trigger"]?.startedAt, deadlines: [], source: record.source,
                         rulesSourceKind: record.rulesSourceKind)
+        if let problem = harnessProblem {
+            v.status = .failed; v.reason = problem
+            return v
+        }
         guard steps["trigger"] != nil else {
             let missing = record.steps.first { steps[$0.name] == nil } ?? record.trigger
             switch missing.source {

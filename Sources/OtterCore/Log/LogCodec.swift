@@ -89,6 +89,7 @@ public enum LogCodec {
             entry.error = TransportFailure(kind: e["kind"]?.stringValue ?? "other", message: e["message"]?.stringValue ?? "")
         }
         entry.tags = o["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if kind == .harness, entry.error == nil { throw fail("a harness line needs 'error': {kind, message}") }
         if kind == .action {
             guard let a = o["action"]?.objectValue, let name = a["name"]?.stringValue, let outcome = a["outcome"]?.stringValue else {
                 throw fail("an action line needs 'action': {name, outcome}")

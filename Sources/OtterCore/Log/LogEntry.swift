@@ -23,6 +23,9 @@ public struct LogEntry: Sendable {
         /// A count of further exchanges identical to an earlier line (a flood of unauthenticated requests), which
         /// were not logged one by one; see `Repeats`.
         case repeats
+        /// A step of a record the harness could not carry out (a webhook fixture it could not read), with why in
+        /// `error`: the record fails as a harness error, not as the partner's.
+        case harness
     }
 
     /// Sequence number in the log (1-based), or the line number when absent.
@@ -45,7 +48,7 @@ public struct LogEntry: Sendable {
     public var request: Message?
     /// The response, when one came.
     public var response: Message?
-    /// Why no response came (timeout, refused …).
+    /// Why no response came (timeout, refused …), or for `harness` lines why the step could not be carried out.
     public var error: TransportFailure?
     /// Labels the harness attaches (`invalid-signature`).
     public var tags: [String]
@@ -177,7 +180,8 @@ public struct Repeats: Sendable, Equatable {
 
 /// Why an exchange got no response.
 public struct TransportFailure: Sendable {
-    /// `refused`, `dns`, `tls`, `timeout` or `other`.
+    /// `refused`, `dns`, `tls`, `timeout`, `aborted` (the harness gave up: the run was interrupted) or `other`; on a
+    /// `harness` line, what the harness could not do (`fixture`).
     public var kind: String
     /// The transport's own message.
     public var message: String

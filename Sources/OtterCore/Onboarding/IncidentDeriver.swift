@@ -96,7 +96,7 @@ public final class IncidentDeriver {
         switch entry.kind {
         case .webhook: webhook(entry)
         case .callback, .token: call(entry)
-        case .action, .run, .end, .repeats: return
+        case .action, .run, .end, .repeats, .harness: return
         }
         sinceSweep += 1
         if sinceSweep >= 4096 { sweep(final: false) }

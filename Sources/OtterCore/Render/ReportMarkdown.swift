@@ -13,7 +13,7 @@ public enum ReportMarkdown {
         if let u = r.run?.partnerURL { facts.append(("Partner URL", code(ReportMask.url(u)))) }
         if let s = r.run?.storeId { facts.append(("Store", code(s))) }
         if let a = r.run?.extra["attempt"]?.intValue { facts.append(("Certification attempt", md(String(a)))) }
-        if let tls = ReportFormat.tlsNote(r) { facts.append(("⚠ TLS", md(tls))) }
+        if let tls = ReportFormat.tlsNote(r) { facts.append(("⚠ TLS verification", md(String(tls.dropFirst("TLS verification ".count))))) }
         facts.append(("Date", md(ReportFormat.date(r))))
         facts.append(("Harness", md(Harness.name)))
         facts.append(("Checklist", md("\(type) \(r.checklistVersion)") + (ReportFormat.checklistSHA(r, source).map { " (sha256 " + code($0) + ")" } ?? "")))

@@ -75,7 +75,7 @@ public enum Timeline {
                     let c = late ? red : entry.kind == .token ? purple : green
                     let r = 5.5
                     s += "<path d=\"M\(f(xx)) \(f(mid - r)) L\(f(xx + r)) \(f(mid)) L\(f(xx)) \(f(mid + r)) L\(f(xx - r)) \(f(mid)) Z\" fill=\"\(c)\">\(tip)</path>"
-                case .action, .run, .end, .repeats:
+                case .action, .run, .end, .repeats, .harness:
                     let c = late ? red : gray
                     s += "<rect x=\"\(f(xx - 4))\" y=\"\(f(mid - 4))\" width=\"8\" height=\"8\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"2\">\(tip)</rect>"
                 }

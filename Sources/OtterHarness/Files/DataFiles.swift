@@ -17,7 +17,10 @@ public enum DataFiles {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw .input("\(path): no such file") }
         if isDir.boolValue { throw .input("\(path): is a directory, expected a file") }
-        guard let h = FileHandle(forReadingAtPath: path) else { throw .input("\(path): cannot be read (permission denied?)") }
+        // open(2) rather than FileHandle(forReadingAtPath:), which says nothing of why (permission, no descriptors left …).
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .input("\(path): cannot be read: \(String(cString: strerror(errno)))") }
+        let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? h.close() }
         var out: [UInt8] = []
         while true {

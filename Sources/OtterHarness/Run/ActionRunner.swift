@@ -7,23 +7,28 @@ import Glibc
 /// Performs partner actions (the partner's own moves, such as confirming an order) during a run.
 ///
 /// With a hook command it runs `/bin/sh -c HOOK` with `OTTER_CERT_ACTION`, `OTTER_CERT_RECORD`,
-/// `OTTER_CERT_STORE_ID`, `OTTER_CERT_SANDBOX_URL` and `OTTER_CERT_VARS` (also on stdin); a JSON object the hook
-/// prints on stdout adds variables (a new `orderId`). Without a hook, on a terminal the operator is told what to do;
-/// without a terminal the action is skipped.
+/// `OTTER_CERT_STORE_ID`, `OTTER_CERT_SANDBOX_URL` and `OTTER_CERT_VARS` (also on stdin, which the hook need not
+/// read); a JSON object the hook prints on stdout adds variables (a new `orderId`). The hook runs in a process group
+/// of its own, killed whole at the timeout or on Ctrl-C (`HookProcess`). Without a hook, on a terminal the operator
+/// is told what to do; without a terminal the action is skipped.
 public struct ActionRunner: Sendable {
     /// The hook command, if any.
     public var hook: String?
     /// Whether an operator is at a terminal.
     public var interactive: Bool
+    /// Asked while a hook runs: once it says the run was interrupted (Ctrl-C), the hook is killed at once.
+    public var isInterrupted: @Sendable () -> Bool
 
     /// Creates a runner.
-    public init(hook: String?, interactive: Bool) { self.hook = hook; self.interactive = interactive }
+    public init(hook: String?, interactive: Bool, isInterrupted: @escaping @Sendable () -> Bool = { false }) {
+        self.hook = hook; self.interactive = interactive; self.isInterrupted = isInterrupted
+    }
 
     /// What happened.
     public struct Outcome: Sendable {
         /// `ok`, `failed` or `skipped`.
         public var outcome: String
-        /// The hook's stderr, or why it was skipped.
+        /// The hook's stderr, or why it failed (timed out, killed, interrupted) or was skipped.
         public var message: String?
         /// Variables the hook reported.
         public var vars: [String: String]
@@ -47,56 +52,31 @@ public struct ActionRunner: Sendable {
         env["OTTER_CERT_SANDBOX_URL"] = sandboxURL
         env["OTTER_CERT_VARS"] = varsJSON
         for k in ["OTTER_CERT_WEBHOOK_SECRET", "OTTER_CERT_CLIENT_SECRET"] { env[k] = nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", hook]
-        p.environment = env
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        p.standardOutput = out; p.standardError = err; p.standardInput = inp
-        do { try p.run() } catch {
-            return Outcome(outcome: "failed", message: "cannot start the action hook: \(error.localizedDescription)", vars: [:])
-        }
-        let collected = Collected()
-        let group = DispatchGroup()
-        group.enter(); DispatchQueue.global().async { collected.setOut(read(out.fileHandleForReading)); group.leave() }
-        group.enter(); DispatchQueue.global().async { collected.setErr(read(err.fileHandleForReading)); group.leave() }
-        inp.fileHandleForWriting.write(Data(varsJSON.utf8))
-        try? inp.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(5_000) }
-        var timedOut = false
-        if p.isRunning { timedOut = true; p.terminate(); usleep(200_000); if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        p.waitUntilExit()
-        group.wait()
-        let stderr = String(decoding: collected.err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if timedOut { return Outcome(outcome: "failed", message: "the action hook did not finish within \(Int(timeout)) s", vars: [:]) }
-        guard p.terminationStatus == 0 else {
-            return Outcome(outcome: "failed", message: stderr.isEmpty ? "the action hook exited with status \(p.terminationStatus)" : stderr, vars: [:])
+        let r = HookProcess.run(hook, environment: env, input: Array(varsJSON.utf8), timeout: timeout, isInterrupted: isInterrupted)
+        let stderr = String(decoding: r.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let said = stderr.isEmpty ? "" : "; its stderr: " + stderr
+        switch r.end {
+        case .failedToStart(let why):
+            return Outcome(outcome: "failed", message: "cannot start the action hook: \(why)", vars: [:])
+        case .timedOut:
+            return Outcome(outcome: "failed", message: "the action hook timed out: it did not finish within \(formatNumber(timeout)) s, so it and every process it started were killed (SIGTERM, then SIGKILL)" + said, vars: [:])
+        case .interrupted:
+            return Outcome(outcome: "failed", message: "the run was interrupted while the action hook ran: it and every process it started were killed" + said, vars: [:])
+        case .signalled(let sig):
+            return Outcome(outcome: "failed", message: "the action hook was killed by signal \(sig) (\(String(cString: strsignal(sig))))" + said, vars: [:])
+        case .exited(let status) where status != 0:
+            return Outcome(outcome: "failed", message: stderr.isEmpty ? "the action hook exited with status \(status)" : stderr, vars: [:])
+        case .exited:
+            break
         }
         var newVars: [String: String] = [:]
-        if let v = try? JSONValue.parse(collected.out), let o = v.objectValue {
+        if let v = try? JSONValue.parse(r.stdout), let o = v.objectValue {
             for (k, x) in o { if let s = x.scalarText { newVars[k] = s } }
         }
-        return Outcome(outcome: "ok", message: stderr.isEmpty ? nil : stderr, vars: newVars)
+        var message = stderr
+        if r.outputAbandoned {
+            message += (message.isEmpty ? "" : "\n") + "(a process the action hook left running still holds its output; otter-cert did not wait for it)"
+        }
+        return Outcome(outcome: "ok", message: message.isEmpty ? nil : message, vars: newVars)
     }
-}
-
-/// Output of a child process, gathered on two threads.
-private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var out: [UInt8] = []
-    private(set) var err: [UInt8] = []
-    func setOut(_ b: [UInt8]) { lock.lock(); out = b; lock.unlock() }
-    func setErr(_ b: [UInt8]) { lock.lock(); err = b; lock.unlock() }
-}
-
-/// Reads a pipe to its end, keeping at most 64 KiB.
-private func read(_ h: FileHandle) -> [UInt8] {
-    var out: [UInt8] = []
-    while true {
-        let d = h.availableData
-        if d.isEmpty { break }
-        if out.count < 65536 { out.append(contentsOf: d.prefix(65536 - out.count)) }
-    }
-    return out
 }

@@ -27,6 +27,9 @@ public final class Runner {
         public var entries: [LogEntry]
         /// SHA-256 of the checklist file.
         public var checklistSHA256: String
+        /// The steps the harness could not carry out (`RECORD: why`), each logged as a `harness` line that fails its
+        /// record: the run is then a harness error, whatever the verdict.
+        public var harnessErrors: [String] = []
     }
 
     /// Creates a runner.
@@ -126,7 +129,7 @@ public final class Runner {
         let result = AttemptMerge.complete(evaluator.finish(), checklist: checklist, judged: Set(ran), interrupted: wakeup.interrupted,
                                            selected: options.only, earlier: options.earlierVerdicts)
         return Outcome(result: result, logPath: logPath, ran: ran, interrupted: wakeup.interrupted,
-                       entries: log.entries, checklistSHA256: checklistSHA)
+                       entries: log.entries, checklistSHA256: checklistSHA, harnessErrors: harnessErrors)
     }
 
     /// The checklist the final verdict is computed with: every record for a full run, the records that ran otherwise.
@@ -155,6 +158,8 @@ public final class Runner {
     /// Whether the operator was already told that correctly signed webhooks are refused.
     private var saidSecretHint = false
     private var webhooksSent = 0
+    /// The steps the harness could not carry out, `RECORD: why`.
+    private var harnessErrors: [String] = []
 
     // MARK: - One record
 
@@ -168,7 +173,19 @@ public final class Runner {
             c.sandbox.setActiveRecord(record.id, step: step.name)
             switch step.source {
             case .webhook(let w):
-                guard let body = webhookBody(w, vars: vars) else { progress?.say("  fixture \(w.fixture) could not be read"); continue }
+                let body: String
+                switch webhookBody(w, vars: vars) {
+                case .success(let b): body = b
+                case .failure(let e):
+                    let why = e.description
+                    // The record cannot go on, and nothing the partner does can decide it: it fails as the harness's
+                    // error, decided from the log like every verdict (so `observe` on the log agrees).
+                    c.log.append(LogEntry(seq: 0, record: record.id, step: step.name, direction: nil, kind: .harness,
+                                          startedAt: Date().timeIntervalSince1970, error: TransportFailure(kind: "fixture", message: why)))
+                    harnessErrors.append("\(record.id): \(why)")
+                    progress?.say("  harness error: \(why)")
+                    return
+                }
                 if let json = try? JSONValue.parse(body) {
                     for (name, path) in c.checklist.vars where vars[name] == nil {
                         if let v = path.first(in: json)?.scalarText { vars[name] = v }
@@ -178,15 +195,16 @@ public final class Runner {
                 if step.name == "trigger" { vars["eventId"] = eventId }
                 c.sandbox.webhookSent(eventId: eventId, record: record.id, body: try? JSONValue.parse(body))
                 share(vars, of: record, c)
-                for delivery in 1...w.deliveries {
+                for delivery in 1...w.deliveries where !wakeup.interrupted {
                     send(body: body, valid: w.signature == .valid, record: record, step: step.name, attempt: delivery, c)
                 }
             case .action(let name, let instructions):
                 let started = Date().timeIntervalSince1970
-                progress?.waiting(record, for: "partner action \(name)", secondsLeft: 60 * options.timeoutScale)
-                let o = ActionRunner(hook: options.actionHook, interactive: options.interactive)
+                let hookTimeout = max(5, 60 * options.timeoutScale)
+                progress?.waiting(record, for: "partner action \(name)", secondsLeft: hookTimeout)
+                let o = ActionRunner(hook: options.actionHook, interactive: options.interactive, isInterrupted: { [wakeup] in wakeup.interrupted })
                     .perform(action: name, instructions: instructions, record: record.id, storeId: options.storeId,
-                             sandboxURL: c.sandbox.baseURL, vars: vars, timeout: max(5, 60 * options.timeoutScale)) { self.progress?.say($0) }
+                             sandboxURL: c.sandbox.baseURL, vars: vars, timeout: hookTimeout) { self.progress?.say($0) }
                 for (k, v) in o.vars { vars[k] = v }
                 c.log.append(LogEntry(seq: 0, record: record.id, step: step.name, direction: nil, kind: .action, startedAt: started,
                                       durationMs: (Date().timeIntervalSince1970 - started) * 1000,
@@ -212,9 +230,23 @@ public final class Runner {
         WebhookFactory.freshVars(storeId: options.storeId, applicationId: options.applicationId)
     }
 
-    private func webhookBody(_ w: WebhookStep, vars: [String: String]) -> String? {
-        guard let bytes = try? DataFiles.bytes(files.webhookFixture(w.fixture)) else { return nil }
-        return WebhookFactory.body(fixture: String(decoding: bytes, as: UTF8.self), vars: vars)
+    /// The step's webhook, or why its fixture could not be read (named as in the checklist, not by its local path).
+    private func webhookBody(_ w: WebhookStep, vars: [String: String]) -> Result<String, WhyNot> {
+        let path = files.webhookFixture(w.fixture)
+        do {
+            let bytes = try DataFiles.bytes(path)
+            return .success(WebhookFactory.body(fixture: String(decoding: bytes, as: UTF8.self), vars: vars))
+        } catch {
+            var why = error.description
+            if why.hasPrefix(path + ": ") { why = String(why.dropFirst(path.count + 2)) }
+            return .failure(WhyNot("the webhook fixture \(w.fixture) could not be read when it was due: \(why)"))
+        }
+    }
+
+    /// A reason, as an error.
+    struct WhyNot: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
     }
 
     private func send(body: String, valid: Bool, record: Record, step: String, attempt: Int, _ c: RecordContext) {
@@ -223,8 +255,10 @@ public final class Runner {
         var headers: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", Harness.name)]
         headers += signer.headers(for: bytes, valid: valid).map { ($0.name, $0.value) }
         let started = Date().timeIntervalSince1970
+        // Ctrl-C abandons a webhook the partner is slow to answer, instead of waiting out its timeout.
         let result = c.client.send(ClientRequest(method: "POST", url: options.partnerURL, headers: headers, body: bytes,
-                                                 timeout: options.webhookTimeout * max(1, options.timeoutScale)))
+                                                 timeout: options.webhookTimeout * max(1, options.timeoutScale),
+                                                 isCancelled: { [wakeup] in wakeup.interrupted }))
         var entry = LogEntry(seq: 0, record: record.id, step: step, direction: .otterToPartner, kind: .webhook, startedAt: started,
                              attempt: attempt, request: Message(method: "POST", url: options.partnerURL, headers: headers, body: body),
                              tags: valid ? [] : ["invalid-signature"])
@@ -261,9 +295,11 @@ public final class Runner {
             case .dns: kind = "dns"
             case .tls: kind = "tls"
             case .timeout: kind = "timeout"
+            case .aborted: kind = "aborted"
             case .other: kind = "other"
             }
-            entry.error = TransportFailure(kind: kind, message: e.message)
+            let message = kind == "aborted" ? "the run was interrupted (Ctrl-C or a stop signal) before the partner answered; the webhook was abandoned" : e.message
+            entry.error = TransportFailure(kind: kind, message: message)
         }
         c.log.append(entry)
         webhooksSent += 1
@@ -295,15 +331,28 @@ public final class Runner {
     /// wake-up that comes while an exchange that started earlier is still being answered (seen as rare 1 s stalls).
     static let recheck = 0.1
 
+    /// Slack on a record's longest window before the run stops waiting for its verdict regardless.
+    static let settleSlack = 5.0
+
     /// Waits, event-driven, until the engine says the record's verdict can no longer change, and returns it.
+    ///
+    /// Bounded whatever the engine says: a check that counts from a step it never saw has no deadline of its own, so
+    /// the wait ends at the latest when the record's longest window, counted from now (after its last step), is over.
+    /// The verdict reported is computed from the whole log afterwards, so stopping here loses nothing.
     private func settle(_ record: Record, _ c: RecordContext) -> Verdict? {
+        let limit = record.longestWindowSeconds + Self.settleSlack
+        let latest = Date().timeIntervalSince1970 + limit
         while true {
             let generation = wakeup.current
             c.judge.catchUp()
             let now = Date().timeIntervalSince1970
             guard let p = c.judge.evaluator.progress(record.id, now: now) else { return nil }
             if p.settled || wakeup.interrupted { return p.verdict }
-            let next = p.settlesBy ?? now + 1
+            if now >= latest {
+                progress?.say("  \(record.id) did not settle within \(formatNumber(limit)) s of its last step; going on")
+                return p.verdict
+            }
+            let next = min(p.settlesBy ?? now + 1, latest)
             progress?.waiting(record, for: p.waitingFor, secondsLeft: next - now)
             wakeup.wait(since: generation, until: Date(timeIntervalSince1970: min(next, now + Self.recheck)))
         }

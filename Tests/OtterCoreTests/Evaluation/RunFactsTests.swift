@@ -26,6 +26,18 @@ final class RunFactsTests: XCTestCase {
         XCTAssertTrue(md.contains("**Certification attempt:** 2"), md)
         XCTAssertTrue(md.contains("⚠ TLS verification"), md)
         XCTAssertEqual(ReportJSON.make(r, source: src)["run"]?["attempt"], 2)
+        // A passing log whose run did not verify TLS is not a certification, unless the run allowed it.
+        XCTAssertFalse(r.certified)
+        XCTAssertEqual(r.blockers.count, 1)
+        XCTAssertTrue(VerdictText.summary(r).hasPrefix("NOT CERTIFIED"))
+        XCTAssertTrue(VerdictText.summary(r).contains("Not certified: TLS verification was off (--insecure)"))
+        XCTAssertEqual(ReportJSON.make(r, source: src)["blockers"]?.arrayValue?.count, 1)
+        let allowed = try Repo.evaluate(.orders, lines: try lines(extra: [("tlsVerification", "OFF (--insecure): the partner's certificate was not checked"),
+                                                                        ("insecureCertificationAllowed", true)]))
+        XCTAssertTrue(allowed.certified)
+        XCTAssertTrue(VerdictText.summary(allowed).contains("⚠ TLS verification OFF (--insecure)"))
+        XCTAssertTrue(ReportTAP.render(allowed, source: src).contains("# ⚠ TLS verification OFF"))
+        XCTAssertTrue(ReportJUnit.render(allowed, source: src).contains("<property name=\"tlsVerification\""))
     }
 
     func testARunWithScaledDeadlinesIsJudgedWithThem() throws {

@@ -29,10 +29,11 @@ final class LogTests: XCTestCase {
             do { _ = try LogCodec.decode(try JSONValue.parse(s), lineNumber: 7); return "ok" } catch { return "\(error)" }
         }
         XCTAssertEqual(err(#"{"kind":"webhook","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: a webhook line needs a 'request'")
-        XCTAssertEqual(err(#"{"kind":"telepathy","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: unknown kind 'telepathy' (expected webhook, token, callback, action, run, end, repeats)")
+        XCTAssertEqual(err(#"{"kind":"telepathy","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: unknown kind 'telepathy' (expected webhook, token, callback, action, run, end, repeats, harness)")
         XCTAssertEqual(err(#"{"kind":"run","startedAt":"noon"}"#), "line 7: 'startedAt' is not an RFC 3339 time: 'noon'")
         XCTAssertEqual(err(#"{"v":2,"kind":"run","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: unsupported log format version 2; this harness reads version 1")
         XCTAssertEqual(err(#"[1]"#), "line 7: expected a JSON object, found array")
+        XCTAssertEqual(err(#"{"kind":"harness","record":"DEL-01","startedAt":"2026-11-29T10:00:00Z"}"#), "line 7: a harness line needs 'error': {kind, message}")
     }
 
     /// A body over the cap is logged as its first 256 KiB with `bodyTruncated`, `bodySize` and `bodySha256`; a flood's
