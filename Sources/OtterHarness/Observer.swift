@@ -16,9 +16,9 @@ public struct Observer {
         /// Where they came from.
         public var source: ReportSource
         /// For a HAR capture: its entries as event-log lines (redacted, normalised, `run` line first), for `events.jsonl`.
-        public var eventLog: [LogEntry]?
+        public var eventLog: ImportedEventLog?
         /// Creates an observation.
-        public init(result: EvaluationResult, source: ReportSource, eventLog: [LogEntry]? = nil) {
+        public init(result: EvaluationResult, source: ReportSource, eventLog: ImportedEventLog? = nil) {
             self.result = result; self.source = source; self.eventLog = eventLog
         }
     }
@@ -44,6 +44,6 @@ public struct Observer {
         return Observation(result: result,
                            source: ReportSource(log: ReportWriter.logLabel(logPath), format: facts.format.rawValue, checklistSHA256: sha,
                                                 checklist: try DataFiles.checklistLocation(path, files: files)),
-                           eventLog: facts.eventLog)
+                           eventLog: facts.importedLog)
     }
 }

@@ -66,9 +66,9 @@ public enum ReportWriter {
             try write(render(obs, format: f), to: path)
             written.append(path)
         }
-        if let entries = obs.eventLog {
+        if let log = obs.eventLog {
             let dest = dir.appendingPathComponent("events.jsonl").path
-            try write(entries.map { LogCodec.encode($0) + "\n" }.joined(), to: dest)
+            try log.write(to: dest)
             written.append(dest)
         } else if obs.source.format == "jsonl", let logPath, logPath != "-" {
             let dest = dir.appendingPathComponent("events.jsonl")
