@@ -63,7 +63,7 @@ final class LogReaderStreamTests: XCTestCase {
             var entries: [LogEntry] = []
             var unclassified = 0
             func consume(_ entry: LogEntry) { entries.append(entry) }
-            func noteSkippedLine() {}
+            func noteSkippedLine(_ line: Int) {}
             func noteUnclassified() { unclassified += 1 }
         }
         let (sink, facts) = try LogReader().read(path: path) { _ in Collect() }

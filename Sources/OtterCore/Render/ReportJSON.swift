@@ -43,6 +43,10 @@ public enum ReportJSON {
             if r.interrupted { c["interrupted"] = .bool(true) }
             o["coverage"] = .object(c)
         }
+        if r.stats.skippedLines > 0 {
+            o["unreadableLines"] = .object(JSONObject([("count", .number(Double(r.stats.skippedLines))), ("ignored", .bool(r.unreadableLinesIgnored)),
+                                                       ("lines", .array(r.stats.skippedLineNumbers.map { .number(Double($0)) }))]))
+        }
         o["integrationType"] = .string(r.integrationType.rawValue)
         o["harness"] = .string(Harness.name)
         var cl = JSONObject([("version", .string(r.checklistVersion))])

@@ -9,8 +9,8 @@ import Glibc
 public protocol LogEntrySink: AnyObject {
     /// Takes one entry, in file order.
     func consume(_ entry: LogEntry)
-    /// Counts a malformed line skipped in lenient mode.
-    func noteSkippedLine()
+    /// Counts a malformed line (its 1-based number) skipped in lenient mode.
+    func noteSkippedLine(_ line: Int)
     /// Counts a HAR entry that could not be classified.
     func noteUnclassified()
 }
@@ -129,7 +129,7 @@ public struct LogReader {
             switch result {
             case .success(let entry): sink(entry).consume(entry); entries += 1
             case .failure(var e):
-                if lenient { skipped += 1; sink().noteSkippedLine(); return }
+                if lenient { skipped += 1; sink().noteSkippedLine(lineNumber); return }
                 e.file = name
                 throw .input(e.description)
             }
@@ -142,7 +142,7 @@ public struct LogReader {
             }
             if lines.pending > maxLineBytes {
                 if !lenient { throw .input("\(name):\(lineNumber + 1): line longer than \(maxLineBytes >> 20) MiB (is this a binary file?)") }
-                if !discarding { lineNumber += 1; skipped += 1; sink().noteSkippedLine() }
+                if !discarding { lineNumber += 1; skipped += 1; sink().noteSkippedLine(lineNumber) }
                 discarding = true
                 lines.dropPending()
             }
