@@ -163,8 +163,13 @@ public enum Reproduce {
 
 /// Small formatting helpers shared by the report renderers.
 enum ReportFormat {
-    /// `CERTIFIED`, `NOT CERTIFIED` or `PARTIAL`: the one word every format leads with.
-    static func headline(_ r: EvaluationResult) -> String { r.partial ? "PARTIAL" : r.certified ? "CERTIFIED" : "NOT CERTIFIED" }
+    /// `CERTIFIED`, `NOT CERTIFIED` or `PARTIAL`: the one word every format leads with; a log not certified for the
+    /// lines it could not read says so in it (`NOT CERTIFIED (1 unreadable line)`), since its records may all pass.
+    static func headline(_ r: EvaluationResult) -> String {
+        if r.partial { return "PARTIAL" }
+        if r.certified { return "CERTIFIED" }
+        return r.unreadableLines > 0 ? "NOT CERTIFIED (\(unreadableCount(r.unreadableLines)))" : "NOT CERTIFIED"
+    }
 
     /// What a partial, carried-forward or incompletely read verdict must say beside its headline (nil for a plain full run).
     static func coverageNote(_ r: EvaluationResult) -> String? {

@@ -42,7 +42,8 @@ final class HARStreamReaderTests: XCTestCase {
             let whole = try HARImporter.read(bytes, redactor: redactor)
             let expected = whole.entries.map { LogCodec.encode($0) + " \($0.startedAt.bitPattern) \($0.durationMs.bitPattern)" }
             XCTAssertGreaterThan(expected.count, 30, name)
-            for chunks in [[bytes.count], [1], [7, 1, 4096], [65536], [3, 500, 2, 9000]] {
+            // Byte by byte for one capture (the slowest), in odd and usual chunk sizes for all.
+            for chunks in (name == "pos" ? [[1]] : []) + [[bytes.count], [7, 1, 4096], [65536], [3, 500, 2, 9000]] {
                 let got = try read(bytes, chunks: chunks)
                 XCTAssertEqual(got.entries, expected, "\(name) in chunks of \(chunks)")
                 XCTAssertEqual(got.summary.unclassified, whole.unclassified)
@@ -169,15 +170,15 @@ final class HARStreamReaderTests: XCTestCase {
     }
 
     func testMemoryHoldsTheLargestEntryNotTheCapture() throws {
-        // 60 copies of a capture's entries: the reader never holds much more than one entry and one chunk.
+        // 25 copies of a capture's entries: the reader never holds much more than one entry and one chunk.
         let one = try capture("delivery")
         let entries = try XCTUnwrap(JSONValue.parse(one)["log"]?["entries"]?.arrayValue).map { $0.serialized(pretty: true) }
-        let doc = #"{"log": {"version": "1.2", "entries": ["# + Array(repeating: entries.joined(separator: ","), count: 60).joined(separator: ",") + "]}}"
+        let doc = #"{"log": {"version": "1.2", "entries": ["# + Array(repeating: entries.joined(separator: ","), count: 25).joined(separator: ",") + "]}}"
         let bytes = Array(doc.utf8)
         let largest = entries.map(\.utf8.count).max()!
         let got = try read(bytes, chunks: [65536])
-        XCTAssertEqual(got.entries.count, 60 * (try HARImporter.read(one, redactor: redactor).entries.count))
-        XCTAssertGreaterThan(bytes.count, 4 << 20)
+        XCTAssertEqual(got.entries.count, 25 * (try HARImporter.read(one, redactor: redactor).entries.count))
+        XCTAssertGreaterThan(bytes.count, 2 << 20)
         XCTAssertLessThan(got.peak, 4 * (largest + 65536), "held \(got.peak) bytes of a \(bytes.count)-byte capture")
     }
 

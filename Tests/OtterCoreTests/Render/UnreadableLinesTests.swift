@@ -39,7 +39,7 @@ final class UnreadableLinesTests: XCTestCase {
         XCTAssertEqual(r.unreadableLines, 1)
         XCTAssertTrue(r.verdicts.allSatisfy { $0.status == .passed }, "the records are still judged from what was read")
         XCTAssertFalse(r.certified)
-        XCTAssertEqual(ReportFormat.headline(r), "NOT CERTIFIED")
+        XCTAssertEqual(ReportFormat.headline(r), "NOT CERTIFIED (1 unreadable line)", "the headline says why")
         let note = try XCTUnwrap(ReportFormat.coverageNote(r))
         XCTAssertTrue(note.hasPrefix("not certified: 1 unreadable line (line \(line)), skipped with --lenient: it could have held evidence"), note)
 
@@ -71,15 +71,15 @@ final class UnreadableLinesTests: XCTestCase {
         let r = try skipped(ignored: false)
         let text = VerdictText.render(r)
         XCTAssertTrue(text.contains("1 unreadable line skipped"), text)
-        XCTAssertTrue(text.contains("NOT CERTIFIED: 12 passed, 0 failed, 0 skipped of 12 records"), text)
+        XCTAssertTrue(text.contains("NOT CERTIFIED (1 unreadable line): 12 passed, 0 failed, 0 skipped of 12 records"), text)
         XCTAssertTrue(text.contains("\nnot certified: 1 unreadable line (line \(line))"), text)
         XCTAssertTrue(VerdictText.summary(r).contains("not certified: 1 unreadable line (line \(line))"))
 
         let md = ReportMarkdown.render(r, source: source)
-        XCTAssertTrue(md.hasPrefix("## otter-cert: ❌ NOT CERTIFIED (delivery)\n\n**not certified: 1 unreadable line (line \(line))"), md)
+        XCTAssertTrue(md.hasPrefix("## otter-cert: ❌ NOT CERTIFIED (1 unreadable line) (delivery)\n\n**not certified: 1 unreadable line (line \(line))"), md)
 
         let html = ReportHTML.render(r, source: source)
-        XCTAssertTrue(html.contains("<h1 class=\"verdict\">✘ NOT CERTIFIED</h1>\n<div class=\"sub\">not certified: 1 unreadable line (line \(line))"), html)
+        XCTAssertTrue(html.contains("<h1 class=\"verdict\">✘ NOT CERTIFIED (1 unreadable line)</h1>\n<div class=\"sub\">not certified: 1 unreadable line (line \(line))"), html)
 
         let json = ReportJSON.make(r, source: source)
         XCTAssertEqual(json["certified"]?.boolValue, false)
