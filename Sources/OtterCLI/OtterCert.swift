@@ -26,6 +26,13 @@ public enum OtterCert {
                                               help: "Integration type; default: the one the event log's run line records (a HAR capture needs it).",
                                               allowed: IntegrationType.allCases.map(\.rawValue))
 
+    /// `--lenient` / `--lenient=ignore` of the commands that read event logs (observe, report).
+    static let lenientOption = OptionSpec.flag(
+        "lenient", values: [Leniency.ignore.rawValue],
+        help: "Skip unreadable log lines (and count them) instead of stopping at the first; the verdict is then NOT CERTIFIED "
+            + "(\"N unreadable lines\"), since a skipped line could have held evidence. --lenient=ignore judges from the lines "
+            + "that could be read, and every report says how many were ignored.")
+
     /// The command tree.
     public static let root = CommandSpec(
         name: "otter-cert",
@@ -109,6 +116,15 @@ struct Context {
     func type() throws(HarnessError) -> IntegrationType {
         guard let t = args.value("type").flatMap(IntegrationType.init(rawValue:)) else { throw .input("--type is required") }
         return t
+    }
+
+    /// What `--lenient` asks for: strict without it, `lenient` alone, `ignore` with `=ignore`.
+    var leniency: Leniency {
+        switch args.flagValue("lenient") {
+        case nil: return .strict
+        case Leniency.ignore.rawValue?: return .ignore
+        default: return .lenient
+        }
     }
 
     /// `--type`, else the integration type the log's first line (an otter-cert run line) records.

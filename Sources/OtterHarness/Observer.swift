@@ -16,16 +16,17 @@ public struct Observer {
         /// Where they came from.
         public var source: ReportSource
         /// For a HAR capture: its entries as event-log lines (redacted, normalised, `run` line first), for `events.jsonl`.
-        public var eventLog: [LogEntry]?
+        public var eventLog: ImportedEventLog?
         /// Creates an observation.
-        public init(result: EvaluationResult, source: ReportSource, eventLog: [LogEntry]? = nil) {
+        public init(result: EvaluationResult, source: ReportSource, eventLog: ImportedEventLog? = nil) {
             self.result = result; self.source = source; self.eventLog = eventLog
         }
     }
 
-    /// Reads the log at `path` (`-` for stdin) and evaluates it.
-    public func observe(type: IntegrationType, checklistPath: String? = nil, openapiPath: String? = nil, logPath: String, lenient: Bool,
-                        webhookSecret: String?) throws(HarnessError) -> Observation {
+    /// Reads the log at `path` (`-` for stdin) and evaluates it. With `leniency` other than `strict`, unreadable lines
+    /// are skipped and counted; unless they are ignored (`.ignore`), any of them keeps the result from certifying.
+    public func observe(type: IntegrationType, checklistPath: String? = nil, openapiPath: String? = nil, logPath: String,
+                        leniency: Leniency = .strict, webhookSecret: String?) throws(HarnessError) -> Observation {
         let path = checklistPath ?? files.checklist(type)
         let (checklist, sha) = try DataFiles.checklist(path, files: files)
         if checklist.integrationType != type {
@@ -35,15 +36,16 @@ public struct Observer {
         try DataFiles.audit(checklist, path: path, spec: spec, files: files)
         let endpoints = spec.endpoints, schemas = spec.schemas
         // The evaluator is made once the reader knows what the file says about itself (a HAR's stripped Authorization headers).
-        let (evaluator, facts) = try LogReader(lenient: lenient).read(path: logPath) { facts in
+        let (evaluator, facts) = try LogReader(lenient: leniency.skips).read(path: logPath) { facts in
             Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas,
                       options: EvaluationOptions(webhookSecret: webhookSecret.map { Array($0.utf8) }, bearerUnavailable: facts.bearerUnavailable))
         }
         var result = evaluator.finish()
         result.warnings = facts.warnings + result.warnings
+        result.unreadableLinesIgnored = leniency == .ignore
         return Observation(result: result,
                            source: ReportSource(log: ReportWriter.logLabel(logPath), format: facts.format.rawValue, checklistSHA256: sha,
                                                 checklist: try DataFiles.checklistLocation(path, files: files)),
-                           eventLog: facts.eventLog)
+                           eventLog: facts.importedLog)
     }
 }

@@ -62,10 +62,17 @@ public enum ReportWriter {
         let dir = URL(fileURLWithPath: directory)
         // The log beside the reports is settled first: a folder holding another run's log gets no reports either.
         let dest = dir.appendingPathComponent("events.jsonl").path
-        var logText: String?, copyFrom: String?
-        if let entries = obs.eventLog {
-            let text = entries.map { LogCodec.encode($0) + "\n" }.joined()
-            if try !keepsExistingLog(at: dest, sameAs: Digest.hex(Digest.sha256(Array(text.utf8)))) { logText = text }
+        var imported: ImportedEventLog?, copyFrom: String?
+        if let log = obs.eventLog {
+            if FileManager.default.fileExists(atPath: dest) {
+                // What would be written, beside it, to compare with what is there.
+                let probe = dest + ".check-\(getpid())"
+                defer { unlink(probe) }
+                try log.write(to: probe)
+                if try !keepsExistingLog(at: dest, sameAs: try sha256(path: probe)) { imported = log }
+            } else {
+                imported = log
+            }
         } else if obs.source.format == "jsonl", let logPath, logPath != "-" {
             let src = URL(fileURLWithPath: logPath).resolvingSymlinksInPath().standardizedFileURL.path
             if src != URL(fileURLWithPath: dest).resolvingSymlinksInPath().standardizedFileURL.path,
@@ -77,8 +84,8 @@ public enum ReportWriter {
             try write(render(obs, format: f), to: path)
             written.append(path)
         }
-        if let logText {
-            try write(logText, to: dest)
+        if let imported {
+            try imported.write(to: dest)
             written.append(dest)
         } else if let copyFrom {
             do { try fm.copyItem(atPath: copyFrom, toPath: dest) } catch {

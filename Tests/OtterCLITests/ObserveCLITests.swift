@@ -195,9 +195,14 @@ final class ObserveCLITests: XCTestCase {
         let r = try cert("observe", "--type", "pos", "--log", log)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("bad.jsonl:6: not valid JSON: line 1, column 21"), r.stderr)
+        // Skipped, the line still keeps the log from certifying (it could have held evidence), unless ignored.
         let lenient = try cert("observe", "--type", "pos", "--log", log, "--lenient")
-        XCTAssertEqual(lenient.status, 0, lenient.stdout + lenient.stderr)
-        XCTAssertTrue(lenient.stdout.contains("1 malformed lines skipped"), lenient.stdout)
+        XCTAssertEqual(lenient.status, 1, lenient.stdout + lenient.stderr)
+        XCTAssertTrue(lenient.stdout.contains("1 unreadable line skipped"), lenient.stdout)
+        XCTAssertTrue(lenient.stdout.contains("not certified: 1 unreadable line (line 6)"), lenient.stdout)
+        let ignored = try cert("observe", "--type", "pos", "--log", log, "--lenient=ignore")
+        XCTAssertEqual(ignored.status, 0, ignored.stdout + ignored.stderr)
+        XCTAssertTrue(ignored.stdout.contains("1 unreadable line ignored (line 6) with --lenient=ignore"), ignored.stdout)
     }
 
     func testBinaryTruncatedAndEmptyFilesAreErrorsNotHangs() throws {

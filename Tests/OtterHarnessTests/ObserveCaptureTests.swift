@@ -23,7 +23,7 @@ final class ObserveCaptureTests: XCTestCase {
     }
 
     func observe(_ type: IntegrationType, _ path: String) throws -> Observer.Observation {
-        try Observer(files: Repo.files).observe(type: type, logPath: path, lenient: false, webhookSecret: nil)
+        try Observer(files: Repo.files).observe(type: type, logPath: path, webhookSecret: nil)
     }
 
     func testAnEventLogWithAByteOrderMarkIsRead() throws {

@@ -54,7 +54,7 @@ extension Repo {
 
     /// A live run's HAR capture observed like `otter-cert observe` does, with the webhook secret its run had.
     public static func observeCapture(_ name: String, _ type: IntegrationType) throws -> Observer.Observation {
-        try Observer(files: files).observe(type: type, logPath: path("Fixtures/har/mitmproxy/\(name)/capture.har"), lenient: false,
+        try Observer(files: files).observe(type: type, logPath: path("Fixtures/har/mitmproxy/\(name)/capture.har"),
                                            webhookSecret: "capture-webhook-secret-\(type.rawValue)-Hk27")
     }
 }

@@ -47,7 +47,7 @@ public enum Repo {
         loadedSpec = s
         return s
     }
-    static func endpointsAndSchemas() throws -> (EndpointTable, JSONSchemaValidator) {
+    public static func endpointsAndSchemas() throws -> (EndpointTable, JSONSchemaValidator) {
         let s = try spec()
         return (s.endpoints, s.schemas)
     }
@@ -65,6 +65,19 @@ public enum Repo {
     }
 
     /// The lines of the recorded passing run of a type.
+    /// The case of issue #11: the delivery log of `DEL-10-duplicate-quote` (not certified: DEL-10's repeated webhook is
+    /// quoted twice) with one byte deleted from the duplicate callback's line, which no longer parses; the lines, and
+    /// that line's 1-based number.
+    public static func deliveryLogWithDamagedDuplicate() throws -> (lines: [String], line: Int) {
+        let c = try LogCase(path: path("Fixtures/cases/delivery/DEL-10-duplicate-quote.json"))
+        var lines = try c.apply(to: try passingLog(.delivery))
+        // The mutation's copy is numbered from 10000.
+        let i = try lines.firstIndex { $0.contains("\"record\":\"DEL-10\"") && $0.contains("/quotes") && $0.contains("\"seq\":10") }
+            .orThrow("no duplicate DEL-10 callback")
+        lines[i].removeFirst()
+        return (lines, i + 1)
+    }
+
     public static func passingLog(_ type: IntegrationType) throws -> [String] {
         try String(contentsOfFile: path("Fixtures/logs/\(type.rawValue)/pass.jsonl"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
@@ -130,3 +143,14 @@ public func runProcess(_ executable: String, _ arguments: [String], stdin: Data?
     }
     return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }
+
+extension Optional {
+    /// The value, or an error saying what was missing.
+    func orThrow(_ what: String) throws -> Wrapped {
+        guard let v = self else { throw RepoError(description: what) }
+        return v
+    }
+}
+
+/// A fixture that is not as a test expects it.
+struct RepoError: Error, CustomStringConvertible { var description: String }

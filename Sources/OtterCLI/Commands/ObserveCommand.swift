@@ -31,7 +31,7 @@ enum ObserveCommand {
             OptionSpec(name: "webhook-secret", valueName: "secret",
                        help: "Webhook secret; lets a log without record tags tell invalid signatures apart.",
                        env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),
-            .flag("lenient", help: "Skip malformed log lines (and count them) instead of stopping at the first."),
+            OtterCert.lenientOption,
             .flag("quiet", short: "q", help: "Print only the summary."),
         ],
         arguments: [], subcommands: [])
@@ -40,7 +40,7 @@ enum ObserveCommand {
         let logPath = c.args.value("log") ?? "-"
         var obs = try Observer(files: try c.files()).observe(type: try c.type(orFromLog: logPath), checklistPath: c.args.value("checklist"),
                                                              openapiPath: c.args.value("openapi"),
-                                                             logPath: logPath, lenient: c.args.flag("lenient"),
+                                                             logPath: logPath, leniency: c.leniency,
                                                              webhookSecret: c.args.value("webhook-secret"))
         obs = try ReportWriter.withLogHash(obs, logPath: logPath)
         try print(obs, c, reportJSON: c.args.value("report-json"))

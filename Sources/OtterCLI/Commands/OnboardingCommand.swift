@@ -28,7 +28,10 @@ enum OnboardingCommand {
             OptionSpec(name: "min-live-exchanges", valueName: "n", help: "Exchanges a location-day needs to count as live (default: from the rules)."),
             OptionSpec(name: "rules", valueName: "file", help: "Incident rules file (default: checklists/incident-rules.json)."),
             OptionSpec(name: "report-dir", valueName: "dir", help: "Write onboarding.html, onboarding.md and onboarding.json here."),
-            .flag("lenient", help: "Skip malformed log lines (and count them) instead of stopping at the first."),
+            .flag("lenient", values: [Leniency.ignore.rawValue],
+                  help: "Skip unreadable log lines (and count them) instead of stopping at the first; the exit criterion is then "
+                      + "not met (\"N unreadable lines\"), since a skipped line could have held an incident. --lenient=ignore judges "
+                      + "from the lines that could be read, and the tracker says how many were ignored."),
         ],
         arguments: [ArgumentSpec(name: "files", help: "More log files or directories.", optional: true, variadic: true)],
         subcommands: [])
@@ -54,15 +57,17 @@ enum OnboardingCommand {
             minLive = n
         }
         let deriver = IncidentDeriver(rules: rules, calendar: calendar)
-        try OnboardingReader(lenient: a.flag("lenient")).read(paths, into: deriver)
+        let leniency = c.leniency
+        try OnboardingReader(lenient: leniency.skips).read(paths, into: deriver)
         let ledgers = deriver.finish()
-        let status = OnboardingTracker(minLiveExchanges: minLive)
+        var status = OnboardingTracker(minLiveExchanges: minLive)
             .status(ledgers: ledgers, choice: choice, asOf: asOf, timeZone: zone, stats: deriver.stats, rulesVersion: rules.version)
+        status.unreadableLinesIgnored = leniency == .ignore
         c.out.line(OnboardingText.render(status, style: c.style))
         if let dir = a.value("report-dir") {
             let written = try OnboardingReportWriter.write(status, to: dir)
             c.out.line("Tracker written: " + written.joined(separator: ", "))
         }
-        return status.exitMet ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
+        return status.exitCriterionMet ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
     }
 }

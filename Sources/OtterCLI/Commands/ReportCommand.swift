@@ -27,7 +27,7 @@ enum ReportCommand {
             OptionSpec(name: "webhook-secret", valueName: "secret",
                        help: "Webhook secret; lets a log without record tags tell invalid signatures apart.",
                        env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),
-            .flag("lenient", help: "Skip malformed log lines (and count them) instead of stopping at the first."),
+            OtterCert.lenientOption,
         ],
         arguments: [], subcommands: [])
 
@@ -35,7 +35,7 @@ enum ReportCommand {
         let logPath = c.args.value("log") ?? "-"
         guard let format = ReportWriter.Format(rawValue: c.args.value("format") ?? "html") else { throw HarnessError.input("unknown --format") }
         var obs = try Observer(files: try c.files()).observe(type: try c.type(orFromLog: logPath), checklistPath: c.args.value("checklist"), logPath: logPath,
-                                                             lenient: c.args.flag("lenient"), webhookSecret: c.args.value("webhook-secret"))
+                                                             leniency: c.leniency, webhookSecret: c.args.value("webhook-secret"))
         obs = try ReportWriter.withLogHash(obs, logPath: logPath)
         let text = ReportWriter.render(obs, format: format)
         if let out = c.args.value("out") {

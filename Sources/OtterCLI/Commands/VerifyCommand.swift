@@ -24,10 +24,10 @@ enum VerifyCommand {
                     ArgumentSpec(name: "log", help: "The event log (.jsonl) or HAR capture (.har) it was made from.")],
         subcommands: [])
 
-    static func evaluate(_ c: Context, type: IntegrationType, logPath: String, lenient: Bool) -> Result<Observer.Observation, HarnessError> {
+    static func evaluate(_ c: Context, type: IntegrationType, logPath: String, leniency: Leniency) -> Result<Observer.Observation, HarnessError> {
         do {
             return .success(try Observer(files: try c.files()).observe(type: type, checklistPath: c.args.value("checklist"), logPath: logPath,
-                                                                       lenient: lenient, webhookSecret: c.args.value("webhook-secret")))
+                                                                       leniency: leniency, webhookSecret: c.args.value("webhook-secret")))
         } catch { return .failure(error) }
     }
 
@@ -49,8 +49,16 @@ enum VerifyCommand {
             ok = false
             c.out.line("MISMATCH  log sha256: report says \(claimed), \(logPath) is \(actual)")
         }
-        let lenient = (report["stats"]?["skippedLines"]?.intValue ?? 0) > 0
-        let evaluated = evaluate(c, type: type, logPath: logPath, lenient: lenient)
+        // The log is read as the report read it: lines it skipped are skipped again, and ignored if it ignored them
+        // (a report written before `unreadableLines` existed ignored them).
+        let skipped = report["stats"]?["skippedLines"]?.intValue ?? 0
+        let ignored = report["unreadableLines"]?["ignored"]?.boolValue ?? true
+        let leniency: Leniency = skipped == 0 ? .strict : ignored ? .ignore : .lenient
+        if skipped > 0 {
+            c.out.line("note      the report skipped \(skipped) unreadable line\(skipped == 1 ? "" : "s") of the log"
+                       + (ignored ? " and ignored them (--lenient=ignore)" : " (--lenient): not certified"))
+        }
+        let evaluated = evaluate(c, type: type, logPath: logPath, leniency: leniency)
         guard case .success(let obs) = evaluated else {
             if case .failure(let e) = evaluated {
                 if ok { throw e }

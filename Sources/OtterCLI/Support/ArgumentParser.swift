@@ -162,6 +162,18 @@ private func parseStrictly(
                     try record(option, argv[index])
                     index += 1
                 }
+            } else if let allowed = option.allowed {
+                // A flag with values: alone, or with one of them after '=' (never the next argument).
+                if let inline {
+                    guard let canonical = canonicalChoice(inline, in: allowed) else { throw fail(flagValueMessage(option, got: "\(option.longForm)=\(inline)")) }
+                    given[option.name, default: []].append(canonical)
+                } else {
+                    let leaf = chain[chain.count - 1]
+                    if index < argv.count, leaf.arguments.isEmpty, leaf.subcommands.isEmpty, let v = canonicalChoice(argv[index], in: allowed) {
+                        throw fail("\(option.longForm) takes its value after '=': \(option.longForm)=\(v)")
+                    }
+                    given[option.name, default: []].append("")
+                }
             } else {
                 if inline != nil { throw fail("\(option.longForm) does not take a value") }
                 given[option.name, default: []].append("")
@@ -224,9 +236,14 @@ private func parseStrictly(
     for option in options where given[option.name] == nil {
         guard let variable = option.env, let value = environment[variable], !value.isEmpty else { continue }
         let subject = "\(variable) (for \(option.longForm))"
-        if !option.takesValue, parseBool(value) == nil {
-            let got = option.secret ? "" : ", got '\(value)'"
-            throw fail("\(subject) expects a boolean (1/0, true/false, yes/no, on/off)\(got)")
+        if !option.takesValue {
+            if parseBool(value) == nil && canonicalChoice(value, in: option.allowed ?? []) == nil {
+                let got = option.secret ? "" : ", got '\(value)'"
+                let or = (option.allowed ?? []).map { " or \($0)" }.joined()
+                throw fail("\(subject) expects a boolean (1/0, true/false, yes/no, on/off)\(or)\(got)")
+            }
+            environmentValues[option.name] = parseBool(value) == nil ? canonicalChoice(value, in: option.allowed ?? []) : value
+            continue
         }
         var chosen = value
         if let allowed = option.allowed {
@@ -254,6 +271,12 @@ private func parseStrictly(
 private func canonicalChoice(_ value: String, in allowed: [String]) -> String? {
     if allowed.contains(value) { return value }
     return allowed.first { $0.caseInsensitiveCompare(value) == .orderedSame }
+}
+
+/// "--lenient is given alone or as --lenient=ignore; got '--lenient=yes'".
+private func flagValueMessage(_ option: OptionSpec, got: String) -> String {
+    let forms = (option.allowed ?? []).map { "\(option.longForm)=\($0)" }.joined(separator: " or ")
+    return "\(option.longForm) is given alone or as \(forms); got '\(got)'"
 }
 
 private func notAllowedMessage(_ option: OptionSpec, subject: String, value: String) -> String {

@@ -12,7 +12,8 @@ public struct OptionSpec: Sendable, Equatable {
     public var help: String
     /// Value used when the option is absent from the command line and from the environment.
     public var defaultValue: String?
-    /// Closed set of accepted values (checked for command-line and environment values).
+    /// Closed set of accepted values (checked for command-line and environment values). For a flag: the values it
+    /// may be given after `=` (`--lenient=ignore`).
     public var allowed: [String]?
     /// Whether the option may be given more than once (see `ParsedArguments.values`).
     public var repeatable: Bool
@@ -41,13 +42,25 @@ public struct OptionSpec: Sendable, Equatable {
         self.secret = secret
     }
 
-    /// A boolean flag such as `--lenient`.
+    /// A boolean flag such as `--quiet`.
     public static func flag(_ name: String, short: Character? = nil, help: String, env: String? = nil) -> OptionSpec {
         OptionSpec(name: name, short: short, help: help, env: env)
     }
 
+    /// A flag that may also be given one of `values` after `=`: `--lenient`, or `--lenient=ignore`. It never takes
+    /// the next argument as its value (see `ParsedArguments.flagValue`).
+    public static func flag(_ name: String, short: Character? = nil, values: [String], help: String, env: String? = nil) -> OptionSpec {
+        OptionSpec(name: name, short: short, help: help, allowed: values, env: env)
+    }
+
     /// Whether the option takes a value (false for flags).
     public var takesValue: Bool { valueName != nil }
+
+    /// `--lenient[=ignore]` for a flag with values, else `--name`.
+    var flagForm: String {
+        guard !takesValue, let allowed, !allowed.isEmpty else { return longForm }
+        return longForm + "[=" + allowed.joined(separator: "|") + "]"
+    }
 
     /// `--name`.
     public var longForm: String { "--" + name }
@@ -126,8 +139,11 @@ public struct CommandSpec: Sendable, Equatable {
                 if short == "-" || short == "=" { problems.append("\(prefix): invalid short option '-\(short)'") }
                 if !shorts.insert(short).inserted { problems.append("\(prefix): duplicate short option '-\(short)'") }
             }
-            if !option.takesValue && (option.allowed != nil || option.defaultValue != nil || option.repeatable) {
-                problems.append("\(prefix): flag '--\(option.name)' cannot have allowed values, a default or be repeatable")
+            if !option.takesValue && (option.defaultValue != nil || option.repeatable) {
+                problems.append("\(prefix): flag '--\(option.name)' cannot have a default or be repeatable")
+            }
+            if !option.takesValue, let allowed = option.allowed, allowed.isEmpty || allowed.contains(where: { parseBool($0) != nil || $0.isEmpty }) {
+                problems.append("\(prefix): the values of flag '--\(option.name)' must be words other than booleans")
             }
             if option.secret && option.allowed != nil {
                 problems.append("\(prefix): secret option '--\(option.name)' cannot have allowed values (they would be echoed)")

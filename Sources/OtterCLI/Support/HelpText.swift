@@ -49,7 +49,7 @@ public func helpText(for path: [String], root: CommandSpec, width: Int = 80) -> 
 private func usageLine(_ command: CommandSpec, commandLine: String, width: Int) -> String {
     var items: [String] = []
     for option in command.options {
-        var item = option.longForm
+        var item = option.flagForm
         if let valueName = option.valueName { item += " <\(valueName)>" }
         if option.repeatable { item += " ..." }
         items.append(option.required ? item : "[\(item)]")
@@ -80,14 +80,14 @@ private func usageLine(_ command: CommandSpec, commandLine: String, width: Int) 
 
 private func optionLeft(_ option: OptionSpec) -> String {
     var left = option.short.map { "-\($0), " } ?? ""
-    left += option.longForm
+    left += option.flagForm
     if let valueName = option.valueName { left += " <\(valueName)>" }
     return left
 }
 
 private func optionHelp(_ option: OptionSpec) -> String {
     var extras: [String] = []
-    if let allowed = option.allowed { extras.append("values: " + allowed.joined(separator: ", ")) }
+    if let allowed = option.allowed, option.takesValue { extras.append("values: " + allowed.joined(separator: ", ")) }
     if let def = option.defaultValue, !option.secret { extras.append("default:\(glue)\(def)") }
     if option.repeatable { extras.append("repeatable") }
     var text = option.help

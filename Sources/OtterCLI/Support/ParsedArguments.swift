@@ -48,7 +48,19 @@ public struct ParsedArguments: Sendable {
         let spec = spec(name)
         precondition(!spec.takesValue, "ParsedArguments.flag: '--\(name)' takes a value")
         if given[name] != nil { return true }
-        return environmentValues[name].flatMap(parseBool) ?? false
+        guard let env = environmentValues[name] else { return false }
+        return parseBool(env) ?? true   // a flag's non-boolean environment value is one of its values
+    }
+
+    /// For a flag with values (`--lenient`, `--lenient=ignore`): nil when the flag is off, "" when given alone (or
+    /// its environment variable is true), else the value of its last occurrence.
+    public func flagValue(_ name: String) -> String? {
+        let spec = spec(name)
+        precondition(!spec.takesValue, "ParsedArguments.flagValue: '--\(name)' takes a value")
+        if let last = given[name]?.last { return last }
+        guard let env = environmentValues[name] else { return nil }
+        if let b = parseBool(env) { return b ? "" : nil }
+        return env
     }
 
     /// The option's last command-line occurrence, else its environment value, else its default.

@@ -65,8 +65,11 @@ public struct EndpointTable: Sendable {
     /// The endpoint serving a concrete method and path; literal segments win over variables.
     public func endpoint(method: String, path: String) -> Endpoint? {
         var best: (Endpoint, Int)?
+        // The path is cut at its slashes once, not once per template (this runs for every call of a log).
+        let parts = path.hasPrefix("/") ? path.split(separator: "/", omittingEmptySubsequences: false).dropFirst() : nil
         for e in endpoints where e.method == method {
-            guard e.path.match(path, bound: [:]) != nil else { continue }
+            let matched = parts.map { e.path.match(parts: $0, bound: [:]) } ?? e.path.match(path, bound: [:])
+            guard matched != nil else { continue }
             let literals = e.path.segments.filter { if case .literal = $0 { return true } else { return false } }.count
             if best == nil || literals > best!.1 { best = (e, literals) }
         }

@@ -46,8 +46,15 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
     /// Returns nil when the path does not match.
     public func match(_ path: String, bound: [String: String]) -> [String: String]? {
         if matchesAll { return [:] }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        guard path.hasPrefix("/"), parts.count == segments.count else { return nil }
+        guard path.hasPrefix("/") else { return nil }
+        return match(parts: path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(), bound: bound)
+    }
+
+    /// `match` for a path starting with `/`, already cut at its slashes (`parts`: the segments after the first slash),
+    /// so that one path is cut once however many templates it is matched against.
+    func match(parts: ArraySlice<Substring>, bound: [String: String]) -> [String: String]? {
+        if matchesAll { return [:] }
+        guard parts.count == segments.count else { return nil }
         var captures: [String: String] = [:]
         for (seg, part) in zip(segments, parts) {
             switch seg {

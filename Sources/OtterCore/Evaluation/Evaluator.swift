@@ -93,8 +93,8 @@ public final class Evaluator {
         }
     }
 
-    /// Counts a malformed line skipped by a lenient reader.
-    public func noteSkippedLine() { stats.skippedLines += 1 }
+    /// Counts a malformed line (its 1-based number) skipped by a lenient reader.
+    public func noteSkippedLine(_ line: Int) { stats.noteSkipped(line: line) }
 
     /// Counts a capture entry that was neither a webhook nor an Otter API call.
     public func noteUnclassified() { stats.unclassified += 1 }

@@ -116,13 +116,24 @@ public struct EvaluationResult: Sendable {
 
     /// Whether the run was interrupted before it had judged every record it was to run.
     public var interrupted = false
+    /// Whether the log lines the reader skipped as unreadable were ignored (`--lenient=ignore`): then they do not keep
+    /// the log from certifying, and every report says how many were ignored.
+    public var unreadableLinesIgnored = false
+
+    /// Lines the reader skipped as unreadable (`--lenient`) that keep the log from certifying: each could have held
+    /// evidence (the failure a record is judged by), so a verdict built without them cannot be a certification.
+    /// Zero when they were ignored (`--lenient=ignore`). Blank lines are not entries and never count.
+    public var unreadableLines: Int { unreadableLinesIgnored ? 0 : stats.skippedLines }
 
     /// Why this run cannot certify whatever its records say (TLS verification was off …); empty for most runs.
     public var blockers: [String] = []
 
     /// Certified: every record was judged (in this run or, when rerun, in the attempt that last ran it), the run was
-    /// not interrupted, nothing blocks it, and every required record passed.
-    public var certified: Bool { !partial && blockers.isEmpty && verdicts.allSatisfy { !$0.required || $0.status == .passed } }
+    /// not interrupted, nothing blocks it, no line of the log was left unread (unless ignored), and every required
+    /// record passed.
+    public var certified: Bool {
+        !partial && blockers.isEmpty && unreadableLines == 0 && verdicts.allSatisfy { !$0.required || $0.status == .passed }
+    }
     /// Some records were not judged at all (`--only` without an earlier attempt, or an interrupt): the verdict is
     /// partial, never a certification.
     public var partial: Bool { interrupted || verdicts.contains { $0.notRun != nil } }
@@ -133,6 +144,20 @@ public struct EvaluationResult: Sendable {
 
     /// How many verdicts have a status.
     public func count(_ s: Verdict.Status) -> Int { verdicts.filter { $0.status == s }.count }
+}
+
+/// What a reader does with a log line it cannot read (the `--lenient` option).
+public enum Leniency: String, Sendable, CaseIterable {
+    /// Stop at the first, naming it (no `--lenient`).
+    case strict
+    /// Skip and count each (`--lenient`); a log with any cannot certify: the verdict is "not certified: N unreadable
+    /// lines", with the records still judged from what was read.
+    case lenient
+    /// Skip and count each, and judge from what was read (`--lenient=ignore`); the reports say how many were ignored.
+    case ignore
+
+    /// Whether unreadable lines are skipped rather than an error.
+    public var skips: Bool { self != .strict }
 }
 
 /// Counts of what a log held.
@@ -147,8 +172,12 @@ public struct LogStats: Sendable {
     public var callbacks = 0
     /// Partner actions.
     public var actions = 0
-    /// Lines skipped as malformed (with `--lenient`).
+    /// Lines skipped as unreadable (with `--lenient`): malformed, not a log entry, or too long.
     public var skippedLines = 0
+    /// The line numbers of the first of them (at most `LogStats.skippedLineNumbersKept`), in order.
+    public var skippedLineNumbers: [Int] = []
+    /// How many skipped line numbers are kept.
+    public static let skippedLineNumbersKept = 20
     /// HAR entries that were neither a webhook nor an Otter API call.
     public var unclassified = 0
     /// Webhooks and calls that belong to no record (stray requests, traffic outside the checklist).
@@ -159,4 +188,10 @@ public struct LogStats: Sendable {
     public var lastAt: Double?
     /// Creates empty stats.
     public init() {}
+
+    /// Counts a skipped line (its 1-based number).
+    public mutating func noteSkipped(line: Int) {
+        skippedLines += 1
+        if skippedLineNumbers.count < LogStats.skippedLineNumbersKept { skippedLineNumbers.append(line) }
+    }
 }

@@ -48,83 +48,101 @@ public enum HARImporter {
         return (run.extra["importWarnings"]?.arrayValue?.compactMap(\.stringValue) ?? [], run.extra["bearerUnavailable"]?.stringValue)
     }
 
-    /// Reads a capture: its entries, the entries left out, and the warnings about it.
+    /// Reads a capture held whole in memory: its entries, the entries left out, and the warnings about it.
+    /// (`HARStreamReader` reads one as it arrives, an entry at a time.)
     public static func read(_ bytes: [UInt8], redactor: Redactor) throws(LogError) -> HARImport {
-        let root: JSONValue
-        do {
-            let hasBOM = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
-            root = try hasBOM ? JSONValue.parse(Array(bytes.dropFirst(3))) : JSONValue.parse(bytes)
-        } catch { throw LogError(line: error.line, message: "not a HAR file (invalid JSON): \(error.description)") }
-        guard let log = root["log"]?.objectValue else { throw LogError(line: 1, message: "not a HAR file: no top-level 'log' object") }
-        guard case .array(let items)? = log["entries"] else { throw LogError(line: 1, message: "not a HAR file: 'log.entries' must be an array") }
-        var out = HARImport()
-        out.entries.reserveCapacity(items.count)
+        var reader = HARStreamReader(redactor: redactor)
+        let hasBOM = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        var entries: [LogEntry] = []
+        let result: Result<Void, LogError> = bytes.withUnsafeBytes { raw in
+            do throws(LogError) {
+                entries += try reader.feed(UnsafeRawBufferPointer(rebasing: raw[(hasBOM ? 3 : 0)...]))
+                entries += try reader.finish()
+                return .success(())
+            } catch { return .failure(error) }
+        }
+        try result.get()
+        var out = reader.summary
+        out.entries = entries
+        return out
+    }
+
+    /// What the entries of a capture said about it as a whole, counted as they are read.
+    struct Tally: Sendable {
+        var unclassified = 0
         var localTimes = 0
         var firstLocalTime: (entry: Int, text: String)?
         var calls = 0, callsWithAuthorization = 0
-        for (i, item) in items.enumerated() {
-            let n = i + 1
-            func fail(_ m: String) -> LogError { LogError(line: n, message: "HAR entry \(n): \(m)") }
-            guard case .object(let e) = item else { throw fail("expected an object") }
-            guard let req = e["request"]?.objectValue, let method = req["method"]?.stringValue, let url = req["url"]?.stringValue else {
-                throw fail("needs request.method and request.url")
+
+        /// The capture's warnings and `bearerUnavailable`, once every entry was counted.
+        var summary: HARImport {
+            var out = HARImport(unclassified: unclassified)
+            if let first = firstLocalTime {
+                let which = localTimes == 1 ? "HAR entry \(first.entry) has" : "\(localTimes) HAR entries have"
+                out.warnings.append("\(which) a startedDateTime without a UTC offset (first: entry \(first.entry), '\(short(first.text, 40))'); "
+                                    + "read as UTC: if the tool wrote local time, deadlines are still judged right but the times shown are shifted")
             }
-            guard let started = e["startedDateTime"]?.stringValue else { throw fail("startedDateTime is missing (or not a string)") }
-            let t: Double
-            if let utc = Timestamp.parse(started) {
-                t = utc
-            } else if let local = Timestamp.parse(started + "Z") {
-                // No UTC offset: the time is read as UTC, and the capture gets one warning for all such entries.
-                t = local
-                localTimes += 1
-                if firstLocalTime == nil { firstLocalTime = (n, started) }
-            } else {
-                throw fail("startedDateTime '\(short(started, 40))' is not an ISO 8601 time")
+            if calls > 0 && callsWithAuthorization == 0 {
+                let why = "none of the capture's \(calls) call(s) to the Otter API carries an Authorization header (the recording tool's "
+                    + "sanitizer strips it), so bearer-token checks cannot be judged from this capture"
+                out.bearerUnavailable = why
+                out.warnings.append(why)
             }
-            let requestBody = try postData(req["postData"], fail)
-            var request = Message(method: method.uppercased(), url: url, headers: headers(req["headers"]), body: requestBody)
-            var response: Message?
-            var failure: TransportFailure?
-            if let resp = e["response"]?.objectValue, let status = resp["status"]?.intValue, status > 0 {
-                guard (100...599).contains(status) else { throw fail("response.status \(status) is not an HTTP status") }
-                response = Message(status: status, headers: headers(resp["headers"]),
-                                   body: text(resp["content"]?["text"], encoding: resp["content"]?["encoding"]?.stringValue))
-            } else {
-                failure = TransportFailure(kind: "other", message: e["response"]?["_error"]?.stringValue ?? "no response in the capture")
-            }
-            let kind: LogEntry.Kind
-            let path = request.path
-            if let j = try? JSONValue.parse(requestBody), j["eventId"]?.stringValue != nil, j["eventType"]?.stringValue != nil {
-                kind = .webhook
-            } else if path.hasSuffix("/v1/auth/token") {
-                kind = .token
-            } else if path.hasPrefix("/v1/") || path.hasPrefix("/manager/") || path.contains("/v1/") {
-                kind = .callback
-                calls += 1
-                if request.header("Authorization") != nil { callsWithAuthorization += 1 }
-            } else {
-                out.unclassified += 1
-                continue
-            }
-            request.headers = redactor.headers(request.headers)
-            request.body = redactor.body(request.body)
-            if var r = response { r.headers = redactor.headers(r.headers); r.body = redactor.body(r.body); response = r }
-            let duration = e["time"]?.doubleValue ?? 0
-            out.entries.append(LogEntry(seq: n, direction: kind == .webhook ? .otterToPartner : .partnerToOtter, kind: kind, startedAt: t,
-                                        durationMs: max(0, duration), request: request, response: response, error: failure))
+            return out
         }
-        if let first = firstLocalTime {
-            let which = localTimes == 1 ? "HAR entry \(first.entry) has" : "\(localTimes) HAR entries have"
-            out.warnings.append("\(which) a startedDateTime without a UTC offset (first: entry \(first.entry), '\(short(first.text, 40))'); "
-                                + "read as UTC: if the tool wrote local time, deadlines are still judged right but the times shown are shifted")
+    }
+
+    /// One element of `log.entries` (entry `n`, 1-based) as a redacted log entry, or nil when it is neither a webhook
+    /// nor an Otter API call (counted in `tally`).
+    static func entry(_ item: JSONValue, number n: Int, redactor: Redactor, tally: inout Tally) throws(LogError) -> LogEntry? {
+        func fail(_ m: String) -> LogError { LogError(line: n, message: "HAR entry \(n): \(m)") }
+        guard case .object(let e) = item else { throw fail("expected an object") }
+        guard let req = e["request"]?.objectValue, let method = req["method"]?.stringValue, let url = req["url"]?.stringValue else {
+            throw fail("needs request.method and request.url")
         }
-        if calls > 0 && callsWithAuthorization == 0 {
-            let why = "none of the capture's \(calls) call(s) to the Otter API carries an Authorization header (the recording tool's "
-                + "sanitizer strips it), so bearer-token checks cannot be judged from this capture"
-            out.bearerUnavailable = why
-            out.warnings.append(why)
+        guard let started = e["startedDateTime"]?.stringValue else { throw fail("startedDateTime is missing (or not a string)") }
+        let t: Double
+        if let utc = Timestamp.parse(started) {
+            t = utc
+        } else if let local = Timestamp.parse(started + "Z") {
+            // No UTC offset: the time is read as UTC, and the capture gets one warning for all such entries.
+            t = local
+            tally.localTimes += 1
+            if tally.firstLocalTime == nil { tally.firstLocalTime = (n, started) }
+        } else {
+            throw fail("startedDateTime '\(short(started, 40))' is not an ISO 8601 time")
         }
-        return out
+        let requestBody = try postData(req["postData"], fail)
+        var request = Message(method: method.uppercased(), url: url, headers: headers(req["headers"]), body: requestBody)
+        var response: Message?
+        var failure: TransportFailure?
+        if let resp = e["response"]?.objectValue, let status = resp["status"]?.intValue, status > 0 {
+            guard (100...599).contains(status) else { throw fail("response.status \(status) is not an HTTP status") }
+            response = Message(status: status, headers: headers(resp["headers"]),
+                               body: text(resp["content"]?["text"], encoding: resp["content"]?["encoding"]?.stringValue))
+        } else {
+            failure = TransportFailure(kind: "other", message: e["response"]?["_error"]?.stringValue ?? "no response in the capture")
+        }
+        let kind: LogEntry.Kind
+        let path = request.path
+        if let j = try? JSONValue.parse(requestBody), j["eventId"]?.stringValue != nil, j["eventType"]?.stringValue != nil {
+            kind = .webhook
+        } else if path.hasSuffix("/v1/auth/token") {
+            kind = .token
+        } else if path.hasPrefix("/v1/") || path.hasPrefix("/manager/") || path.contains("/v1/") {
+            kind = .callback
+            tally.calls += 1
+            if request.header("Authorization") != nil { tally.callsWithAuthorization += 1 }
+        } else {
+            tally.unclassified += 1
+            return nil
+        }
+        request.headers = redactor.headers(request.headers)
+        request.body = redactor.body(request.body)
+        if var r = response { r.headers = redactor.headers(r.headers); r.body = redactor.body(r.body); response = r }
+        let duration = e["time"]?.doubleValue ?? 0
+        return LogEntry(seq: n, direction: kind == .webhook ? .otterToPartner : .partnerToOtter, kind: kind, startedAt: t,
+                        durationMs: max(0, duration), request: request, response: response, error: failure)
     }
 
     /// The request body: `postData.text`, or the form rebuilt from `postData.params` when the tool gave only those.

@@ -59,8 +59,8 @@ public final class IncidentDeriver {
         for (i, r) in rules.callbacks.enumerated() { callbackRuleByType[r.eventType] = i }
     }
 
-    /// Counts a malformed line that was skipped.
-    public func noteSkippedLine() { stats.skippedLines += 1 }
+    /// Counts a malformed line (its 1-based number in its file) that was skipped.
+    public func noteSkippedLine(_ line: Int) { stats.skippedLines += 1 }
     /// Counts a HAR entry that could not be classified.
     public func noteUnclassified() { stats.unclassified += 1 }
 

@@ -70,11 +70,14 @@ public enum OnboardingHTML {
         if s.missingLocations > 0 { h += " — <span class=\"notmet\">\(s.missingLocations) more needed</span>" }
         h += ".</p>"
         h += "<p>Phase streak: <b>\(s.phaseStreakDays)</b> of \(s.requiredStreak) clean days (since \(name(s.phaseStartDay))).</p>"
-        if s.exitMet {
+        if s.exitMet && s.unreadableLines > 0 {
+            h += "<p><span class=\"notmet\">Exit criterion not met:</span> the streaks meet it on \(name(s.targetDay)), but not every log line could be read.</p>"
+        } else if s.exitMet {
             h += "<p class=\"met\">Exit criterion met on \(name(s.targetDay)).</p>"
         } else {
             h += "<p><span class=\"notmet\">Exit criterion not met.</span> Earliest target date <b>\(name(s.targetDay))</b> if nothing else goes wrong.</p>"
         }
+        if let note = s.unreadableNote { h += "<p class=\"\(s.unreadableLines > 0 ? "notmet" : "")\"><b>\(escape(note))</b></p>" }
         if let p = s.pilotExitDay { h += "<p class=\"muted\">Pilot exit criterion met on \(DayCalendar.name(p)).</p>" }
         if let e = s.earlyExitDay { h += "<p class=\"muted\">Early Adoption exit criterion met on \(DayCalendar.name(e)).</p>" }
         if let r = s.lastReset {

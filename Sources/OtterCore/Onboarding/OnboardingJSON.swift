@@ -12,7 +12,10 @@ public enum OnboardingJSON {
         var o = JSONObject()
         o["schemaVersion"] = .number(Double(schemaVersion))
         o["phase"] = .string(s.phase.rawValue)
-        o["exitMet"] = .bool(s.exitMet)
+        o["exitMet"] = .bool(s.exitCriterionMet)
+        if s.stats.skippedLines > 0 {
+            o["unreadableLines"] = .object(JSONObject([("count", .number(Double(s.stats.skippedLines))), ("ignored", .bool(s.unreadableLinesIgnored))]))
+        }
         o["targetDate"] = date(s.targetDay)
         o["phaseChosen"] = .string(s.phaseWasAuto ? "auto" : "forced")
         o["asOf"] = date(s.asOfDay)

@@ -16,7 +16,8 @@ public enum OnboardingMarkdown {
         md.append("| Phase | \(s.phase.title) (\(s.phaseWasAuto ? "picked from the logs" : "as asked")) |")
         md.append("| Locations counted | \(s.counted.count)\(s.phase.requiredLocations.map { " of \($0)" } ?? "")\(s.missingLocations > 0 ? " — **\(s.missingLocations) missing**" : "") |")
         md.append("| Phase streak | \(s.phaseStreakDays) of \(s.requiredStreak) clean days since \(name(s.phaseStartDay)) |")
-        md.append("| Exit criterion | \(s.exitMet ? "**met** on \(name(s.targetDay))" : "not met; earliest target date **\(name(s.targetDay))** if nothing else goes wrong") |")
+        md.append("| Exit criterion | \(s.exitCriterionMet ? "**met** on \(name(s.targetDay))" : s.exitMet ? "**not met**: not every log line could be read" : "not met; earliest target date **\(name(s.targetDay))** if nothing else goes wrong") |")
+        if let note = s.unreadableNote { md.append("| Unreadable lines | **\(cell(note))** |") }
         if let p = s.pilotExitDay { md.append("| Pilot exit | \(DayCalendar.name(p)) |") }
         if let e = s.earlyExitDay { md.append("| Early Adoption exit | \(DayCalendar.name(e)) |") }
         if let r = s.lastReset { md.append("| Streak last reset | \(DayCalendar.name(r.day)): \(cell(r.reasons.joined(separator: "; "))) |") }

@@ -106,7 +106,7 @@ public struct OnboardingStatus: Sendable {
     public var missingLocations: Int
     /// Consecutive days, ending on the as-of day, on which every counted location was clean.
     public var phaseStreakDays: Int
-    /// Whether the phase's exit criterion is met on or before the as-of day.
+    /// Whether the phase's exit criterion is met on or before the as-of day, by the streaks (see `exitCriterionMet`).
     public var exitMet: Bool
     /// When met, the day it was met; else the earliest day it can be met if nothing else goes wrong.
     public var targetDay: Int?
@@ -119,6 +119,22 @@ public struct OnboardingStatus: Sendable {
     /// Version of the incident rules applied.
     public var rulesVersion: String
 
+    /// Whether log lines skipped as unreadable were ignored (`--lenient=ignore`) rather than counted against the criterion.
+    public var unreadableLinesIgnored = false
+
     /// The locations that count for the phase.
     public var counted: [Location] { locations.filter(\.counted) }
+
+    /// Lines skipped as unreadable (`--lenient`) that keep the exit criterion from being met: each could have held an
+    /// incident. Zero when they were ignored (`--lenient=ignore`).
+    public var unreadableLines: Int { unreadableLinesIgnored ? 0 : stats.skippedLines }
+
+    /// The exit criterion is met by the streaks (`exitMet`) and no unreadable line keeps it from counting.
+    public var exitCriterionMet: Bool { exitMet && unreadableLines == 0 }
+
+    /// What the tracker must say about skipped lines (nil when none were skipped).
+    public var unreadableNote: String? {
+        ReportFormat.unreadableNote(count: stats.skippedLines, lines: [], ignored: unreadableLinesIgnored,
+                                    notMet: "exit criterion not met", evidence: "an incident", judged: "the streaks are counted")
+    }
 }

@@ -20,7 +20,9 @@ public enum OnboardingText {
         }
         if s.phase != .general {
             out.append("Phase streak: \(s.phaseStreakDays) of \(s.requiredStreak) clean days (since \(name(s.phaseStartDay)))")
-            if s.exitMet {
+            if s.exitMet && s.unreadableLines > 0 {
+                out.append(style.fail("Exit criterion: NOT MET") + " — the streaks meet it on \(name(s.targetDay)), but not every log line could be read")
+            } else if s.exitMet {
                 out.append(style.pass("Exit criterion: MET on \(name(s.targetDay))"))
             } else {
                 out.append(style.fail("Exit criterion: NOT MET") + " — earliest target date \(style.bold(name(s.targetDay))) if nothing else goes wrong")
@@ -28,6 +30,7 @@ public enum OnboardingText {
         } else {
             out.append(style.pass("Exit criterion of Early Adoption: MET on \(name(s.targetDay))") + "; the integration is open to all locations")
         }
+        if let note = s.unreadableNote { out.append(s.unreadableLines > 0 ? style.fail(note) : style.bold(note)) }
         if let r = s.lastReset {
             out.append("Streak last reset on \(DayCalendar.name(r.day)):")
             for reason in r.reasons { out.append("  - " + reason) }
@@ -56,7 +59,7 @@ public enum OnboardingText {
         let st = s.stats
         out.append("")
         out.append(style.dim("Read \(st.entries) entries: \(st.attributed) exchanges at locations, \(st.unattributed) without a store id"
-            + (st.skippedLines > 0 ? ", \(st.skippedLines) malformed lines skipped" : "")
+            + (st.skippedLines > 0 ? ", \(ReportFormat.unreadableCount(st.skippedLines)) skipped" : "")
             + (st.openAtEnd > 0 ? ", \(st.openAtEnd) callbacks still within their deadline at the end of the logs" : "") + "."))
         return out.joined(separator: "\n")
     }

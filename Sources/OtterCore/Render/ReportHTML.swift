@@ -45,7 +45,7 @@ public enum ReportHTML {
         fact("Event log", "\(source.log) (\(source.format))", mono: true)
         fact("Event log SHA-256", source.logSHA256, mono: true)
         var logFacts = "\(r.stats.entries) entries: \(r.stats.webhooks) webhooks, \(r.stats.tokens) token calls, \(r.stats.callbacks) callbacks, \(r.stats.actions) actions"
-        if r.stats.skippedLines > 0 { logFacts += ", \(r.stats.skippedLines) malformed lines skipped" }
+        if r.stats.skippedLines > 0 { logFacts += ", \(ReportFormat.unreadableCount(r.stats.skippedLines)) skipped" }
         if r.stats.unclassified > 0 { logFacts += ", \(r.stats.unclassified) capture entries not about Otter" }
         if r.stats.unattributed > 0 { logFacts += ", \(ReportFormat.unattributed(r.stats.unattributed))" }
         fact("Log contents", logFacts)

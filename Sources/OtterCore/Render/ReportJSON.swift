@@ -45,6 +45,10 @@ public enum ReportJSON {
         }
         if !r.blockers.isEmpty { o["blockers"] = .array(r.blockers.map { .string($0) }) }
         if let tls = ReportFormat.tlsNote(r) { o["tlsVerification"] = .string(tls) }
+        if r.stats.skippedLines > 0 {
+            o["unreadableLines"] = .object(JSONObject([("count", .number(Double(r.stats.skippedLines))), ("ignored", .bool(r.unreadableLinesIgnored)),
+                                                       ("lines", .array(r.stats.skippedLineNumbers.map { .number(Double($0)) }))]))
+        }
         o["integrationType"] = .string(r.integrationType.rawValue)
         o["harness"] = .string(Harness.name)
         var cl = JSONObject([("version", .string(r.checklistVersion))])

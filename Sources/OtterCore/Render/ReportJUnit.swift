@@ -4,7 +4,9 @@ import Foundation
 ///
 /// Red exactly when the run is not certified: a required record that failed is a `<failure type="required-failed">`,
 /// one that was not observed a `<failure type="required-not-observed">`; an optional record that did not pass is
-/// `<skipped>` (shown with its reason, never red). The document validates against the Jenkins xunit plugin's
+/// `<skipped>` (shown with its reason, never red). Log lines skipped as unreadable (`--lenient`) are one more test
+/// case, `log: N unreadable lines`: a `<failure type="unreadable-lines">`, or `<skipped type="unreadable-lines-ignored">`
+/// when they were ignored (`--lenient=ignore`). The document validates against the Jenkins xunit plugin's
 /// `junit-10.xsd` (`Tests/Schemas/junit-10.xsd`), which has no `file` or `line` on a test case: where a record is in
 /// its checklist is the suite's `file` and each case's `<system-out>` (and the first lines of its failure text).
 public enum ReportJUnit {
@@ -13,9 +15,12 @@ public enum ReportJUnit {
         let type = r.integrationType.rawValue
         let suite = "otter-cert.\(type)"
         let outcomes = r.verdicts.map(CIRecord.outcome)
-        let failures = outcomes.filter(\.isRed).count + r.blockers.count
-        let skipped = outcomes.filter { $0 == .optionalFailed || $0 == .optionalNotObserved }.count
-        let total = r.verdicts.count + r.blockers.count
+        // Lines skipped as unreadable are one more test case: red unless ignored (--lenient=ignore), then skipped;
+        // and what blocks certification whatever the records say (TLS not verified) is a failing case of its own.
+        let unreadable = ReportFormat.unreadableNote(r)
+        let failures = outcomes.filter(\.isRed).count + (r.unreadableLines > 0 ? 1 : 0) + r.blockers.count
+        let skipped = outcomes.filter { $0 == .optionalFailed || $0 == .optionalNotObserved }.count + (unreadable != nil && r.unreadableLines == 0 ? 1 : 0)
+        let total = r.verdicts.count + (unreadable != nil ? 1 : 0) + r.blockers.count
         let time = seconds(CIRecord.runDuration(r))
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         // junit-10.xsd: `skipped` is an attribute of <testsuite> only.
@@ -33,6 +38,10 @@ public enum ReportJUnit {
         if let u = r.run?.partnerURL { props.append(("partnerUrl", ReportMask.url(u))) }
         if let s = r.run?.storeId { props.append(("storeId", s)) }
         if let tls = ReportFormat.tlsNote(r) { props.append(("tlsVerification", tls)) }
+        if r.stats.skippedLines > 0 {
+            props.append(("unreadableLines", String(r.stats.skippedLines)))
+            props.append(("unreadableLinesIgnored", r.unreadableLinesIgnored ? "true" : "false"))
+        }
         for (k, v) in props { x += "      <property name=\"\(a(k))\" value=\"\(a(v))\"/>\n" }
         x += "    </properties>\n"
         for (v, outcome) in zip(r.verdicts, outcomes) {
@@ -54,6 +63,12 @@ public enum ReportJUnit {
         for b in r.blockers {
             x += "    <testcase classname=\"\(a(type))\" name=\"\(a("certification: " + ReportFormat.blockerName(b)))\" time=\"0.000\">\n"
             x += "      <failure type=\"not-certifiable\" message=\"\(a(b))\">\(t(ReportMask.text(b)))</failure>\n"
+            x += "    </testcase>\n"
+        }
+        if let note = unreadable {
+            x += "    <testcase classname=\"\(a(type))\" name=\"log: \(a(ReportFormat.unreadableCount(r.stats.skippedLines)))\" time=\"0.000\">\n"
+            let kind = r.unreadableLines > 0 ? "failure" : "skipped"
+            x += "      <\(kind) type=\"\(r.unreadableLines > 0 ? "unreadable-lines" : "unreadable-lines-ignored")\" message=\"\(a(note))\">\(t(note))</\(kind)>\n"
             x += "    </testcase>\n"
         }
         x += "  </testsuite>\n</testsuites>\n"

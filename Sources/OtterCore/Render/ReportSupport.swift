@@ -163,7 +163,6 @@ public enum Reproduce {
 
 /// Small formatting helpers shared by the report renderers.
 enum ReportFormat {
-    /// `CERTIFIED`, `NOT CERTIFIED` or `PARTIAL`: the one word every format leads with.
     /// The TLS note every format shows when the partner's certificate was not verified (`--insecure`), nil otherwise.
     static func tlsNote(_ r: EvaluationResult) -> String? {
         guard let tls = r.run?.extra["tlsVerification"]?.stringValue else { return nil }
@@ -177,18 +176,49 @@ enum ReportFormat {
     /// `3 requests belonging to no record (unattributed)`.
     static func unattributed(_ n: Int) -> String { "\(n) request\(n == 1 ? "" : "s") belonging to no record (unattributed)" }
 
-    static func headline(_ r: EvaluationResult) -> String { r.partial ? "PARTIAL" : r.certified ? "CERTIFIED" : "NOT CERTIFIED" }
+    /// `CERTIFIED`, `NOT CERTIFIED` or `PARTIAL`: the one word every format leads with; a log not certified for the
+    /// lines it could not read says so in it (`NOT CERTIFIED (1 unreadable line)`), since its records may all pass.
+    static func headline(_ r: EvaluationResult) -> String {
+        if r.partial { return "PARTIAL" }
+        if r.certified { return "CERTIFIED" }
+        return r.unreadableLines > 0 ? "NOT CERTIFIED (\(unreadableCount(r.unreadableLines)))" : "NOT CERTIFIED"
+    }
 
-    /// What a partial or carried-forward verdict must say beside its headline (nil for a plain full run).
+    /// What a partial, carried-forward or incompletely read verdict must say beside its headline (nil for a plain full run).
     static func coverageNote(_ r: EvaluationResult) -> String? {
         var parts: [String] = []
         if r.partial {
             parts.append("partial: \(r.judged) of \(r.verdicts.count) records judged" + (r.interrupted ? ", the run was interrupted" : "")
                          + "; not a certification verdict")
         }
+        if let note = unreadableNote(r) { parts.append(note) }
         if r.carried > 0 { parts.append("\(r.carried) record\(r.carried == 1 ? "" : "s") not rerun: verdict from the attempt that last ran it") }
         return parts.isEmpty ? nil : parts.joined(separator: " · ")
     }
+
+    /// What the verdict must say about the log lines the reader skipped as unreadable (nil when it skipped none):
+    /// why they keep the log from certifying (`--lenient`), or that they were ignored (`--lenient=ignore`).
+    static func unreadableNote(_ r: EvaluationResult) -> String? {
+        unreadableNote(count: r.stats.skippedLines, lines: r.stats.skippedLineNumbers, ignored: r.unreadableLinesIgnored,
+                       notMet: "not certified", evidence: "evidence", judged: "the records are judged")
+    }
+
+    /// The same for any verdict: `notMet` is what the skipped lines make it ("not certified"), `evidence` what
+    /// they could have held, `judged` what is still done without them ("the records are judged").
+    static func unreadableNote(count: Int, lines: [Int], ignored: Bool, notMet: String, evidence: String, judged: String) -> String? {
+        guard count > 0 else { return nil }
+        let n = unreadableCount(count)
+        let which = lines.isEmpty ? "" : lines.count == 1 && count == 1 ? " (line \(lines[0]))"
+            : " (lines \(lines.map(String.init).joined(separator: ", "))\(count > lines.count ? ", … : the first \(lines.count) of \(count)" : ""))"
+        if ignored {
+            return "\(n) ignored\(which) with --lenient=ignore: the verdict is judged only from the lines that could be read"
+        }
+        return "\(notMet): \(n)\(which), skipped with --lenient: \(count == 1 ? "it" : "they") could have held \(evidence), so \(judged) "
+            + "without \(count == 1 ? "it" : "them") (fix the log, or judge from what was read with --lenient=ignore)"
+    }
+
+    /// `1 unreadable line`, `3 unreadable lines`.
+    static func unreadableCount(_ n: Int) -> String { "\(n) unreadable line\(n == 1 ? "" : "s")" }
 
     /// `12.3 ms` / `1.25 s`.
     static func duration(_ ms: Double) -> String {

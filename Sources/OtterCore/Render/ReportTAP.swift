@@ -7,13 +7,17 @@ import Foundation
 /// not pass (failed, or not observed); an optional record that failed is `not ok … # TODO` and one not observed
 /// `ok … # SKIP`, which TAP consumers count as passing. Each point carries a YAML block with the message, the
 /// outcome, the record's duration, where it is in its checklist (`at: {file, line}`) and, when it did not pass,
-/// the details to act on.
+/// the details to act on. Log lines skipped as unreadable (`--lenient`) are one more point, `log: N unreadable lines`:
+/// `not ok`, or `ok … # SKIP` when they were ignored (`--lenient=ignore`).
 public enum ReportTAP {
     /// Renders the TAP stream. Deterministic.
     public static func render(_ r: EvaluationResult, source: ReportSource) -> String {
         let type = r.integrationType.rawValue
         var s = "TAP version 13\n"
-        let points = r.verdicts.count + r.blockers.count
+        // Log lines skipped as unreadable are one more test point after the records and blockers: not ok, or
+        // ok # SKIP when ignored.
+        let unreadable = ReportFormat.unreadableNote(r)
+        let points = r.verdicts.count + r.blockers.count + (unreadable != nil ? 1 : 0)
         s += points == 0 ? "1..0 # SKIP the checklist has no records\n" : "1..\(points)\n"
         s += "# otter-cert \(line(type)) checklist \(line(r.checklistVersion)), log \(line(ReportMask.text(source.log)))\n"
         for (i, v) in r.verdicts.enumerated() {
@@ -45,12 +49,25 @@ public enum ReportTAP {
             s += "not ok \(r.verdicts.count + i + 1) - " + line("certification: " + ReportFormat.blockerName(b)) + "\n"
             s += "  ---\n  message: \(quoted(b))\n  severity: fail\n  outcome: not-certifiable\n  ...\n"
         }
+        if let note = unreadable {
+            let description = "\(points) - log: " + line(ReportFormat.unreadableCount(r.stats.skippedLines))
+            s += r.unreadableLines > 0 ? "not ok \(description)\n" : "ok \(description) # SKIP \(line(note))\n"
+            s += "  ---\n  message: \(quoted(note))\n  severity: \(r.unreadableLines > 0 ? "fail" : "todo")\n"
+            s += "  outcome: \(r.unreadableLines > 0 ? "unreadable-lines" : "unreadable-lines-ignored")\n"
+            s += "  lines: [\(r.stats.skippedLineNumbers.map(String.init).joined(separator: ", "))]\n  ...\n"
+        }
         if let tls = ReportFormat.tlsNote(r) { s += "# ⚠ \(line(tls))\n" }
         let red = r.verdicts.filter { CIRecord.outcome($0).isRed }.count
         if let note = ReportFormat.coverageNote(r) { s += "# \(ReportFormat.headline(r)): \(note)\n" }
-        s += r.certified ? "# CERTIFIED: every required record passed\n"
-            : red == 0 && !r.blockers.isEmpty ? "# NOT CERTIFIED: \(line(r.blockers[0]))\n"
-            : "# NOT CERTIFIED: \(red) required record\(red == 1 ? "" : "s") did not pass\n"
+        if r.certified {
+            s += "# CERTIFIED: every required record passed\n"
+        } else if red == 0 && r.unreadableLines > 0 {
+            s += "# NOT CERTIFIED: \(ReportFormat.unreadableCount(r.unreadableLines))\n"
+        } else if red == 0 && !r.blockers.isEmpty {
+            s += "# NOT CERTIFIED: \(line(r.blockers[0]))\n"
+        } else {
+            s += "# NOT CERTIFIED: \(red) required record\(red == 1 ? "" : "s") did not pass\n"
+        }
         return s
     }
 

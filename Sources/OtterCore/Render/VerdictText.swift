@@ -62,7 +62,7 @@ public struct VerdictText {
         var lines: [String] = []
         lines.append(style.bold("otter-cert · \(r.integrationType.rawValue) checklist \(r.checklistVersion) · \(r.verdicts.count) records"))
         var facts = "log: \(r.stats.entries) entries (\(r.stats.webhooks) webhooks, \(r.stats.tokens) token calls, \(r.stats.callbacks) callbacks, \(r.stats.actions) actions)"
-        if r.stats.skippedLines > 0 { facts += ", \(r.stats.skippedLines) malformed lines skipped" }
+        if r.stats.skippedLines > 0 { facts += ", \(ReportFormat.unreadableCount(r.stats.skippedLines)) skipped" }
         if r.stats.unclassified > 0 { facts += ", \(r.stats.unclassified) capture entries not about Otter" }
         if r.stats.unattributed > 0 { facts += ", \(ReportFormat.unattributed(r.stats.unattributed))" }
         lines.append(style.dim(facts))

@@ -9,8 +9,8 @@ import Glibc
 public protocol LogEntrySink: AnyObject {
     /// Takes one entry, in file order.
     func consume(_ entry: LogEntry)
-    /// Counts a malformed line skipped in lenient mode.
-    func noteSkippedLine()
+    /// Counts a malformed line (its 1-based number) skipped in lenient mode.
+    func noteSkippedLine(_ line: Int)
     /// Counts a HAR entry that could not be classified.
     func noteUnclassified()
 }
@@ -18,14 +18,18 @@ public protocol LogEntrySink: AnyObject {
 extension Evaluator: LogEntrySink {}
 extension IncidentDeriver: LogEntrySink {}
 
-/// Streams an event log (JSON Lines) or reads a HAR capture into an entry sink.
+/// Streams an event log (JSON Lines) or a HAR capture into an entry sink.
 ///
 /// A UTF-8 byte order mark at the start of either is skipped.
 /// JSON Lines are read in 1 MiB chunks and handed over a line at a time, so memory stays flat whatever
 /// the file's size. A line longer than `maxLineBytes` is an error (or skipped, when lenient) without being buffered.
+/// A HAR capture is read an entry at a time (`HARStreamReader`) into a temporary file of compact entries, then fed
+/// from it: memory holds the largest entry, not the capture.
 public struct LogReader {
     /// Lines longer than this are refused.
     public var maxLineBytes = 64 << 20
+    /// HAR entries larger than this are refused.
+    public var maxEntryBytes = 128 << 20
     /// Skip malformed lines (counting them) instead of stopping at the first.
     public var lenient = false
 
@@ -55,11 +59,11 @@ public struct LogReader {
         public var warnings: [String] = []
         /// Why bearer tokens cannot be judged from this log, or nil (see `EvaluationOptions.bearerUnavailable`).
         public var bearerUnavailable: String?
-        /// For a HAR capture: the entries as read (redacted, normalised), its `run` line first, to be written as `events.jsonl`.
-        public var eventLog: [LogEntry]?
+        /// For a HAR capture: the entries as read (redacted, normalised) and its `run` line, to be written as `events.jsonl`.
+        public var importedLog: ImportedEventLog?
         /// Creates facts.
-        public init(format: Format, warnings: [String] = [], bearerUnavailable: String? = nil, eventLog: [LogEntry]? = nil) {
-            self.format = format; self.warnings = warnings; self.bearerUnavailable = bearerUnavailable; self.eventLog = eventLog
+        public init(format: Format, warnings: [String] = [], bearerUnavailable: String? = nil, importedLog: ImportedEventLog? = nil) {
+            self.format = format; self.warnings = warnings; self.bearerUnavailable = bearerUnavailable; self.importedLog = importedLog
         }
     }
 
@@ -82,33 +86,20 @@ public struct LogReader {
         }
         defer { if fd != 0 { close(fd) } }
         let name = path == "-" ? "<stdin>" : path
-        var pending: [UInt8] = []
+        var lines = LineBuffer()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        // Sniff: a HAR capture is one JSON document with a top-level "log"; a JSONL log has an entry per line.
-        var first = try fill(fd, &buffer, name)
-        if first == 0 { throw .input("\(name): the file is empty") }
-        pending.append(contentsOf: buffer[0..<first])
+        // The head: enough to tell the format (and to salt a capture's redaction), at most 64 KiB or the whole input.
+        var n = 0
+        repeat {
+            n = try fill(fd, &buffer, name)
+            buffer.withUnsafeBytes { lines.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        } while n > 0 && lines.pending < 65536
+        if lines.pending == 0 { throw .input("\(name): the file is empty") }
         // A byte order mark (Windows tools write one) is not part of the content.
-        if pending.starts(with: [0xEF, 0xBB, 0xBF]) { pending.removeFirst(3) }
-        if looksLikeHAR(pending, path: path) {
-            while first > 0 {
-                first = try fill(fd, &buffer, name)
-                pending.append(contentsOf: buffer[0..<first])
-                if pending.count > DataFiles.maxWholeFileBytes { throw .input("\(name): HAR capture larger than \(DataFiles.maxWholeFileBytes >> 20) MiB") }
-            }
-            let salt = String(Digest.hex(Digest.sha256(pending.prefix(65536))).prefix(16))
-            let imported: HARImport
-            do { imported = try HARImporter.read(pending, redactor: Redactor(salt: salt)) } catch { var e = error; e.file = name; throw .input(e.description) }
-            pending = []
-            var facts = Facts(format: .har, warnings: imported.warnings, bearerUnavailable: imported.bearerUnavailable)
-            let capture = path == "-" ? "<stdin>" : URL(fileURLWithPath: path).lastPathComponent
-            let run = LogEntry(seq: 0, direction: nil, kind: .run, startedAt: imported.entries.map(\.startedAt).min() ?? 0,
-                               run: HARImporter.runNote(imported, salt: salt, capture: capture))
-            facts.eventLog = [run] + imported.entries
-            let sink = makeSink(facts)
-            for _ in 0..<imported.unclassified { sink.noteUnclassified() }
-            for e in imported.entries { sink.consume(e) }
-            return (sink, facts)
+        if lines.unread.starts(with: [0xEF, 0xBB, 0xBF]) { lines.skip(3) }
+        // Sniff: a HAR capture is one JSON document with a top-level "log"; a JSONL log has an entry per line.
+        if looksLikeHAR(lines.unread, path: path) {
+            return try readHAR(fd, head: lines.unread, atEnd: n == 0, buffer: &buffer, name: name, path: path, makeSink: makeSink)
         }
         var facts = Facts(format: .jsonl)
         var made: Sink?
@@ -138,34 +129,71 @@ public struct LogReader {
             switch result {
             case .success(let entry): sink(entry).consume(entry); entries += 1
             case .failure(var e):
-                if lenient { skipped += 1; sink().noteSkippedLine(); return }
+                if lenient { skipped += 1; sink().noteSkippedLine(lineNumber); return }
                 e.file = name
                 throw .input(e.description)
             }
         }
-        var n = first
         while true {
-            var start = pending.startIndex
-            if n > 0 || !pending.isEmpty {
-                while let nl = pending[start...].firstIndex(of: 10) {
-                    if discarding { discarding = false } else { try handle(pending[start..<nl]) }
-                    start = nl + 1
-                }
-                pending.removeSubrange(pending.startIndex..<start)
-                if pending.count > maxLineBytes {
-                    if !lenient { throw .input("\(name):\(lineNumber + 1): line longer than \(maxLineBytes >> 20) MiB (is this a binary file?)") }
-                    if !discarding { lineNumber += 1; skipped += 1; sink().noteSkippedLine() }
-                    discarding = true
-                    pending.removeAll(keepingCapacity: true)
-                }
+            while let r = lines.nextLine() {
+                // The rest of a line already skipped as too long.
+                if discarding { discarding = false; continue }
+                try handle(lines.bytes[r])
             }
-            n = try fill(fd, &buffer, name)
+            if lines.pending > maxLineBytes {
+                if !lenient { throw .input("\(name):\(lineNumber + 1): line longer than \(maxLineBytes >> 20) MiB (is this a binary file?)") }
+                if !discarding { lineNumber += 1; skipped += 1; sink().noteSkippedLine(lineNumber) }
+                discarding = true
+                lines.dropPending()
+            }
             if n == 0 { break }
-            pending.append(contentsOf: buffer[0..<n])
+            n = try fill(fd, &buffer, name)
+            buffer.withUnsafeBytes { lines.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        if !pending.isEmpty && !discarding { try handle(pending[...]) }
+        if lines.pending > 0 && !discarding { try handle(lines.unread) }
         if entries == 0 && skipped == 0 { throw .input("\(name): holds no log entries (only blank lines)") }
         return (sink(), facts)
+    }
+
+    /// A HAR capture, streamed: its entries are read one at a time into a temporary spool (their compact, redacted
+    /// form), then, once the capture as a whole is known (its stripped Authorization headers), fed from the spool to
+    /// the sink in the capture's order. Memory holds one entry at a time, not the capture.
+    private func readHAR<Sink: LogEntrySink>(_ fd: Int32, head: ArraySlice<UInt8>, atEnd: Bool, buffer: inout [UInt8], name: String, path: String,
+                                             makeSink: (Facts) -> Sink) throws(HarnessError) -> (sink: Sink, facts: Facts) {
+        let salt = String(Digest.hex(Digest.sha256(head.prefix(65536))).prefix(16))
+        var har = HARStreamReader(redactor: Redactor(salt: salt), maxEntryBytes: maxEntryBytes)
+        let spool = try EntrySpool()
+        var first = Double.infinity
+        func take(_ entries: [LogEntry]) throws(HarnessError) {
+            for e in entries { first = min(first, e.startedAt); try spool.append(e) }
+        }
+        func feed(_ bytes: ArraySlice<UInt8>?) throws(HarnessError) {
+            let result: Result<[LogEntry], LogError> = (bytes ?? []).withUnsafeBytes { raw in
+                do throws(LogError) { return .success(bytes == nil ? try har.finish() : try har.feed(raw)) } catch { return .failure(error) }
+            }
+            switch result {
+            case .success(let entries): try take(entries)
+            case .failure(var e): e.file = name; throw .input(e.description)
+            }
+        }
+        try feed(head)
+        var n = atEnd ? 0 : 1
+        while n > 0 {
+            n = try fill(fd, &buffer, name)
+            if n > 0 { try feed(buffer[0..<n]) }
+        }
+        try feed(nil)
+        let imported = har.summary
+        var facts = Facts(format: .har, warnings: imported.warnings, bearerUnavailable: imported.bearerUnavailable)
+        let capture = path == "-" ? "<stdin>" : URL(fileURLWithPath: path).lastPathComponent
+        let runLine = LogEntry(seq: 0, direction: nil, kind: .run, startedAt: first.isFinite ? first : 0,
+                               run: HARImporter.runNote(imported, salt: salt, capture: capture))
+        let log = try spool.finish(run: runLine)
+        facts.importedLog = log
+        let sink = makeSink(facts)
+        for _ in 0..<imported.unclassified { sink.noteUnclassified() }
+        try log.forEach { sink.consume($0) }
+        return (sink, facts)
     }
 
     private func fill(_ fd: Int32, _ buffer: inout [UInt8], _ name: String) throws(HarnessError) -> Int {
@@ -177,7 +205,7 @@ public struct LogReader {
         }
     }
 
-    private func looksLikeHAR(_ head: [UInt8], path: String) -> Bool {
+    private func looksLikeHAR(_ head: ArraySlice<UInt8>, path: String) -> Bool {
         if path.lowercased().hasSuffix(".har") { return true }
         guard let firstNonSpace = head.first(where: { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }), firstNonSpace == UInt8(ascii: "{") else { return false }
         let firstLine = head.prefix { $0 != 10 }
@@ -185,5 +213,223 @@ public struct LogReader {
         // A pretty-printed HAR spans lines: its opening names "log" early on.
         let opening = String(decoding: head.prefix(512), as: UTF8.self)
         return opening.range(of: #"^\s*\{\s*"log"\s*:"#, options: .regularExpression) != nil
+    }
+}
+
+/// The bytes of a stream cut into lines as they arrive. Each byte is searched for a newline once, and consumed bytes
+/// are dropped only once they are at least half the buffer, so the work is linear in the stream's size however long
+/// its lines and however small its reads (a pipe hands over 64 KiB at a time, a terminal one line).
+struct LineBuffer {
+    /// The buffered bytes; `nextLine` returns ranges into it.
+    private(set) var bytes: [UInt8] = []
+    /// The first byte of the current (unfinished) line.
+    private var start = 0
+    /// `bytes[start..<scanned]` holds no newline.
+    private var scanned = 0
+    /// Bytes searched for a newline, and bytes moved to drop consumed ones, so far: each at most the bytes appended.
+    private(set) var searched = 0, moved = 0
+
+    /// Bytes of the current line read so far.
+    var pending: Int { bytes.count - start }
+    /// Those bytes.
+    var unread: ArraySlice<UInt8> { bytes[start...] }
+
+    /// Adds the next bytes of the stream.
+    mutating func append(_ chunk: UnsafeRawBufferPointer) {
+        if start > 0 && start >= bytes.count - start {
+            moved += bytes.count - start
+            bytes.removeSubrange(0..<start)
+            scanned -= start
+            start = 0
+        }
+        bytes.append(contentsOf: chunk)
+    }
+
+    /// The next complete line (without its newline), or nil when the buffer holds none; searches only new bytes.
+    mutating func nextLine() -> Range<Int>? {
+        let n = bytes.count
+        guard scanned < n else { return nil }
+        let from = scanned
+        let found: Int? = bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, let hit = memchr(base + from, 0x0A, n - from) else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        }
+        guard let nl = found else { searched += n - from; scanned = n; return nil }
+        searched += nl + 1 - from
+        let line = start..<nl
+        start = nl + 1
+        scanned = start
+        return line
+    }
+
+    /// Skips `count` bytes of the current line (a byte order mark).
+    mutating func skip(_ count: Int) { start += count; scanned = max(scanned, start) }
+
+    /// Forgets the current line's bytes (a line too long to keep).
+    mutating func dropPending() {
+        bytes.removeAll(keepingCapacity: false)
+        start = 0
+        scanned = 0
+    }
+}
+
+/// A HAR capture's entries as read (redacted, in the capture's order), kept in a temporary file rather than in memory:
+/// what the evaluator is fed, and what `observe --report-dir` writes as `events.jsonl`. The file is unlinked as soon
+/// as it is made (nothing is left behind, whatever happens to the process) and closed with this object.
+public final class ImportedEventLog: @unchecked Sendable {
+    /// The `run` line the event log starts with: the redaction salt, where the entries came from, the capture's notes.
+    public let run: LogEntry
+    /// How many entries follow the run line.
+    public let count: Int
+    private let fd: Int32
+
+    fileprivate init(run: LogEntry, count: Int, fd: Int32) { self.run = run; self.count = count; self.fd = fd }
+    deinit { close(fd) }
+
+    /// Calls `body` with every entry after the run line, in order, exactly as read (times to the microsecond).
+    public func forEach(_ body: (LogEntry) throws(HarnessError) -> Void) throws(HarnessError) {
+        try lines { line throws(HarnessError) in try body(EntrySpool.decode(line)) }
+    }
+
+    /// The entries, run line first (what `events.jsonl` holds); for small captures and tests.
+    public func entries() throws(HarnessError) -> [LogEntry] {
+        var out = [run]
+        try forEach { out.append($0) }
+        return out
+    }
+
+    /// Writes the event log, run line first, to `path` (atomically: a temporary file renamed into place).
+    public func write(to path: String) throws(HarnessError) {
+        let temp = path + ".tmp-\(getpid())"
+        let out = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard out >= 0 else { throw .environment("cannot write \(path): \(String(cString: strerror(errno)))") }
+        var ok = false
+        defer { close(out); if !ok { unlink(temp) } }
+        var pending = Array((LogCodec.encode(run) + "\n").utf8)
+        func flush() throws(HarnessError) {
+            if !EntrySpool.writeAll(out, pending) { throw .environment("cannot write \(path): \(String(cString: strerror(errno)))") }
+            pending.removeAll(keepingCapacity: true)
+        }
+        try lines { line throws(HarnessError) in
+            // The line after its two full-precision numbers is the entry as LogCodec writes it.
+            pending.append(contentsOf: line.dropFirst(EntrySpool.prefixBytes))
+            pending.append(10)
+            if pending.count >= 1 << 20 { try flush() }
+        }
+        try flush()
+        guard rename(temp, path) == 0 else { throw .environment("cannot write \(path): \(String(cString: strerror(errno)))") }
+        ok = true
+    }
+
+    /// Every line of the spool, in order, read with `pread` (so reads never disturb each other).
+    private func lines(_ body: (ArraySlice<UInt8>) throws(HarnessError) -> Void) throws(HarnessError) {
+        var cut = LineBuffer()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: off_t = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .environment("cannot read back the capture's entries from their temporary file: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            offset += off_t(n)
+            buffer.withUnsafeBytes { cut.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            while let r = cut.nextLine() { try body(cut.bytes[r]) }
+        }
+    }
+}
+
+/// Writes entries to an unlinked temporary file, one line each: the start time and duration as the bit patterns of
+/// their doubles (16 hex digits each: the event-log line rounds them), then the entry as `LogCodec` encodes it.
+final class EntrySpool {
+    static let prefixBytes = 32
+    private let fd: Int32
+    private var pending: [UInt8] = []
+    private var count = 0
+    private let dir: String
+    /// Whether the file now belongs to the `ImportedEventLog` made of it (else it is closed with this spool).
+    private var handedOver = false
+
+    init() throws(HarnessError) {
+        dir = FileManager.default.temporaryDirectory.path
+        var template = Array((dir + "/otter-cert-capture-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw .environment("cannot create a temporary file in \(dir) for the capture's entries: \(String(cString: strerror(errno))) (set TMPDIR)")
+        }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        self.fd = fd
+    }
+
+    deinit { if !handedOver { close(fd) } }
+
+    /// Appends one entry.
+    func append(_ e: LogEntry) throws(HarnessError) {
+        EntrySpool.hex(e.startedAt.bitPattern, into: &pending)
+        EntrySpool.hex(e.durationMs.bitPattern, into: &pending)
+        pending.append(contentsOf: LogCodec.encode(e).utf8)
+        pending.append(10)
+        count += 1
+        if pending.count >= 1 << 20 { try flush() }
+    }
+
+    /// The spool, complete, for reading back.
+    func finish(run: LogEntry) throws(HarnessError) -> ImportedEventLog {
+        try flush()
+        handedOver = true
+        return ImportedEventLog(run: run, count: count, fd: fd)
+    }
+
+    private func flush() throws(HarnessError) {
+        guard !pending.isEmpty else { return }
+        if !EntrySpool.writeAll(fd, pending) {
+            let why = String(cString: strerror(errno))
+            throw .environment("cannot write the capture's entries to a temporary file in \(dir): \(why) (set TMPDIR to a directory with room)")
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes all of `bytes` to `fd` (retrying short writes and EINTR); false on an error, with `errno` set.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 { if errno == EINTR { continue }; return false }
+            done += n
+        }
+        return true
+    }
+
+    static func hex(_ v: UInt64, into out: inout [UInt8]) {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        for shift in stride(from: 60, through: 0, by: -4) { out.append(digits[Int((v >> UInt64(shift)) & 15)]) }
+    }
+
+    static func number(_ s: ArraySlice<UInt8>) -> UInt64? {
+        var v: UInt64 = 0
+        for b in s {
+            switch b {
+            case 0x30...0x39: v = v << 4 | UInt64(b - 0x30)
+            case 0x61...0x66: v = v << 4 | UInt64(b - 0x61 + 10)
+            default: return nil
+            }
+        }
+        return v
+    }
+
+    /// One spool line back as the entry it was made from.
+    static func decode(_ line: ArraySlice<UInt8>) throws(HarnessError) -> LogEntry {
+        let s = line.startIndex
+        guard line.count > prefixBytes, let t = number(line[s..<s + 16]), let d = number(line[s + 16..<s + 32]) else {
+            throw .environment("the temporary copy of the capture's entries is damaged")
+        }
+        let result: Result<LogEntry, LogError> = line[(s + prefixBytes)...].withUnsafeBytes { raw in
+            do throws(LogError) { return .success(try LogCodec.decode(line: raw, lineNumber: 0)) } catch { return .failure(error) }
+        }
+        guard case .success(var e) = result else { throw .environment("the temporary copy of the capture's entries is damaged") }
+        e.startedAt = Double(bitPattern: t)
+        e.durationMs = Double(bitPattern: d)
+        return e
     }
 }

@@ -190,6 +190,53 @@ final class ParserTests: XCTestCase {
         assertError(["observe", "--lenient=yes"], "otter-cert observe: --lenient does not take a value")
     }
 
+    /// A flag that also takes a value after '=' (`--lenient`, `--lenient=ignore`): alone it is on with no value; its
+    /// values are checked and listed; it never takes the next argument.
+    func testFlagWithValues() throws {
+        let spec = CommandSpec(name: "p", abstract: "", subcommands: [
+            CommandSpec(name: "observe", abstract: "", options: [
+                OptionSpec(name: "log", valueName: "file", help: ""),
+                .flag("lenient", values: ["ignore"], help: "Skip unreadable lines.", env: "P_LENIENT"),
+            ]),
+            CommandSpec(name: "take", abstract: "", options: [.flag("mode", values: ["ignore", "all"], help: "")],
+                        arguments: [ArgumentSpec(name: "file", help: "", optional: true)]),
+        ])
+        XCTAssertEqual(spec.specProblems(), [])
+        func parsed(_ argv: [String], env: [String: String] = [:]) throws -> ParsedArguments {
+            guard case .parsed(let p) = try parseCommandLine(argv, root: spec, environment: env) else { throw UsageError("not parsed") }
+            return p
+        }
+        func failure(_ argv: [String], env: [String: String] = [:]) -> String? {
+            do { _ = try parseCommandLine(argv, root: spec, environment: env); return nil } catch { return error.description }
+        }
+        XCTAssertNil(try parsed(["observe"]).flagValue("lenient"))
+        XCTAssertFalse(try parsed(["observe"]).flag("lenient"))
+        XCTAssertEqual(try parsed(["observe", "--lenient"]).flagValue("lenient"), "")
+        XCTAssertEqual(try parsed(["observe", "--lenient=ignore"]).flagValue("lenient"), "ignore")
+        XCTAssertEqual(try parsed(["observe", "--lenient=IGNORE"]).flagValue("lenient"), "ignore", "as spelled in the spec")
+        XCTAssertTrue(try parsed(["observe", "--lenient=ignore"]).flag("lenient"))
+        XCTAssertEqual(try parsed(["observe", "--lenient=ignore", "--lenient"]).flagValue("lenient"), "", "the last occurrence wins")
+        XCTAssertEqual(failure(["observe", "--lenient=yes"]), "p observe: --lenient is given alone or as --lenient=ignore; got '--lenient=yes'")
+        XCTAssertEqual(failure(["observe", "--lenient="]), "p observe: --lenient is given alone or as --lenient=ignore; got '--lenient='")
+        XCTAssertEqual(failure(["take", "--mode=x"]), "p take: --mode is given alone or as --mode=ignore or --mode=all; got '--mode=x'")
+        XCTAssertEqual(failure(["observe", "--lenient", "ignore"]), "p observe: --lenient takes its value after '=': --lenient=ignore")
+        // A command with positional arguments takes the word as its argument.
+        XCTAssertEqual(try parsed(["take", "--mode", "all"]).argument("file"), "all")
+        XCTAssertEqual(try parsed(["observe", "--lenient", "--log", "x"]).value("log"), "x")
+        // From the environment: a boolean, or one of the values.
+        XCTAssertEqual(try parsed(["observe"], env: ["P_LENIENT": "1"]).flagValue("lenient"), "")
+        XCTAssertNil(try parsed(["observe"], env: ["P_LENIENT": "off"]).flagValue("lenient"))
+        XCTAssertEqual(try parsed(["observe"], env: ["P_LENIENT": "Ignore"]).flagValue("lenient"), "ignore")
+        XCTAssertEqual(failure(["observe"], env: ["P_LENIENT": "maybe"]),
+                       "p observe: P_LENIENT (for --lenient) expects a boolean (1/0, true/false, yes/no, on/off) or ignore, got 'maybe'")
+        // Help shows the values beside the flag.
+        let help = helpText(for: ["observe"], root: spec)
+        XCTAssertTrue(help.contains("--lenient[=ignore]"), help)
+        // Values must be words: a boolean would be ambiguous.
+        let bad = CommandSpec(name: "z", abstract: "", options: [.flag("f", values: ["true"], help: "")])
+        XCTAssertEqual(bad.specProblems(), ["z: the values of flag '--f' must be words other than booleans"])
+    }
+
     func testValueNotAllowed() {
         assertError(["observe", "--type", "deliveries", "--log", "x"],
                     "otter-cert observe: --type must be one of delivery, pos, orders; got 'deliveries'")

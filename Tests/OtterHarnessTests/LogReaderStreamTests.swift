@@ -1,0 +1,105 @@
+import Foundation
+import OtterCore
+@testable import OtterHarness
+import TestSupport
+import XCTest
+
+/// Reading logs as streams: lines cut anywhere by the reads, each byte searched once however long the line, and a HAR
+/// capture fed from its compact spool with the times it was read with.
+final class LogReaderStreamTests: XCTestCase {
+    var tmp: URL!
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("otter-logreader-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+
+    func lines(_ bytes: [UInt8], chunk: Int) -> (lines: [String], rest: String, buffer: LineBuffer) {
+        var b = LineBuffer()
+        var out: [String] = []
+        var at = 0
+        while at < bytes.count {
+            let n = min(chunk, bytes.count - at)
+            bytes.withUnsafeBytes { b.append(UnsafeRawBufferPointer(rebasing: $0[at..<at + n])) }
+            at += n
+            while let r = b.nextLine() { out.append(String(decoding: b.bytes[r], as: UTF8.self)) }
+        }
+        return (out, String(decoding: b.unread, as: UTF8.self), b)
+    }
+
+    func testLinesCutAnywhereByTheReadsComeOutWhole() {
+        let text = "first\n\nsecond line é\r\n" + String(repeating: "x", count: 10_000) + "\nlast, no newline"
+        for chunk in [1, 2, 3, 64, 4096, 1 << 20] {
+            let got = lines(Array(text.utf8), chunk: chunk)
+            XCTAssertEqual(got.lines, ["first", "", "second line é\r", String(repeating: "x", count: 10_000)], "chunks of \(chunk)")
+            XCTAssertEqual(got.rest, "last, no newline")
+        }
+    }
+
+    func testALongLineFromSmallReadsIsSearchedOnce() {
+        // 8 MiB on one line handed over 4 KiB at a time (a pipe gives 64 KiB, a slow writer less): each byte is
+        // searched for a newline once and moved at most once, instead of the whole line again for every read.
+        let total = 8 << 20
+        let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: total) + [10] + Array("next\n".utf8)
+        let got = lines(bytes, chunk: 4096)
+        XCTAssertEqual(got.lines.count, 2)
+        XCTAssertEqual(got.lines[0].utf8.count, total)
+        XCTAssertLessThanOrEqual(got.buffer.searched, bytes.count, "searched \(got.buffer.searched) bytes of \(bytes.count)")
+        XCTAssertLessThanOrEqual(got.buffer.moved, bytes.count, "moved \(got.buffer.moved) bytes of \(bytes.count)")
+        // Many short lines: consumed bytes are dropped without moving the buffer for every line.
+        let short = Array(String(repeating: "{\"kind\":\"end\"}\n", count: 100_000).utf8)
+        let many = lines(short, chunk: 65536)
+        XCTAssertEqual(many.lines.count, 100_000)
+        XCTAssertLessThanOrEqual(many.buffer.searched, short.count)
+        XCTAssertLessThanOrEqual(many.buffer.moved, short.count)
+    }
+
+    func testACaptureIsFedFromItsSpoolWithTheTimesItWasReadWith() throws {
+        let path = Repo.path("Fixtures/har/mitmproxy/delivery/capture.har")
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        final class Collect: LogEntrySink {
+            var entries: [LogEntry] = []
+            var unclassified = 0
+            func consume(_ entry: LogEntry) { entries.append(entry) }
+            func noteSkippedLine(_ line: Int) {}
+            func noteUnclassified() { unclassified += 1 }
+        }
+        let (sink, facts) = try LogReader().read(path: path) { _ in Collect() }
+        let salt = try XCTUnwrap(facts.importedLog?.run.run?.redactionSalt)
+        let direct = try HARImporter.read(bytes, redactor: Redactor(salt: salt))
+        XCTAssertEqual(sink.entries.count, direct.entries.count)
+        XCTAssertEqual(sink.unclassified, direct.unclassified)
+        for (a, b) in zip(sink.entries, direct.entries) {
+            XCTAssertEqual(LogCodec.encode(a), LogCodec.encode(b))
+            XCTAssertEqual(a.startedAt, b.startedAt, "to the microsecond mitmproxy wrote, not the millisecond of the log line")
+            XCTAssertEqual(a.durationMs, b.durationMs)
+        }
+        let log = try XCTUnwrap(facts.importedLog)
+        XCTAssertEqual(log.count, direct.entries.count)
+        XCTAssertEqual(log.run.startedAt, direct.entries.map(\.startedAt).min())
+        // events.jsonl: the run line, then each entry as LogCodec writes it.
+        let out = tmp.appendingPathComponent("events.jsonl").path
+        try log.write(to: out)
+        let expected = ([log.run] + direct.entries).map { LogCodec.encode($0) + "\n" }.joined()
+        XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), expected)
+        // The spool is unlinked as it is made: nothing is left in the temporary directory.
+        let left = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.hasPrefix("otter-cert-capture-") }
+        XCTAssertEqual(left, [])
+    }
+
+    func testABrokenCaptureNamesTheFileLineAndColumn() throws {
+        var text = try String(contentsOfFile: Repo.path("Fixtures/har/mitmproxy/pos/capture.har"), encoding: .utf8)
+        let at = try XCTUnwrap(text.range(of: "\"method\": \"POST\"", options: .backwards))
+        text.replaceSubrange(at, with: "\"method\" \"POST\"")
+        let path = tmp.appendingPathComponent("broken.har").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let line = text[..<at.lowerBound].filter { $0 == "\n" }.count + 1
+        let column = text[..<at.lowerBound].split(separator: "\n", omittingEmptySubsequences: false).last!.count + 10
+        XCTAssertThrowsError(try LogReader().read(path: path, into: Evaluator(checklist: try Repo.checklist(.pos)))) { e in
+            XCTAssertEqual("\(e)", "\(path):\(line): not a HAR file (invalid JSON): line \(line), column \(column): expected ':' after object key")
+        }
+    }
+}
