@@ -23,7 +23,8 @@ public final class EventLog: @unchecked Sendable {
         public func cancel() { log?.removeObserver(id) }
     }
 
-    private let redactor: Redactor
+    /// Redacts every entry before it is stored; shared with whoever learns the run's secrets (the sandbox, the terminal).
+    public let redaction: LiveRedactor
     private let lock = NSLock()
     private var fd: Int32 = -1
     private var stored: [LogEntry] = []
@@ -36,9 +37,14 @@ public final class EventLog: @unchecked Sendable {
     public let path: String?
 
     /// Opens (creating or truncating) the log file; `path` nil keeps the log in memory only.
-    public init(path: String?, redactor: Redactor) throws(HarnessError) {
+    public convenience init(path: String?, redactor: Redactor) throws(HarnessError) {
+        try self.init(path: path, redaction: LiveRedactor(redactor))
+    }
+
+    /// Opens the log file, redacting with a shared redactor that may learn more secrets (issued tokens) as the run goes.
+    public init(path: String?, redaction: LiveRedactor) throws(HarnessError) {
         self.path = path
-        self.redactor = redactor
+        self.redaction = redaction
         guard let path else { return }
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
@@ -63,7 +69,7 @@ public final class EventLog: @unchecked Sendable {
     @discardableResult
     public func append(_ entry: LogEntry) -> LogEntry {
         lock.lock()
-        var e = redactor.entry(entry)
+        var e = redaction.entry(entry)
         e.seq = nextSeq
         nextSeq += 1
         // Keep exactly what the file says (times to the millisecond), so a verdict computed from memory is the one
@@ -80,6 +86,10 @@ public final class EventLog: @unchecked Sendable {
         for o in current { o.body(e) }
         return e
     }
+
+    /// Teaches the redactor a secret (an issued token) before the entry that holds it is appended: from then on it
+    /// is replaced wherever it appears, by its salted hash.
+    public func learnSecret(_ value: String) { redaction.learn(value) }
 
     /// Everything appended so far, in order.
     public var entries: [LogEntry] {
