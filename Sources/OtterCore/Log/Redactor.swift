@@ -161,8 +161,9 @@ public struct Redactor: Sendable {
         secretHeaders.contains(name.lowercased()) || SecretNames.isSecretHeader(name)
     }
 
-    /// A credential header's value masked, the auth scheme kept readable (`Bearer <redacted:…>`).
+    /// A credential's value masked, the auth scheme kept readable (`Bearer <redacted:…>`); empty stays empty.
     public func headerValue(_ value: String) -> String {
+        guard !value.isEmpty else { return value }
         let parts = value.split(separator: " ", maxSplits: 1)
         if parts.count == 2, Redactor.schemes.contains(parts[0].lowercased()) {
             return parts[0] + " " + mask(String(parts[1]))
@@ -228,7 +229,7 @@ public struct Redactor: Sendable {
                 if SecretNames.isSecret(k) {
                     switch x {
                     case .string(let s):
-                        let m = mask(s); out[k] = .string(m); changed = changed || m != s
+                        let m = headerValue(s); out[k] = .string(m); changed = changed || m != s
                     case .number, .bool:
                         out[k] = .string(mask(x.serialized())); changed = true
                     default:
