@@ -9,7 +9,7 @@ import Glibc
 enum RunCommand {
     static let options: [OptionSpec] = [
         OtterCert.typeOption,
-        OptionSpec(name: "partner-url", valueName: "url", help: "The partner's webhook URL (where Otter's webhooks go).", required: true),
+        OptionSpec(name: "partner-url", valueName: "url", help: "The partner's webhook URL (where Otter's webhooks go); credentials in it (user:pw@, ?token=) are masked wherever it is shown.", required: true),
         OptionSpec(name: "webhook-secret", valueName: "secret", help: "Secret the webhooks are signed with.",
                    required: true, env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),
         OptionSpec(name: "client-id", valueName: "id", help: "OAuth client id the partner uses against the sandbox.",
@@ -62,6 +62,10 @@ enum RunCommand {
           otter-cert run --type delivery --partner-url https://partner.example/otter/webhook \\
               --sandbox-listen 127.0.0.1:8089 --report-dir out --action-hook ./perform-action.sh
           otter-cert run --type delivery … --rerun-failed out/latest/report.json --report-dir out
+
+        Secrets never reach the log, a report or the terminal: the webhook secret, the client id and secret, the
+        credentials in --partner-url and every token the sandbox issues are masked by value wherever they appear
+        (base64, hex and percent-encoded forms too), and credentials by name (docs/event-log.md, "Secrets").
 
         Each run writes into a new attempt folder under --report-dir (out/attempt-1/, out/attempt-2/ …, and
         out/latest, a link to the newest): nothing an earlier attempt wrote is ever overwritten.
