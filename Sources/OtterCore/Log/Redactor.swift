@@ -58,13 +58,9 @@ public struct Redactor: Sendable {
     public mutating func learn(_ value: String, label: String? = nil) {
         guard value.utf8.count >= Redactor.wholeWordLength, !spared.contains(value), !Redactor.isMasked(value) else { return }
         let marker = label.map(Redactor.labelMarker) ?? mask(value)
-        for form in SecretForms.all(value) {
-            if form.count >= Redactor.anywhereLength {
-                long.add(form, marker: marker)
-            } else if form.count >= Redactor.wholeWordLength {
-                short.add(form, marker: marker, wholeWord: true)
-            }
-        }
+        let forms = SecretForms.all(value)
+        long.add(forms.filter { $0.count >= Redactor.anywhereLength }, marker: marker)
+        short.add(forms.filter { $0.count < Redactor.anywhereLength && $0.count >= Redactor.wholeWordLength }, marker: marker, wholeWord: true)
     }
 
     /// Teaches the redactor a credential pair, as HTTP Basic sends it: `user:secret` and its encodings (the secret
@@ -88,13 +84,13 @@ public struct Redactor: Sendable {
     /// is replaced with its whole number by the marker in quotes, so the text stays JSON.
     public func values(_ text: String, json: Bool = false) -> String {
         guard knowsValues, !text.isEmpty else { return text }
-        var text = text
-        return text.withUTF8 { buf -> String in
+        var copy = text
+        return copy.withUTF8 { buf -> String in
             var found = long.matches(in: buf)
             if !short.isEmpty {
                 found = Redactor.merge(found, short.matches(in: buf))
             }
-            guard !found.isEmpty else { return String(decoding: buf, as: UTF8.self) }
+            guard !found.isEmpty else { return text }
             return Redactor.replace(found, in: buf, json: json)
         }
     }
@@ -190,8 +186,10 @@ public struct Redactor: Sendable {
     public func body(_ text: String) -> String {
         guard !text.isEmpty else { return text }
         let json = Redactor.looksJSON(text)
-        let text = values(text, json: json)
+        // Names are looked for in the text as given: the markers that replace values hold no secret names (though
+        // their labels, `webhook-secret`, look like ones).
         let mayHold = text.utf8.withContiguousStorageIfAvailable(SecretNames.mayHoldSecretName) ?? true
+        let text = values(text, json: json)
         guard mayHold else { return text }
         if json {
             guard let v = try? JSONValue.parse(text) else { return maskText(text) }

@@ -200,6 +200,22 @@ final class RedactionByValueTests: XCTestCase {
         XCTAssertFalse(try verdicts(redacted.map { var e = $0; e.tags.removeAll(); return e }).ok)
     }
 
+    /// A thousand tokens (a partner that asks for a new one on every call), ten at a time sharing their first 8 bytes
+    /// (and so their hex forms their first 16): each is still found, and a text that holds none is returned as it was.
+    func testAThousandTokensWithCommonPrefixesAreEachFound() {
+        var r = Redactor(salt: "s")
+        let tokens = (0..<1200).map { i in String(format: "tok-%05d-", i) + UUID().uuidString }
+        for t in tokens { r.learn(t) }
+        let text = "{\"items\":[" + (0..<2000).map { #"{"id":"\#(UUID().uuidString)","n":\#($0)}"# }.joined(separator: ",") + "]}"
+        XCTAssertEqual(r.values(text, json: true), text)
+        for i in [0, 1, 7, 999, 1198, 1199] {
+            let t = tokens[i]
+            XCTAssertEqual(r.values("a " + t + " b"), "a " + r.mask(t) + " b", "token \(i)")
+            XCTAssertEqual(r.values(Data(t.utf8).base64EncodedString()), r.mask(t), "token \(i), base64")
+            XCTAssertEqual(r.values("0x" + Digest.hex(Array(t.utf8)).uppercased()), "0x" + r.mask(t), "token \(i), hex")
+        }
+    }
+
     func testLiveRedactorLearnsTokensForEveryoneAtOnce() {
         let live = LiveRedactor(Redactor(salt: "s"))
         XCTAssertEqual(live.text("tok-0123456789"), "tok-0123456789")
