@@ -55,7 +55,9 @@ public enum SecretNames {
     /// (`secr`, `toke`, `pass`, `auth`, `apik`, `api_`, `api-`, `cook`, `cred`, `pwd`), in any case. One pass over the bytes.
     public static func mayHoldSecretName(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var w: UInt32 = 0
-        for (i, b) in bytes.enumerated() {
+        guard let p = bytes.baseAddress else { return false }
+        for i in 0..<bytes.count {
+            let b = p[i]
             let l = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
             w = (w << 8) | UInt32(l)
             if i >= 2, w & 0xFFFFFF == 0x707764 { return true }  // "pwd"

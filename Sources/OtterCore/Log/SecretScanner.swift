@@ -212,22 +212,25 @@ struct SecretScanner: Sendable {
                 }
                 return nil
             }
-            for i in 0..<text.count {
-                w = ((w << 8) | UInt64(text[i])) & mask
-                let start = i + 1 - anchor
-                guard start >= nextFree else { continue }
-                let b = SecretScanner.bucket(w, bits: bits)
-                guard s.filter[b >> 6] & (1 << UInt64(b & 63)) != 0, let head = s.heads[w] else { continue }
-                var found: Match?
-                if head >= 0 {
-                    found = first(head, at: start)
-                } else {
-                    let g = s.groups[Int(-2 - head)]
-                    for p in g.prefixLengths where start + p <= text.count {
-                        if let h = g.lists[SecretScanner.prefixHash(base + start, p)], let m = first(h, at: start) { found = m; break }
+            let shift = UInt64(64 - bits)
+            s.filter.withUnsafeBufferPointer { filter in
+                for i in 0..<text.count {
+                    w = ((w << 8) | UInt64(base[i])) & mask
+                    let start = i + 1 - anchor
+                    guard start >= nextFree else { continue }
+                    let b = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> shift)
+                    guard filter[b >> 6] & (1 << UInt64(b & 63)) != 0, let head = s.heads[w] else { continue }
+                    var found: Match?
+                    if head >= 0 {
+                        found = first(head, at: start)
+                    } else {
+                        let g = s.groups[Int(-2 - head)]
+                        for p in g.prefixLengths where start + p <= text.count {
+                            if let h = g.lists[SecretScanner.prefixHash(base + start, p)], let m = first(h, at: start) { found = m; break }
+                        }
                     }
+                    if let m = found { out.append(m); nextFree = m.end }
                 }
-                if let m = found { out.append(m); nextFree = m.end }
             }
         }
         return out
@@ -253,7 +256,7 @@ enum SecretForms {
         add(percent(raw, keep: unreserved, upper: true, plus: false))
         add(percent(raw, keep: unreserved, upper: false, plus: false))
         add(percent(raw, keep: unreserved, upper: true, plus: true))
-        add(percent(raw, keep: unreserved.union(Set("!'()*".utf8)), upper: true, plus: false))
+        add(percent(raw, keep: componentSafe, upper: true, plus: false))
         for urlSafe in [false, true] {
             let b64 = base64(raw, urlSafe: urlSafe)
             add(b64)
@@ -266,19 +269,21 @@ enum SecretForms {
     }
 
     static let unreserved: Set<UInt8> = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+    /// What JavaScript's `encodeURIComponent` keeps.
+    static let componentSafe: Set<UInt8> = unreserved.union(Set("!'()*".utf8))
+    private static let lowerDigits = Array("0123456789abcdef".utf8), upperDigits = Array("0123456789ABCDEF".utf8)
 
     static func jsonEscaped(_ raw: [UInt8], slash: Bool) -> [UInt8] {
+        guard raw.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || (slash && $0 == 0x2F) }) else { return raw }
         var out: [UInt8] = []
-        let hexDigits = Array("0123456789abcdef".utf8)
         for c in raw {
             switch c {
-            case 0x22: out += [0x5C, 0x22]
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x2F where slash: out += [0x5C, 0x2F]
-            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-            case 0x09: out += [0x5C, UInt8(ascii: "t")]
-            case 0..<0x20: out += Array("\\u00".utf8) + [hexDigits[Int(c >> 4)], hexDigits[Int(c & 15)]]
+            case 0x22, 0x5C: out.append(0x5C); out.append(c)
+            case 0x2F where slash: out.append(0x5C); out.append(c)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0..<0x20: out.append(contentsOf: "\\u00".utf8); out.append(lowerDigits[Int(c >> 4)]); out.append(lowerDigits[Int(c & 15)])
             default: out.append(c)
             }
         }
@@ -286,21 +291,22 @@ enum SecretForms {
     }
 
     static func percent(_ raw: [UInt8], keep: Set<UInt8>, upper: Bool, plus: Bool) -> [UInt8] {
-        let digits = Array((upper ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
+        guard raw.contains(where: { !keep.contains($0) }) else { return raw }
+        let digits = upper ? upperDigits : lowerDigits
         var out: [UInt8] = []
         for c in raw {
             if keep.contains(c) { out.append(c) } else if plus && c == 0x20 { out.append(UInt8(ascii: "+")) } else {
-                out += [UInt8(ascii: "%"), digits[Int(c >> 4)], digits[Int(c & 15)]]
+                out.append(UInt8(ascii: "%")); out.append(digits[Int(c >> 4)]); out.append(digits[Int(c & 15)])
             }
         }
         return out
     }
 
     static func hex(_ raw: [UInt8], upper: Bool) -> [UInt8] {
-        let digits = Array((upper ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
+        let digits = upper ? upperDigits : lowerDigits
         var out: [UInt8] = []
         out.reserveCapacity(raw.count * 2)
-        for c in raw { out += [digits[Int(c >> 4)], digits[Int(c & 15)]] }
+        for c in raw { out.append(digits[Int(c >> 4)]); out.append(digits[Int(c & 15)]) }
         return out
     }
 
