@@ -21,7 +21,9 @@ import OtterCrypto
 ///
 /// Each in its encodings (`Redactor`). The store id and application id are never masked by value (checks compare
 /// them), even when a secret equals one of them. Secrets under 8 bytes are masked by value only as whole words, under
-/// 4 bytes not at all (`Redactor`); `shortSecretWarnings` says so.
+/// 4 bytes not at all (`Redactor`); `shortSecretWarnings` says so. The two identifiers, the client id and the URL's
+/// user, are masked by value only from 8 bytes (a short one is an ordinary word); under that, by name and inside
+/// the pairs above.
 public enum RunSecrets {
     /// A redactor with a fresh random salt that knows the run's configured secrets.
     public static func redactor(for o: RunOptions, salt: String = freshSalt()) -> Redactor {
@@ -29,14 +31,15 @@ public enum RunSecrets {
         r.spare([o.storeId, o.applicationId])
         r.learn(o.webhookSecret, label: "webhook-secret")
         r.learn(o.clientSecret, label: "client-secret")
-        r.learn(o.clientId, label: "client-id")
+        // Identifiers are masked by value only from 8 bytes: a short one ("demo", "partner") is an ordinary word.
+        if o.clientId.utf8.count >= Redactor.anywhereLength { r.learn(o.clientId, label: "client-id") }
         r.learnPair(user: o.clientId, secret: o.clientSecret, label: "client-credentials")
         if case .basic(let user) = o.webhookAuth { r.learnPair(user: user, secret: o.webhookSecret, label: "webhook-credentials") }
         let u = urlCredentials(o.partnerURL)
-        for (label, values) in [("partner-url-credentials", u.userInfo), ("partner-url-user", u.user), ("partner-url-password", u.password),
-                                ("partner-url-credential", u.query)] {
+        for (label, values) in [("partner-url-credentials", u.userInfo), ("partner-url-password", u.password), ("partner-url-credential", u.query)] {
             for v in values { r.learn(v, label: label) }
         }
+        for v in u.user where v.utf8.count >= Redactor.anywhereLength { r.learn(v, label: "partner-url-user") }
         return r
     }
 
