@@ -9,7 +9,7 @@ import Glibc
 enum RunCommand {
     static let options: [OptionSpec] = [
         OtterCert.typeOption,
-        OptionSpec(name: "partner-url", valueName: "url", help: "The partner's webhook URL (where Otter's webhooks go).", required: true),
+        OptionSpec(name: "partner-url", valueName: "url", help: "The partner's webhook URL (where Otter's webhooks go); credentials in it (user:pw@, ?token=) are masked wherever it is shown.", required: true),
         OptionSpec(name: "webhook-secret", valueName: "secret", help: "Secret the webhooks are signed with.",
                    required: true, env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),
         OptionSpec(name: "client-id", valueName: "id", help: "OAuth client id the partner uses against the sandbox.",
@@ -66,6 +66,10 @@ enum RunCommand {
               --sandbox-listen 127.0.0.1:8089 --report-dir out --action-hook ./perform-action.sh
           otter-cert run --type delivery … --rerun-failed out/latest/report.json --report-dir out
 
+        Secrets never reach the log, a report or the terminal: the webhook secret, the client id and secret, the
+        credentials in --partner-url and every token the sandbox issues are masked by value wherever they appear
+        (base64, hex and percent-encoded forms too), and credentials by name (docs/event-log.md, "Secrets").
+
         Each run writes into a new attempt folder under --report-dir (out/attempt-1/, out/attempt-2/ …, and
         out/latest, a link to the newest): nothing an earlier attempt wrote is ever overwritten.
         """,
@@ -77,7 +81,7 @@ enum RunCommand {
                            clientId: a.value("client-id") ?? "", clientSecret: a.value("client-secret") ?? "",
                            storeId: a.value("store-id") ?? "otter-cert-store")
         guard let url = URL(string: o.partnerURL), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()), url.host != nil else {
-            throw HarnessError.input("--partner-url must be an http:// or https:// URL, got '\(o.partnerURL)'")
+            throw HarnessError.input("--partner-url must be an http:// or https:// URL, got '\(RunSecrets.redactor(for: o).url(o.partnerURL))'")
         }
         (o.sandboxHost, o.sandboxPort) = try hostPort(a.value("sandbox-listen") ?? "")
         o.sandboxListen = a.value("sandbox-listen")
@@ -126,11 +130,11 @@ enum RunCommand {
                 throw HarnessError.input("--cacert \(ca): no such readable file (give the PEM bundle of the CA that signed the partner's certificate)")
             }
             if url.scheme?.lowercased() != "https" {
-                throw HarnessError.input("--cacert only applies to an https:// --partner-url; \(o.partnerURL) is plain http")
+                throw HarnessError.input("--cacert only applies to an https:// --partner-url; \(RunSecrets.redactor(for: o).url(o.partnerURL)) is plain http")
             }
         }
         if o.insecure, url.scheme?.lowercased() != "https" {
-            throw HarnessError.input("--insecure only applies to an https:// --partner-url; \(o.partnerURL) is plain http, so there is no certificate to skip")
+            throw HarnessError.input("--insecure only applies to an https:// --partner-url; \(RunSecrets.redactor(for: o).url(o.partnerURL)) is plain http, so there is no certificate to skip")
         }
         if o.insecure { c.err.line("otter-cert: WARNING: --insecure: the partner's TLS certificate is NOT verified; every report says so" + (o.allowInsecureCertification ? "." : ", and the run cannot certify (add --allow-insecure-certification to let it).")) }
         var folderLock: AttemptFolders.Lock?
@@ -148,15 +152,32 @@ enum RunCommand {
     }
 
     /// Runs with options, prints the verdicts and writes the reports; shared with `demo`.
+    ///
+    /// Everything it prints, and the message of any error it ends with, goes through the run's value redactor
+    /// (the secrets of the options, every token the sandbox issues): no secret reaches the terminal.
     static func execute(_ o: RunOptions, _ c: Context, banner: String? = nil) throws -> Int32 {
+        let redaction = LiveRedactor(RunSecrets.redactor(for: o))
+        do {
+            return try execute(o, c, banner: banner, redaction: redaction)
+        } catch let e as HarnessError {
+            switch e {
+            case .input(let m): throw HarnessError.input(redaction.text(m))
+            case .environment(let m): throw HarnessError.environment(redaction.text(m))
+            }
+        }
+    }
+
+    private static func execute(_ o: RunOptions, _ c: Context, banner: String?, redaction: LiveRedactor) throws -> Int32 {
         let quiet = c.args.flag("quiet")
+        for w in RunSecrets.shortSecretWarnings(for: o) { c.err.line("otter-cert: warning: " + w) }
         // NO_COLOR takes the colour away, not the live line; a dumb terminal cannot redraw a line.
         let live = c.out.isTerminal && c.environment["TERM"] != "dumb"
         let printer = RunProgressPrinter(out: c.out, style: c.style, live: live, quiet: quiet,
-                                         columns: { [environment = c.environment] in terminalColumns(1, environment: environment) })
+                                         columns: { [environment = c.environment] in terminalColumns(1, environment: environment) },
+                                         redact: redaction.text)
         let echo = live && !quiet ? TerminalEcho() : nil
         defer { echo?.restore() }
-        let runner = Runner(options: o, files: try c.files(), progress: printer)
+        let runner = Runner(options: o, files: try c.files(), progress: printer, redaction: redaction)
         // Ctrl-C (and a polite kill) ends the run cleanly: the log is flushed, the report of what ran written,
         // and `demo`'s sample partner stopped.
         // A closed terminal (SIGHUP) ends the run the same way: `demo`'s partner must not outlive it.
@@ -170,7 +191,7 @@ enum RunCommand {
         }
         defer { for (s, sig) in zip(sources, stopSignals) { s.cancel(); signal(sig, SIG_DFL) } }
         if !quiet {
-            c.out.line(c.style.bold(banner ?? "otter-cert run · \(o.type.rawValue) · partner \(o.partnerURL)"))
+            c.out.line(c.style.bold(redaction.text(banner ?? "otter-cert run · \(o.type.rawValue) · partner \(redaction.url(o.partnerURL))")))
         }
         let outcome = try runner.run()
         if !quiet { c.out.line("") }
@@ -186,9 +207,9 @@ enum RunCommand {
                                      source: ReportSource(log: ReportWriter.logLabel(logPath), format: "jsonl", checklistSHA256: outcome.checklistSHA256, checklist: checklist)),
                 logPath: logPath)
             try ReportWriter.write(obs, to: dir, logPath: logPath)
-            reportLine = "Report: \(dir)/report.html (also report.md, report.json, junit.xml, report.tap) · log: \(logPath)"
+            reportLine = redaction.text("Report: \(dir)/report.html (also report.md, report.json, junit.xml, report.tap) · log: \(logPath)")
         }
-        c.out.line(VerdictText.summary(outcome.result, style: c.style))
+        c.out.line(redaction.text(VerdictText.summary(outcome.result, style: c.style)))
         if let reportLine { c.out.line(reportLine) }
         if outcome.interrupted {
             c.err.line("otter-cert: interrupted after \(outcome.ran.count) record(s); the log and the report hold what ran.")

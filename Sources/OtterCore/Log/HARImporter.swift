@@ -113,7 +113,7 @@ public enum HARImporter {
             throw fail("startedDateTime '\(short(started, 40))' is not an ISO 8601 time")
         }
         let requestBody = try postData(req["postData"], fail)
-        var request = Message(method: method.uppercased(), url: url, headers: headers(req["headers"]), body: requestBody)
+        let request = Message(method: method.uppercased(), url: url, headers: headers(req["headers"]), body: requestBody)
         var response: Message?
         var failure: TransportFailure?
         if let resp = e["response"]?.objectValue, let status = resp["status"]?.intValue, status > 0 {
@@ -137,12 +137,11 @@ public enum HARImporter {
             tally.unclassified += 1
             return nil
         }
-        request.headers = redactor.headers(request.headers)
-        request.body = redactor.body(request.body)
-        if var r = response { r.headers = redactor.headers(r.headers); r.body = redactor.body(r.body); response = r }
         let duration = e["time"]?.doubleValue ?? 0
-        return LogEntry(seq: n, direction: kind == .webhook ? .otterToPartner : .partnerToOtter, kind: kind, startedAt: t,
-                        durationMs: max(0, duration), request: request, response: response, error: failure)
+        // Redacted whole: URL, headers, bodies (a webhook whose body had to change is tagged, so its signature is
+        // not judged as wrong), the transport error.
+        return redactor.entry(LogEntry(seq: n, direction: kind == .webhook ? .otterToPartner : .partnerToOtter, kind: kind, startedAt: t,
+                                       durationMs: max(0, duration), request: request, response: response, error: failure))
     }
 
     /// The request body: `postData.text`, or the form rebuilt from `postData.params` when the tool gave only those.

@@ -1,24 +1,28 @@
 import Foundation
 
-/// Defensive masking of secrets in report output. The log is redacted already; this catches what slipped through.
+/// Defensive masking of secrets in report output. The log is redacted already (by name and by value); this catches
+/// what slipped through, by name (`SecretNames`), with the same rules as the log's `Redactor`.
 public enum ReportMask {
     /// The marker written for a secret value found in clear.
     public static let marker = "<redacted>"
 
-    /// Header names whose values are credentials.
-    public static let secretHeaders: Set<String> = Redactor.secretHeaders.union(["x-otter-client-secret", "x-webhook-secret"])
+    /// Header names whose values are credentials (every name `Redactor.isSecretHeader` accepts counts).
+    public static let secretHeaders: Set<String> = Redactor.secretHeaders
 
-    /// Keys whose values are credentials in a form or JSON body, or a URL query.
-    public static let secretKeys: [String] = Redactor.secretKeys.union(["client_secret", "access_token", "api_key", "apikey"]).sorted()
+    /// Keys whose values are credentials in a form or JSON body, or a URL query (every spelling `SecretNames` accepts counts).
+    public static let secretKeys: [String] = Redactor.secretKeys.union(["api_key", "apikey"]).sorted()
 
     /// Whether a value already is a redaction marker.
-    static func isMasked(_ v: Substring) -> Bool { v.hasPrefix("<redacted") && v.hasSuffix(">") }
+    static func isMasked(_ v: Substring) -> Bool { SecretText.isMasked(v) }
+
+    /// Whether a header's value is a credential.
+    public static func isSecretHeader(_ name: String) -> Bool { Redactor.isSecretHeader(name) }
 
     /// A header's value with any credential masked (the auth scheme stays readable).
     public static func headerValue(name: String, value: String) -> String {
-        guard secretHeaders.contains(name.lowercased()) else { return value }
+        guard isSecretHeader(name) else { return value }
         let parts = value.split(separator: " ", maxSplits: 1)
-        if parts.count == 2, ["bearer", "basic", "token", "digest"].contains(parts[0].lowercased()) {
+        if parts.count == 2, Redactor.schemes.contains(parts[0].lowercased()) {
             return isMasked(parts[1]) ? value : parts[0] + " " + marker
         }
         return isMasked(Substring(value)) ? value : marker
@@ -29,66 +33,18 @@ public enum ReportMask {
         hs.map { ($0.name, headerValue(name: $0.name, value: $0.value)) }
     }
 
-    /// A URL with user information and secret query parameters masked.
+    /// A URL with user information and secret query parameters masked. Every place that shows or stores the
+    /// partner URL goes through this (reports) or `Redactor.url` (the log, the terminal), which mask it alike.
     public static func url(_ s: String) -> String {
-        var s = s
-        if let scheme = s.range(of: "://") {
-            let rest = s[scheme.upperBound...]
-            let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-            if let at = rest[..<hostEnd].lastIndex(of: "@") {
-                s.replaceSubrange(scheme.upperBound..<at, with: marker)
-            }
-        }
-        return text(s)
+        SecretText.maskURL(s) { _, _ in marker }
     }
 
     /// A body (JSON, form or anything else) with the values of secret keys masked.
     public static func body(_ s: String) -> String { text(s) }
 
-    /// Masks `key=value` and `"key": "value"` occurrences of every secret key in free text.
+    /// Masks `key=value` and `"key": value` occurrences of every secret name in free text.
     public static func text(_ input: String) -> String {
-        var s = input
-        for key in secretKeys {
-            var from = s.startIndex
-            while let r = s.range(of: key, options: .caseInsensitive, range: from..<s.endIndex) {
-                from = r.upperBound
-                // Form or query: key=value, the key starting the text or after & ? or whitespace.
-                let before = r.lowerBound == s.startIndex ? nil : s[s.index(before: r.lowerBound)]
-                if r.upperBound < s.endIndex, s[r.upperBound] == "=", before == nil || "&?; \n\t".contains(before!) {
-                    let vStart = s.index(after: r.upperBound)
-                    let vEnd = s[vStart...].firstIndex(where: { "&; \n\t\"'".contains($0) }) ?? s.endIndex
-                    let v = s[vStart..<vEnd]
-                    if !v.isEmpty && !isMasked(v) && !(v.hasPrefix("%3Credacted")) {
-                        s.replaceSubrange(vStart..<vEnd, with: marker)
-                        from = s.index(vStart, offsetBy: marker.count)
-                    }
-                    continue
-                }
-                // JSON: "key" : "value"
-                guard before == "\"", r.upperBound < s.endIndex, s[r.upperBound] == "\"" else { continue }
-                var i = s.index(after: r.upperBound)
-                while i < s.endIndex, s[i] == " " || s[i] == "\t" || s[i] == "\n" || s[i] == "\r" { i = s.index(after: i) }
-                guard i < s.endIndex, s[i] == ":" else { continue }
-                i = s.index(after: i)
-                while i < s.endIndex, s[i] == " " || s[i] == "\t" || s[i] == "\n" || s[i] == "\r" { i = s.index(after: i) }
-                guard i < s.endIndex, s[i] == "\"" else { continue }
-                let vStart = s.index(after: i)
-                var j = vStart
-                var escaped = false
-                while j < s.endIndex {
-                    if escaped { escaped = false } else if s[j] == "\\" { escaped = true } else if s[j] == "\"" { break }
-                    j = s.index(after: j)
-                }
-                let v = s[vStart..<j]
-                if !v.isEmpty && !isMasked(v) {
-                    s.replaceSubrange(vStart..<j, with: marker)
-                    from = s.index(vStart, offsetBy: marker.count)
-                } else {
-                    from = j
-                }
-            }
-        }
-        return s
+        SecretText.maskNamed(input) { _, _ in marker }
     }
 
     /// A masked body, pretty-printed when it is JSON.
@@ -124,7 +80,7 @@ public enum Reproduce {
         var hasContentType = false
         for h in req.headers where !skippedHeaders.contains(h.name.lowercased()) {
             if h.name.lowercased() == "content-type" { hasContentType = true }
-            if ReportMask.secretHeaders.contains(h.name.lowercased()) {
+            if ReportMask.isSecretHeader(h.name) {
                 curl += " \\\n  -H \"\(shellDoubleQuoteSafe(h.name)): $OTTER_CERT_WEBHOOK_AUTH\""
             } else {
                 curl += " \\\n  -H " + shellQuote(h.name + ": " + ReportMask.headerValue(name: h.name, value: h.value))

@@ -27,7 +27,8 @@ public final class EventLog: @unchecked Sendable {
         public func cancel() { log?.removeObserver(id) }
     }
 
-    private let redactor: Redactor
+    /// Redacts every entry before it is stored; shared with whoever learns the run's secrets (the sandbox, the terminal).
+    public let redaction: LiveRedactor
     private let lock = NSLock()
     private var fd: Int32 = -1
     private var stored: [LogEntry] = []
@@ -43,9 +44,15 @@ public final class EventLog: @unchecked Sendable {
     public let path: String?
 
     /// Creates the log file (which must not exist yet: a log is never overwritten); `path` nil keeps the log in memory only.
-    public init(path: String?, redactor: Redactor) throws(HarnessError) {
+    public convenience init(path: String?, redactor: Redactor) throws(HarnessError) {
+        try self.init(path: path, redaction: LiveRedactor(redactor))
+    }
+
+    /// Creates the log file (as above), redacting with a shared redactor that may learn more secrets (issued tokens)
+    /// as the run goes.
+    public init(path: String?, redaction: LiveRedactor) throws(HarnessError) {
         self.path = path
-        self.redactor = redactor
+        self.redaction = redaction
         guard let path else { return }
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
@@ -73,7 +80,7 @@ public final class EventLog: @unchecked Sendable {
     @discardableResult
     public func append(_ entry: LogEntry) -> LogEntry {
         lock.lock()
-        var e = redactor.entry(entry)
+        var e = redaction.entry(entry)
         e.seq = nextSeq
         nextSeq += 1
         // Keep exactly what the file says (times to the millisecond), so a verdict computed from memory is the one
@@ -130,6 +137,10 @@ public final class EventLog: @unchecked Sendable {
         firstWriteError = problem
         _ = ftruncate(fd, bytesWritten)
     }
+
+    /// Teaches the redactor a secret (an issued token) before the entry that holds it is appended: from then on it
+    /// is replaced wherever it appears, by its salted hash.
+    public func learnSecret(_ value: String) { redaction.learn(value) }
 
     /// Everything appended so far, in order.
     public var entries: [LogEntry] {

@@ -12,6 +12,9 @@ public final class Runner {
     weak var progress: RunProgress?
     /// Wakes the run on new log entries and on Ctrl-C.
     public let wakeup = Wakeup()
+    /// Knows the run's secrets, and learns each token the sandbox issues: the log, and the terminal lines shown
+    /// through `progress`, are redacted with it.
+    public let redaction: LiveRedactor
 
     /// What a run produced.
     public struct Outcome: Sendable {
@@ -32,9 +35,10 @@ public final class Runner {
         public var harnessErrors: [String] = []
     }
 
-    /// Creates a runner.
-    public init(options: RunOptions, files: ProjectFiles, progress: RunProgress?) {
+    /// Creates a runner; `redaction` defaults to one that knows the options' secrets (`RunSecrets`).
+    public init(options: RunOptions, files: ProjectFiles, progress: RunProgress?, redaction: LiveRedactor? = nil) {
         self.options = options; self.files = files; self.progress = progress
+        self.redaction = redaction ?? LiveRedactor(RunSecrets.redactor(for: options))
     }
 
     /// Runs the checklist. Harness failures (port in use, unreadable files) throw; partner failures are verdicts.
@@ -53,8 +57,8 @@ public final class Runner {
         let endpoints = spec.endpoints, schemas = spec.schemas
         var logPath: String?
         if let dir = options.reportDir { logPath = URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path }
-        let salt = Digest.hex((0..<8).map { _ in UInt8.random(in: 0...255) })
-        let log = try EventLog(path: logPath, redactor: Redactor(salt: salt))
+        let salt = redaction.salt
+        let log = try EventLog(path: logPath, redaction: redaction)
         defer { log.close() }
         // A log that cannot be written stops the run at once: a verdict needs the whole log.
         log.whenWriteFails { [wakeup] _ in wakeup.interrupt() }
@@ -101,7 +105,7 @@ public final class Runner {
             progress?.started(record, index: i + 1, of: records.count)
             run(record, context)
             if let why = unreachable {
-                throw .environment("cannot reach the partner at \(ReportMask.url(options.partnerURL)): \(why). \(unreachableHint)")
+                throw .environment(redaction.text("cannot reach the partner at \(redaction.url(options.partnerURL)): \(why). \(unreachableHint)"))
             }
             ran.append(record.id)
             guard let verdict = settle(record, context) else { continue }

@@ -37,6 +37,9 @@ extension OtterSandbox {
         let granted = requested.filter { seen.insert($0).inserted }
         let ttl = max(1, configuration.tokenTTL)
         let issued = withState { s in s.tokens.issue(scopes: Set(granted), ttl: ttl, now: OtterSandbox.now()) }
+        // Known to the redactor before this answer is logged: the token is masked wherever it shows up later too
+        // (an echoed body, a query string, a custom header), always by the same marker.
+        log.learnSecret(issued)
         let body = JSONValue.object(JSONObject([
             ("access_token", .string(issued)),
             ("expires_in", .number(Double(ttl))),
