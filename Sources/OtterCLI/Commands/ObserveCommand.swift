@@ -12,7 +12,7 @@ enum ObserveCommand {
         What the capture cannot show is said once, as a note: times without a UTC offset (read as UTC), Authorization
         headers stripped by the tool's sanitizer (bearer-token checks are then not judged).
 
-        Exit codes: 0 certified, 1 not certified, 2 usage or input error.
+        Exit codes: 0 certified, 1 not certified (also when --lenient skipped an unreadable line), 2 usage or input error.
 
         Examples:
           otter-cert observe --type delivery --log run/events.jsonl

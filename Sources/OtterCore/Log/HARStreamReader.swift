@@ -95,12 +95,18 @@ public struct HARStreamReader {
             if capture != nil {
                 guard continueCapture(atEnd: atEnd) else {
                     if let c = capture, pos - c.start > maxEntryBytes { throw tooLarge(c) }
-                    if atEnd { throw syntax("unexpected end of input") }
+                    if atEnd, let c = capture {
+                        // The value never ends: the parser says where it goes wrong (the end, or an error before it).
+                        _ = try deliver(c, end: pos)
+                        throw syntax("unexpected end of input")
+                    }
                     return out
                 }
                 let c = capture!
                 capture = nil
-                if let e = try deliver(c, end: pos) { out.append(e) }
+                // A scalar is parsed with the byte that ended it, so that `-{` is "expected digit after '-'", as the
+                // parser says it in the whole file, not the end of input (what follows a scalar is the structure's).
+                if let e = try deliver(c, end: c.kind == .scalar ? min(pos + 1, buf.count) : pos) { out.append(e) }
                 continue
             }
             guard pos < buf.count else { return out }
@@ -267,7 +273,8 @@ public struct HARStreamReader {
         }
         let value: JSONValue
         switch parsed {
-        case .success(let v): value = v
+        case .success(let v):
+            value = v   // (a scalar parsed with the whitespace after it: `pos` stays before it, for the structure)
         case .failure(let e) where c.kind == .scalar && e.message == "unexpected data after the JSON value":
             // `truex`, `1.5.3`: the scalar is what the parser read; what follows is the structure's (an error there).
             pos = c.start + e.offset

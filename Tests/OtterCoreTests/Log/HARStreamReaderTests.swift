@@ -146,6 +146,32 @@ final class HARStreamReaderTests: XCTestCase {
         XCTAssertNil(error(doc, chunks: [97]))
     }
 
+    /// zzuf-like: one byte of a capture replaced, 600 times. Never a crash; a capture the parser refuses is refused,
+    /// and a syntax error is said as the parser says it for the whole file.
+    func testOneDamagedByteIsRefusedWhereTheParserRefusesIt() throws {
+        let doc = try HARFixtures.quoteCapture()
+        let bytes: [UInt8] = Array("\"\\{}[],: x0-".utf8) + [0x09, 0x0A, 0x00, 0x7F, 0xC3, 0xFF]
+        var seed: UInt64 = 0x5EED
+        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int((seed >> 33) % UInt64(n)) }
+        var refused = 0
+        for _ in 0..<600 {
+            var damaged = doc
+            let at = next(doc.count), b = bytes[next(bytes.count)]
+            damaged[at] = b
+            let chunk = 1 + next(300)
+            let got = error(damaged, chunks: [chunk])
+            do { _ = try JSONValue.parse(damaged) } catch {
+                refused += 1
+                let got = try XCTUnwrap(got, "the parser refuses it: \(error)")
+                if got.contains("(invalid JSON)") {
+                    XCTAssertEqual(got, "line \(error.line): not a HAR file (invalid JSON): \(error.description)",
+                                   "byte \(at) of \(doc.count) set to \(b), chunks of \(chunk)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(refused, 200)
+    }
+
     func testACaptureThatIsNotAHARSaysWhy() {
         func check(_ text: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
             XCTAssertEqual(error(Array(text.utf8), chunks: [2]), expected, file: file, line: line)

@@ -272,6 +272,50 @@ final class CIReaderTests: XCTestCase {
         }
     }
 
+    /// Lines skipped as unreadable are one more JUnit case and TAP point, red unless ignored, as the readers see them.
+    func testUnreadableLinesAreOneMoreCaseRedUnlessIgnored() throws {
+        let xmllint = try tool(CIReaderTools.onPath("xmllint"), "xmllint (Debian libxml2-utils)")
+        let junitPython = try tool(CIReaderTools.python(importing: ["junitparser"]), "junitparser in \(CIReaderTools.virtualenv)")
+        let tapPython = try tool(CIReaderTools.python(importing: ["tap", "yaml", "more_itertools"]), "tap.py with PyYAML in \(CIReaderTools.virtualenv)")
+        let prove = try tool(CIReaderTools.onPath("prove"), "prove (Debian perl)")
+        let (lines, n) = try Repo.deliveryLogWithDamagedDuplicate()
+        let (endpoints, schemas) = try Repo.endpointsAndSchemas()
+        let ev = Evaluator(checklist: try Repo.checklist(.delivery), endpoints: endpoints, schemas: schemas)
+        for (i, line) in lines.enumerated() {
+            do { ev.consume(try LogCodec.decode(try JSONValue.parse(line), lineNumber: i + 1)) } catch { ev.noteSkippedLine(i + 1) }
+        }
+        let skipped = ev.finish()
+        var ignored = skipped
+        ignored.unreadableLinesIgnored = true
+        let runs = [Run(name: "unreadable", type: .delivery, result: skipped), Run(name: "unreadable-ignored", type: .delivery, result: ignored)]
+        let xml = try write(runs, ext: "xml", ReportJUnit.render)
+        let lint = try runProcess(xmllint, ["--noout", "--schema", CIReaderTools.junitXSD] + xml.values.sorted(), timeout: 60)
+        XCTAssertEqual(lint.status, 0, lint.stderr)
+        let junit = try read("junit", xml.values.sorted(), python: junitPython)
+        for run in runs {
+            let doc = try XCTUnwrap(junit[xml[run.name]!])
+            XCTAssertEqual(doc["verify"]?.intValue, run.result.certified ? 0 : 1, run.name)
+            let suite = try XCTUnwrap(doc["suites"]?[0])
+            for k in ["tests", "failures", "errors", "skipped"] {
+                XCTAssertEqual(suite["written"]?[k]?.intValue, suite["counted"]?[k]?.intValue, "\(run.name) \(k)")
+            }
+            let last = try XCTUnwrap(suite["cases"]?.arrayValue?.last)
+            XCTAssertEqual(last["name"]?.stringValue, "log: 1 unreadable line")
+            XCTAssertEqual(last["results"]?[0]?["kind"]?.stringValue, run.result.certified ? "skipped" : "failure", run.name)
+            XCTAssertTrue(last["results"]?[0]?["message"]?.stringValue?.contains("(line \(n))") == true, run.name)
+        }
+        let tap = try write(runs, ext: "tap", ReportTAP.render)
+        let seen = try read("tap", tap.values.sorted(), python: tapPython)
+        for run in runs {
+            let doc = try XCTUnwrap(seen[tap[run.name]!])
+            XCTAssertEqual(doc["plan"]?[0]?.intValue, 13, run.name)
+            XCTAssertEqual(doc["successful"]?.boolValue, run.result.certified, run.name)
+            XCTAssertEqual(doc["points"]?.arrayValue?.last?["skip"]?.boolValue, run.result.certified, run.name)
+            let proved = try runProcess(prove, ["--exec", "cat", tap[run.name]!], timeout: 60)
+            XCTAssertEqual(proved.status, run.result.certified ? 0 : 1, "\(run.name): \(proved.stdout)")
+        }
+    }
+
     func testTAPEscapesHostileText() throws {
         let python = try tool(CIReaderTools.python(importing: ["tap", "yaml", "more_itertools"]), "tap.py with PyYAML in \(CIReaderTools.virtualenv)")
         let hostile = "x # SKIP y \\ \"q\" \n---\n...\n  key: [1\u{1}\u{85}\u{2028}"
