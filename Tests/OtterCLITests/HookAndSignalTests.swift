@@ -102,17 +102,6 @@ final class HookAndSignalTests: XCTestCase {
         return nil
     }
 
-    /// Whether a process has ended (gone, or a zombie its new parent has yet to reap), waiting up to `seconds`.
-    func ended(_ pid: pid_t, within seconds: TimeInterval = 2) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        repeat {
-            if kill(pid, 0) != 0 { return true }
-            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-               let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
-            usleep(20_000)
-        } while Date() < deadline
-        return false
-    }
 
     /// Every line of a log is valid against docs/event-log.schema.json, by python's jsonschema (when installed).
     func assertLogMatchesItsSchema(_ log: String, file: StaticString = #filePath, line: UInt = #line) throws {
@@ -180,8 +169,8 @@ final class HookAndSignalTests: XCTestCase {
         XCTAssertEqual(verdict["status"], "failed")
         XCTAssertTrue(verdict["reason"]?.stringValue?.contains("the action hook timed out") == true, "\(verdict["reason"] ?? .null)")
         let child = try XCTUnwrap(pid(in: pidFile, timeout: 1))
-        XCTAssertTrue(ended(child), "the hook's background child was killed with its process group")
-        if !ended(child, within: 0) { kill(child, SIGKILL) }
+        XCTAssertTrue(processEnded(child), "the hook's background child was killed with its process group")
+        if !processEnded(child, within: 0) { kill(child, SIGKILL) }
     }
 
     /// A hook that leaves a background child holding its stdout was waited for until the child exited. Its own exit
@@ -213,7 +202,7 @@ final class HookAndSignalTests: XCTestCase {
         let took = at.timeIntervalSince(sent)
         XCTAssertEqual(status, 130, run.out + run.err)
         XCTAssertLessThan(took, 2, "the run ends within 1–2 s of Ctrl-C (measured \(took) s), not after the 60 s hook timeout")
-        XCTAssertTrue(ended(child), "the hook's process group was killed")
+        XCTAssertTrue(processEnded(child), "the hook's process group was killed")
         let action = try XCTUnwrap(try actions(dir + "/latest/events.jsonl").first)
         XCTAssertEqual(action["action"]?["outcome"], "failed")
         XCTAssertTrue(action["action"]?["message"]?.stringValue?.contains("interrupted") == true, "\(action)")

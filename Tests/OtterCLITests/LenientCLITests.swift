@@ -17,12 +17,7 @@ final class LenientCLITests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
 
-    func cert(_ args: String..., stdin: Data? = nil) throws -> ProcessResult {
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        env.removeValue(forKey: "OTTER_CERT_WEBHOOK_SECRET")
-        return try runProcess(Repo.binary, args, stdin: stdin, environment: env, currentDirectory: Repo.root.path, timeout: 120)
-    }
+    func cert(_ args: String..., stdin: Data? = nil) throws -> ProcessResult { try otterCert(args, stdin: stdin, timeout: 120) }
 
     func read(_ dir: String, _ name: String) throws -> String { try String(contentsOfFile: dir + "/" + name, encoding: .utf8) }
 

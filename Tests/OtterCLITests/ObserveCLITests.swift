@@ -13,12 +13,7 @@ final class ObserveCLITests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
 
-    func cert(_ args: String..., stdin: Data? = nil) throws -> ProcessResult {
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        env.removeValue(forKey: "OTTER_CERT_WEBHOOK_SECRET")
-        return try runProcess(Repo.binary, args, stdin: stdin, environment: env, currentDirectory: Repo.root.path)
-    }
+    func cert(_ args: String..., stdin: Data? = nil) throws -> ProcessResult { try otterCert(args, stdin: stdin) }
 
     func write(_ name: String, _ lines: [String]) throws -> String {
         let p = tmp.appendingPathComponent(name).path

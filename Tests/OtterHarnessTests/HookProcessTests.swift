@@ -1,5 +1,6 @@
 import XCTest
 @testable import OtterHarness
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,17 +16,6 @@ final class HookProcessTests: XCTestCase {
         return (r, Date().timeIntervalSince(started))
     }
 
-    /// Whether a process is gone (or a zombie waiting to be reaped by whoever inherited it).
-    func gone(_ pid: pid_t, within seconds: TimeInterval = 2) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        repeat {
-            if kill(pid, 0) != 0 { return true }
-            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-               let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
-            usleep(20_000)
-        } while Date() < deadline
-        return false
-    }
 
     func pid(in file: String) throws -> pid_t {
         let deadline = Date().addingTimeInterval(5)
@@ -60,7 +50,7 @@ final class HookProcessTests: XCTestCase {
         XCTAssertEqual(r.end, .timedOut)
         XCTAssertGreaterThanOrEqual(took, 1)
         XCTAssertLessThan(took, 3, "stopped at its timeout, not when sleep ends")
-        XCTAssertTrue(gone(try pid(in: file)), "the background child of the hook was killed with it")
+        XCTAssertTrue(processEnded(try pid(in: file)), "the background child of the hook was killed with it")
     }
 
     func testAChildThatIgnoresSIGTERMIsKilled() {
@@ -88,7 +78,7 @@ final class HookProcessTests: XCTestCase {
         let (r, took) = run("sleep 100 & echo $! > '\(file)'; wait", timeout: 60, interruptAfter: 0.5)
         XCTAssertEqual(r.end, .interrupted)
         XCTAssertLessThan(took, 1.5)
-        XCTAssertTrue(gone(try pid(in: file)))
+        XCTAssertTrue(processEnded(try pid(in: file)))
     }
 
     /// The child gets default signal handling and no descriptor of ours beyond 0–2, whatever this process does.

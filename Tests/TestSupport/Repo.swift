@@ -154,3 +154,23 @@ extension Optional {
 
 /// A fixture that is not as a test expects it.
 struct RepoError: Error, CustomStringConvertible { var description: String }
+
+/// Whether a process has ended (gone, or a zombie whoever inherited it has yet to reap), waiting up to `seconds`.
+public func processEnded(_ pid: pid_t, within seconds: TimeInterval = 2) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    repeat {
+        if kill(pid, 0) != 0 { return true }
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
+        usleep(20_000)
+    } while Date() < deadline
+    return false
+}
+
+/// The built `otter-cert` run as a user runs it in the repository: no colour, no webhook secret from the environment.
+public func otterCert(_ args: [String], stdin: Data? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    env.removeValue(forKey: "OTTER_CERT_WEBHOOK_SECRET")
+    return try runProcess(Repo.binary, args, stdin: stdin, environment: env, currentDirectory: Repo.root.path, timeout: timeout)
+}
