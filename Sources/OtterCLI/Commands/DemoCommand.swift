@@ -36,7 +36,7 @@ enum DemoCommand {
         let port = try freeLoopbackPort()
         let partner = try SamplePartnerProcess(type: type.rawValue, otterURL: "http://127.0.0.1:\(port)", webhookSecret: secret,
                                                clientId: clientId, clientSecret: clientSecret, fault: c.args.value("fault"))
-        defer { partner.stop() }
+        defer { ShutdownWatchdog.entering("stopping the sample partner"); partner.stop(); ShutdownWatchdog.entering("exiting") }
         var o = RunOptions(type: type, partnerURL: partner.webhookURL, webhookSecret: secret, clientId: clientId,
                            clientSecret: clientSecret, storeId: "demo-store-001")
         o.sandboxPort = port

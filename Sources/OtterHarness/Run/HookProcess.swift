@@ -54,43 +54,12 @@ struct HookProcess {
             for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) }
             return Result(end: .failedToStart("cannot create pipes: \(why)"))
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        if let closeFrom { _ = closeFrom(&actions, 3) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU] {
-            sigaddset(&defaults, s)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { (s: String) in strdup(s) }
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { (k, v) in strdup(k + "=" + v) }
-        defer { for p in argv + envp { free(p) } }
-        var pid: pid_t = 0
-        let spawned = (argv + [nil]).withUnsafeBufferPointer { a in
-            (envp + [nil]).withUnsafeBufferPointer { e in
-                posix_spawn(&pid, "/bin/sh", &actions, &attributes, UnsafeMutablePointer(mutating: a.baseAddress!),
-                            UnsafeMutablePointer(mutating: e.baseAddress!))
-            }
-        }
+        let spawned = Spawn.start(["/bin/sh", "-c", command], environment: environment, stdio: (inPipe[0], outPipe[1], errPipe[1]))
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
-        guard spawned == 0 else {
+        guard case .success(let pid) = spawned else {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
-            return Result(end: .failedToStart(String(cString: strerror(spawned))))
+            if case .failure(let e) = spawned { return Result(end: .failedToStart(e.message)) }
+            return Result(end: .failedToStart("posix_spawn failed"))
         }
         for fd in [inPipe[1], outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
 
@@ -119,7 +88,7 @@ struct HookProcess {
         }
 
         while true {
-            if exitedAt == nil, hasExited(pid) { exitedAt = now() }
+            if exitedAt == nil, Spawn.hasExited(pid) { exitedAt = now() }
             let t = now()
             if exitedAt == nil, stopped == nil {
                 if isInterrupted() { stopped = .interrupted } else if t - started >= timeout { stopped = .timedOut }
@@ -164,24 +133,16 @@ struct HookProcess {
             kill(-pid, SIGKILL)
             result.end = stopped
         }
-        guard exitedAt != nil || hasExited(pid) else {
-            let child = pid
-            Thread.detachNewThread { var status: Int32 = 0; _ = waitpid(child, &status, 0) }
+        guard exitedAt != nil || Spawn.hasExited(pid) else {
+            Spawn.reapLater(pid)
             return result
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = Spawn.reap(pid)
         if stopped == nil {
             let signal = status & 0x7f
             result.end = signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
         }
         return result
-    }
-
-    /// Whether the child has exited, without reaping it (so that its process group id stays reserved for `kill`).
-    private static func hasExited(_ pid: pid_t) -> Bool {
-        var info = siginfo_t()
-        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == pid
     }
 
     private static func makePipe(_ fds: inout [Int32]) -> Bool {
@@ -190,17 +151,5 @@ struct HookProcess {
         return true
     }
 
-    private static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time: the Swift module
-    /// does not declare it. Without it the child still inherits none of this process's own pipes (they are
-    /// close-on-exec).
-    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-        guard let sym = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(sym, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-    }()
+    private static func now() -> Double { Spawn.now() }
 }

@@ -4,63 +4,73 @@ import Glibc
 #endif
 
 /// The bundled sample partner (`otter-cert sample-partner serve`), started from this same binary for `otter-cert demo`.
+///
+/// It is started with `posix_spawn` in a process group of its own and stopped with a bounded wait: `stop()` returns
+/// within about 8 s whatever the child does, so that a demo never outlives its report.
 public final class SamplePartnerProcess {
     /// The webhook URL it listens on.
     public let webhookURL: String
     /// The hook command that performs its actions.
     public let actionHook: String
-    private let process: Process
+    private let lock = NSLock()
+    private var pid: pid_t?
 
     /// Starts `otter-cert sample-partner serve` from the running executable and waits until it listens.
     public init(type: String, otterURL: String, webhookSecret: String, clientId: String, clientSecret: String,
                 fault: String? = nil, executable: String = ProjectFiles.currentExecutablePath()) throws(HarnessError) {
         let binary = executable
-        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("otter-cert-partner-\(UUID().uuidString).port").path
-        defer { try? FileManager.default.removeItem(atPath: portFile) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["sample-partner", "serve", "--type", type, "--listen", "127.0.0.1:0", "--otter-url", otterURL, "--port-file", portFile]
-            + (fault.map { ["--fault", $0] } ?? [])
+        let tmp = FileManager.default.temporaryDirectory
+        let portFile = tmp.appendingPathComponent("otter-cert-partner-\(UUID().uuidString).port").path
+        // Its error output is kept in a file, so a partner that refuses to start can say why.
+        let errFile = tmp.appendingPathComponent("otter-cert-partner-\(UUID().uuidString).err").path
+        defer {
+            try? FileManager.default.removeItem(atPath: portFile)
+            try? FileManager.default.removeItem(atPath: errFile)
+        }
+        let arguments = [binary, "sample-partner", "serve", "--type", type, "--listen", "127.0.0.1:0", "--otter-url", otterURL,
+                         "--port-file", portFile] + (fault.map { ["--fault", $0] } ?? [])
         var env = ProcessInfo.processInfo.environment
         env["OTTER_CERT_WEBHOOK_SECRET"] = webhookSecret
         env["OTTER_CERT_CLIENT_ID"] = clientId
         env["OTTER_CERT_CLIENT_SECRET"] = clientSecret
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        // Its error output is kept in a file, so a partner that refuses to start can say why.
-        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("otter-cert-partner-\(UUID().uuidString).err").path
-        _ = FileManager.default.createFile(atPath: errFile, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errFile) }
-        p.standardError = FileHandle(forWritingAtPath: errFile) ?? FileHandle.nullDevice
-        do { try p.run() } catch { throw .environment("cannot start \(binary): \(error.localizedDescription)") }
-        process = p
-        let deadline = Date().addingTimeInterval(10)
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        let errFD = open(errFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        defer { if devNull >= 0 { close(devNull) }; if errFD >= 0 { close(errFD) } }
+        guard devNull >= 0, errFD >= 0 else { throw .environment("cannot start \(binary): \(String(cString: strerror(errno)))") }
+        let child: pid_t
+        switch Spawn.start(arguments, environment: env, stdio: (devNull, devNull, errFD)) {
+        case .success(let p): child = p
+        case .failure(let e): throw .environment("cannot start \(binary): \(e.message)")
+        }
+        pid = child
+        let deadline = Spawn.now() + 10
         var port: Int?
-        while Date() < deadline, p.isRunning {
+        var exited = false
+        while Spawn.now() < deadline {
             if let s = try? String(contentsOfFile: portFile, encoding: .utf8), let n = Int(s.trimmingCharacters(in: .whitespacesAndNewlines)) { port = n; break }
+            if Spawn.hasExited(child) { exited = true; break }
             usleep(20_000)
         }
         guard let port else {
-            let running = p.isRunning
-            if running { p.terminate() }
-            p.waitUntilExit()
+            var status: Int32 = 0
+            if exited { status = Spawn.reap(child) } else { Spawn.stop(child, grace: 1) }
+            pid = nil
             let said = ((try? String(contentsOfFile: errFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             if !said.isEmpty { throw .environment("the sample partner did not start: \(said)") }
-            throw .environment(running ? "the sample partner did not start listening within 10 s"
-                                       : "the sample partner exited with status \(p.terminationStatus) before listening")
+            throw .environment(exited ? "the sample partner exited with status \((status >> 8) & 0xff) before listening"
+                                      : "the sample partner did not start listening within 10 s")
         }
         webhookURL = "http://127.0.0.1:\(port)/webhook"
         actionHook = "'\(binary)' sample-partner action --partner http://127.0.0.1:\(port)"
     }
 
-    /// Stops the partner.
+    /// Stops the partner: SIGTERM, SIGKILL after 3 s, and no wait past 5 s more. Idempotent.
     public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(3)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        lock.lock()
+        let p = pid
+        pid = nil
+        lock.unlock()
+        if let p { Spawn.stop(p, grace: 3) }
     }
 
     deinit { stop() }
