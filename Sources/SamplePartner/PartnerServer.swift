@@ -18,9 +18,10 @@ final class PartnerServer: @unchecked Sendable {
     private let webhooks: WebhookHandler
     private let actions: ActionHandler
     private let seen = SeenEvents()
-    /// One serial queue for all the work: webhooks and actions are handled in arrival order, so a
-    /// cancel that arrives after an accept is also processed after it.
-    private let work = DispatchQueue(label: "sample-partner.work")
+    /// One serial queue per resource (a delivery, an order; the store for store-wide events): the work on one
+    /// resource is done in arrival order, so a cancel that arrives after an accept is also processed after it, while
+    /// a retry waiting out a `Retry-After` on one delivery does not hold up another.
+    private let work = ResourceQueues()
     private var server: HTTPServer?
 
     init(options: ServeOptions, api: OtterAPI) {
@@ -87,7 +88,7 @@ final class PartnerServer: @unchecked Sendable {
         // 3. Queue the work, then acknowledge.
         Log.info("\(event.eventType) \(event.eventId): accepted")
         let handler = webhooks
-        work.async { handler.handle(event) }
+        work.queue(for: ResourceQueues.key(of: event)).async { handler.handle(event) }
         if let problem = ackProblem() { return problem }
         return HTTPResponse(status: 200)
     }
@@ -131,7 +132,9 @@ final class PartnerServer: @unchecked Sendable {
         // Run on the work queue (in order with the webhooks) and wait: the harness expects the
         // action's calls to have been made when the answer comes.
         let handler = actions
-        let result = work.sync { handler.perform(action, storeId: storeId, vars: vars) }
+        let result = work.queue(for: ResourceQueues.key(ofActionVars: vars, storeId: storeId)).sync {
+            handler.perform(action, storeId: storeId, vars: vars)
+        }
         switch result {
         case .done(let newVars):
             Log.info("action \(action) done")
@@ -146,5 +149,35 @@ final class PartnerServer: @unchecked Sendable {
     private func refusal(_ status: Int, _ message: String) -> HTTPResponse {
         let body: JSONValue = ["ok": false, "message": .string(message)]
         return .json(status, body.serialized())
+    }
+}
+
+/// Serial work queues, one per resource, made on first use.
+final class ResourceQueues: @unchecked Sendable {
+    private let lock = NSLock()
+    private var queues: [String: DispatchQueue] = [:]
+
+    func queue(for key: String) -> DispatchQueue {
+        lock.lock()
+        defer { lock.unlock() }
+        if let q = queues[key] { return q }
+        let q = DispatchQueue(label: "sample-partner.work.\(queues.count)")
+        queues[key] = q
+        return q
+    }
+
+    /// What a webhook is about: its resource (`metadata.resourceId`), or the store when the event is about nothing but
+    /// itself (a pause, a menu publish: their resourceId is their eventId).
+    static func key(of event: WebhookEvent) -> String {
+        if let r = event.resourceId, !r.isEmpty, r != event.eventId { return "resource:" + r }
+        return "store:" + event.storeId
+    }
+
+    /// What an action is about: the delivery or order its vars name, else the store.
+    static func key(ofActionVars vars: JSONValue, storeId: String) -> String {
+        for name in ["deliveryReferenceId", "orderId"] {
+            if let v = vars[name]?.stringValue, !v.isEmpty { return "resource:" + v }
+        }
+        return "store:" + storeId
     }
 }

@@ -269,7 +269,8 @@ final class HookAndSignalTests: XCTestCase {
         var e = env()
         e["OTTER_CERT_HOME"] = home.path
         let dir = tmp.appendingPathComponent("fixture").path
-        let run = try launch(["run", "--type", "delivery", "--only", "DEL-06,DEL-08", "--partner-url", partner.url + "/webhook",
+        // One record after another: DEL-06's hook spoils the fixture DEL-08 reads later.
+        let run = try launch(["run", "--type", "delivery", "--only", "DEL-06,DEL-08", "--parallel", "1", "--partner-url", partner.url + "/webhook",
                               "--sandbox-listen", "127.0.0.1:\(partner.sandboxPort)", "--report-dir", dir, "--action-hook", hook],
                              environment: e)
         let (status, at) = run.wait(timeout: 120)

@@ -29,13 +29,54 @@ final class SandboxFaultAndRateTests: XCTestCase {
     func testInjected429CarriesRetryAfterThenTheNormal204() throws {
         let rig = try SandboxRig()
         let token = rig.token()
-        rig.sandbox.setFaults([try quoteFault(429, headers: [("Retry-After", "2")])], vars: [:])
+        rig.sandbox.recordStep("DEL-12", step: "trigger")
+        rig.sandbox.setFaults([try quoteFault(429, headers: [("Retry-After", "2")])], vars: [:], for: "DEL-12")
         let event = rig.announce(record: "DEL-12")
         let first = rig.quote(token: token, eventId: event)
         XCTAssertEqual(first.status, 429)
         XCTAssertEqual(first.header("Retry-After"), "2")
         XCTAssertEqual(rig.quote(token: token, eventId: event).status, 204)
-        rig.sandbox.setFaults([], vars: [:])
+        rig.sandbox.recordEnded("DEL-12")
+    }
+
+    /// Two records running side by side, each injecting a fault on the same template (its variable unbound): each
+    /// call gets the fault of the record it belongs to, told by its X-Event-Id or by the resource id in its path,
+    /// never by which record started last; a call that belongs to neither gets none.
+    func testFaultsOfRecordsRunningSideBySideGoToTheirOwnCalls() throws {
+        let rig = try SandboxRig()
+        let token = rig.token()
+        for (id, status) in [("DEL-11", 503), ("DEL-12", 429)] {
+            rig.sandbox.recordStep(id, step: "trigger")
+            rig.sandbox.setFaults([try quoteFault(status)], vars: [:], for: id)
+        }
+        let e11 = rig.announce(record: "DEL-11"), e12 = rig.announce(record: "DEL-12")
+        rig.sandbox.handedOut(["ref-12"], by: "DEL-12")
+        rig.sandbox.handedOut(["ref-11"], by: "DEL-11")
+        XCTAssertEqual(rig.quote(token: token, eventId: e12, reference: "ref-12").status, 429, "DEL-12's call gets DEL-12's fault")
+        XCTAssertEqual(rig.quote(token: token, eventId: e11, reference: "ref-11").status, 503, "DEL-11's call gets DEL-11's fault")
+        XCTAssertEqual(rig.quote(token: token, eventId: e11, reference: "ref-11").status, 204, "once only")
+        XCTAssertEqual(rig.quote(token: token, eventId: e12, reference: "ref-12").status, 204, "once only")
+        // A call with neither a known X-Event-Id nor an id of one record is nobody's: no fault, no record tag.
+        rig.sandbox.setFaults([try quoteFault(503)], vars: [:], for: "DEL-11")
+        XCTAssertEqual(rig.quote(token: token, eventId: nil, reference: "ref-1").status, 400, "X-Event-Id is required")
+        let unknown = rig.send("POST", "/v1/delivery/ref-1/quotes", headers: [("Authorization", "Bearer \(token)"), ("X-Store-Id", SandboxRig.storeId),
+                                                                              ("X-Event-Id", e12), ("Content-Type", "application/json")],
+                               body: #"{"currencyCode":"USD","minPickupDuration":10}"#)
+        XCTAssertEqual(unknown.status, 204, "DEL-12's eventId: DEL-11's fault does not apply")
+        let logged = rig.log.entries.filter { $0.kind == .callback }
+        XCTAssertEqual(logged.map { $0.record ?? "-" }, ["DEL-12", "DEL-11", "DEL-11", "DEL-12", "-", "DEL-12"])
+        XCTAssertEqual(logged.map { $0.tags.contains("injected-fault") }, [true, true, false, false, false, false])
+        // A call naming a resource of one record only is that record's, without an X-Event-Id (a status update).
+        rig.sandbox.setFaults([Fault(method: "PUT", path: try PathTemplate("/v1/delivery/{deliveryReferenceId}/status"), status: 503, times: 1, headers: [])],
+                              vars: [:], for: "DEL-11")
+        func status(_ reference: String) -> ClientResponse {
+            rig.send("PUT", "/v1/delivery/\(reference)/status", headers: [("Authorization", "Bearer \(token)"), ("X-Store-Id", SandboxRig.storeId),
+                                                                          ("Content-Type", "application/json")], body: #"{"deliveryStatus":"ALLOCATED"}"#)
+        }
+        XCTAssertEqual(status("ref-1").status, 204, "ref-1 is no running record's: no fault")
+        XCTAssertNil(rig.log.entries.last?.record)
+        XCTAssertEqual(status("ref-11").status, 503, "DEL-11's fault, found by its delivery reference in the path")
+        XCTAssertEqual(rig.log.entries.last?.record, "DEL-11")
     }
 
     func testNinthQuoteWithinAMinuteIs429WithRetryAfter() throws {

@@ -24,6 +24,7 @@ enum DemoCommand {
                              allowed: SamplePartner.faults.map(\.name)),
                   OptionSpec(name: "report-dir", valueName: "dir", help: "Where the log and reports go: DIR/TYPE/attempt-N, a new folder each run (DIR/TYPE/latest links to the newest).", defaultValue: "otter-cert-demo"),
                   OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated."),
+                  RunCommand.parallelOption,
                   OptionSpec(name: "timeout-scale", valueName: "x", help: "Multiply every deadline and window.", defaultValue: "1"),
                   OptionSpec(name: "token-ttl", valueName: "seconds", help: "Lifetime of the sandbox's access tokens (30 days by default; 5 shows the partner refreshing them).",
                              defaultValue: String(SandboxConfiguration.specTokenTTL)),
@@ -44,6 +45,7 @@ enum DemoCommand {
         o.actionHook = partner.actionHook
         o.reportDir = URL(fileURLWithPath: c.args.value("report-dir") ?? "otter-cert-demo").appendingPathComponent(type.rawValue).path
         o.only = RunCommand.onlyIDs(c.args)
+        o.parallel = try RunCommand.parallel(c.args)
         o.timeoutScale = try RunCommand.timeoutScale(c.args)
         o.tokenTTL = try RunCommand.tokenTTL(c.args)
         let folderLock = try AttemptFolders.lock(o.reportDir!)

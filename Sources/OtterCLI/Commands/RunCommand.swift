@@ -22,6 +22,7 @@ enum RunCommand {
                    required: true),
         OptionSpec(name: "report-dir", valueName: "dir", help: "Write each attempt into a new folder here, DIR/attempt-N (DIR/latest links to the newest): events.jsonl as it happens, then report.html, report.md, report.json, junit.xml, report.tap."),
         OptionSpec(name: "only", valueName: "ids", help: "Run only these records, comma-separated (DEL-04,DEL-05)."),
+        RunCommand.parallelOption,
         OptionSpec(name: "rerun-failed", valueName: "report.json", help: "Run only the records that failed or were skipped in this earlier report."),
         OptionSpec(name: "action-hook", valueName: "command",
                    help: "Command that performs partner actions (gets OTTER_CERT_ACTION, OTTER_CERT_VARS …; see docs/run.md)."),
@@ -42,6 +43,25 @@ enum RunCommand {
                    help: "Serve and judge by this OpenAPI description (JSON) instead of the bundled one (see docs/openapi.md)."),
         .flag("quiet", short: "q", help: "No live progress; print only the summary."),
     ]
+
+    /// `--parallel N`, shared with `demo`.
+    static let parallelOption = OptionSpec(
+        name: "parallel", valueName: "n",
+        help: "Run up to N records side by side (1: one after another). Records marked exclusive in the "
+            + "checklist (a store-wide pause) still run alone, and with an operator instead of --action-hook the records "
+            + "with partner actions run one at a time. Each exchange is told apart by its eventId and resource ids, the "
+            + "sandbox's rate limits are counted per resource as ever, and the verdicts, the log's evidence and the report "
+            + "(in checklist order) are those of --parallel 1.",
+        defaultValue: String(RunOptions.defaultParallel))
+
+    /// `--parallel`, checked.
+    static func parallel(_ a: ParsedArguments) throws -> Int {
+        guard let text = a.value("parallel") else { return RunOptions.defaultParallel }
+        guard let n = Int(text), n >= 1 else {
+            throw HarnessError.input("--parallel must be a whole number of records, 1 or more, got '\(text)'")
+        }
+        return n
+    }
 
     static let spec = CommandSpec(
         name: "run", abstract: "Replay a checklist against a partner's live sandbox: send signed webhooks, emulate the Otter API.",
@@ -89,6 +109,7 @@ enum RunCommand {
         o.checklistPath = a.value("checklist")
         o.openapiPath = a.value("openapi")
         o.only = onlyIDs(a)
+        o.parallel = try parallel(a)
         if let prev = a.value("rerun-failed") {
             let report = try DataFiles.json(prev)
             let notPassed = (report["records"]?.arrayValue ?? []).filter { $0["status"]?.stringValue != "passed" }.compactMap { $0["id"]?.stringValue }

@@ -55,7 +55,7 @@ extension Checklist {
 
 extension Record {
     init(node: JSONNode, id: String, fixture: (String) -> JSONValue?) throws(DataError) {
-        _ = try node.object(allowed: ["id", "title", "required", "rationale", "source", "setup", "trigger", "faults", "expect"])
+        _ = try node.object(allowed: ["id", "title", "required", "rationale", "source", "setup", "trigger", "faults", "expect", "exclusive"])
         self.id = id
         title = try node.required("title").nonEmptyString()
         required = try node.required("required").bool()
@@ -74,6 +74,7 @@ extension Record {
         let exps = try node.required("expect").array()
         if exps.isEmpty { throw node.error("expect must not be empty") }
         expect = try exps.map { n throws(DataError) in try Expectation(node: n) }
+        exclusive = try node.child("exclusive")?.bool() ?? false
     }
 
     /// Checks that step names are unique and every reference (step names, template variables) resolves.

@@ -52,6 +52,9 @@ public struct Record: Sendable {
     public var faults: [Fault]
     /// What must (or must not) happen.
     public var expect: [Expectation]
+    /// Whether the record must run alone (`run --parallel` starts nothing else while it runs): it changes something
+    /// every other record depends on, such as pausing the whole store.
+    public var exclusive = false
 
     /// Setup steps followed by the trigger.
     public var steps: [Step] { setup + [trigger] }

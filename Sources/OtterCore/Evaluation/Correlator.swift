@@ -176,8 +176,15 @@ final class Correlator {
             if let g = f.group, let r = g.record { ev.records[r].addDelivery(x, ev) }
             return
         }
-        let f = Flow(kind: .webhook, t: x.t, eventType: eventType, eventId: eventId, tag: x.entry.record, stepTag: x.entry.step,
-                     lineNumber: x.entry.seq)
+        // Untagged (a capture), the harness's own webhooks still name their record in a header.
+        func header(_ name: String) -> String? {
+            let lower = name.lowercased()
+            return x.entry.request?.headers.first { $0.name.lowercased() == lower }?.value
+        }
+        let sent = x.entry.record == nil ? header(Harness.recordHeader) : nil
+        let sentStep = sent == nil ? nil : header(Harness.stepHeader)
+        let f = Flow(kind: .webhook, t: x.t, eventType: eventType, eventId: eventId, tag: x.entry.record ?? sent,
+                     stepTag: x.entry.record == nil ? sentStep : x.entry.step, lineNumber: x.entry.seq)
         f.deliveries = [x]
         f.invalidSignature = ev.signatureInvalid(x)
         if let body = x.requestJSON {

@@ -6,6 +6,10 @@ public enum Harness {
     public static let version = "0.1.0"
     /// `otter-cert 0.1.0`.
     public static let name = "otter-cert \(version)"
+    /// The header of each webhook `run` sends that names its record (`DEL-04`), and the one that names its step: not
+    /// Otter's API (a partner ignores them); in a capture without record tags they are the hint a tag would be.
+    public static let recordHeader = "X-Otter-Cert-Record"
+    public static let stepHeader = "X-Otter-Cert-Step"
 }
 
 /// Facts about where an evaluation came from, for the report.

@@ -6,7 +6,7 @@ import OtterClient
 /// Plays Otter against a partner's live sandbox: sends each record's webhooks (signed), performs or requests the
 /// partner's actions, serves the Public API the partner calls back, records every exchange, and judges the run
 /// with the same evaluator `observe` uses, from the same log.
-public final class Runner {
+public final class Runner: @unchecked Sendable {
     let options: RunOptions
     let files: ProjectFiles
     weak var progress: RunProgress?
@@ -99,24 +99,8 @@ public final class Runner {
         let judge = LiveJudge(evaluator: Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas), log: log, sandbox: sandbox)
         let context = RecordContext(checklist: checklist, scaled: scaled, endpoints: endpoints, schemas: schemas, log: log,
                                     sandbox: sandbox, client: client, judge: judge)
-        var ran: [String] = []
-        for (i, record) in records.enumerated() {
-            if wakeup.interrupted { break }
-            progress?.started(record, index: i + 1, of: records.count)
-            run(record, context)
-            if let why = unreachable {
-                throw .environment(redaction.text("cannot reach the partner at \(redaction.url(options.partnerURL)): \(why). \(unreachableHint)"))
-            }
-            ran.append(record.id)
-            guard let verdict = settle(record, context) else { continue }
-            log.append(LogEntry(seq: 0, record: record.id, direction: nil, kind: .end, startedAt: Date().timeIntervalSince1970,
-                                tags: [verdict.status.rawValue]))
-            log.sync()
-            if log.writeError != nil { break }
-            progress?.finished(verdict)
-        }
+        let ran = try runRecords(records, context)
         sandbox.setActiveRecord(nil, step: nil)
-        sandbox.setFaults([], vars: [:])
 
         // Nothing may join the log after the verdict: stop listening first (a partner's late call would otherwise be in
         // the file but not in the report). Then the verdict comes from the log alone, exactly as `observe` computes it.
@@ -133,7 +117,7 @@ public final class Runner {
         let result = AttemptMerge.complete(evaluator.finish(), checklist: checklist, judged: Set(ran), interrupted: wakeup.interrupted,
                                            selected: options.only, earlier: options.earlierVerdicts)
         return Outcome(result: result, logPath: logPath, ran: ran, interrupted: wakeup.interrupted,
-                       entries: log.entries, checklistSHA256: checklistSHA, harnessErrors: harnessErrors)
+                       entries: log.entries, checklistSHA256: checklistSHA, harnessErrors: shared.read { $0.harnessErrors })
     }
 
     /// The checklist the final verdict is computed with: every record for a full run, the records that ran otherwise.
@@ -144,7 +128,7 @@ public final class Runner {
         return c
     }
 
-    struct RecordContext {
+    struct RecordContext: @unchecked Sendable {
         let checklist: Checklist
         let scaled: Checklist
         let endpoints: EndpointTable
@@ -155,26 +139,123 @@ public final class Runner {
         let judge: LiveJudge
     }
 
-    /// Why the partner could not be reached at all, when the run's first webhook failed to connect.
-    private var unreachable: String?
-    /// What to check when the partner cannot be reached, by what went wrong.
-    private var unreachableHint = ""
-    /// Whether the operator was already told that correctly signed webhooks are refused.
-    private var saidSecretHint = false
-    private var webhooksSent = 0
-    /// The steps the harness could not carry out, `RECORD: why`.
-    private var harnessErrors: [String] = []
+    /// What the records running side by side share, under `shared`'s lock.
+    private struct Shared {
+        /// Why the partner could not be reached at all, when the run's first webhook failed to connect.
+        var unreachable: String?
+        /// What to check when the partner cannot be reached, by what went wrong.
+        var unreachableHint = ""
+        /// Whether the operator was already told that correctly signed webhooks are refused.
+        var saidSecretHint = false
+        var webhooksSent = 0
+        /// The steps the harness could not carry out, `RECORD: why`.
+        var harnessErrors: [String] = []
+    }
+    private let shared = Locked(Shared())
+    private var unreachable: String? { shared.read { $0.unreachable } }
+
+    // MARK: - Records side by side
+
+    /// Runs the records, up to `options.parallel` at a time, and returns the ids of those that ran, in checklist order.
+    ///
+    /// Records start in checklist order. An `exclusive` record starts once every record before it has ended, and
+    /// nothing starts while it runs. When an operator performs the partner's actions (no hook), the records with
+    /// actions run one at a time, in checklist order, so that the operator is asked one thing at a time. Each record's
+    /// exchanges are told apart by their content (eventId, resource ids), never by which record is running now; the
+    /// progress lines come out record by record, in checklist order (`OrderedProgress`).
+    private func runRecords(_ records: [Record], _ c: RecordContext) throws(HarnessError) -> [String] {
+        let width = max(1, options.parallel)
+        let operatorLane = options.actionHook == nil && options.interactive
+        let ordered = progress.map { OrderedProgress($0, total: records.count) }
+        let board = Board(count: records.count)
+        for (i, record) in records.enumerated() {
+            let exclusive = record.exclusive || width == 1
+            let lane = operatorLane && record.steps.contains { if case .action = $0.source { return true } else { return false } }
+            let go = board.admit(i, exclusive: exclusive, lane: lane, width: width) { [wakeup, unreachableNow = { self.unreachable }] in
+                wakeup.interrupted || unreachableNow() != nil || c.log.writeError != nil
+            }
+            if !go { break }
+            let t = Thread { [self] in
+                let ran = self.runOne(record, index: i, of: records.count, progress: ordered, c)
+                board.finish(i, ran: ran)
+                self.wakeup.poke()
+            }
+            // A partner's deeply nested body is judged on this thread: give it the main thread's stack.
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        let ranFlags = board.waitForAll()
+        ordered?.flush()
+        if let why = unreachable {
+            let hint = shared.read { $0.unreachableHint }
+            throw .environment(redaction.text("cannot reach the partner at \(redaction.url(options.partnerURL)): \(why). \(hint)"))
+        }
+        return records.indices.filter { ranFlags[$0] }.map { records[$0].id }
+    }
+
+    /// Which records run now, and which have run: the scheduler's side of `runRecords`.
+    private final class Board: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var running: [Int: (exclusive: Bool, lane: Bool)] = [:]
+        private var ran: [Bool]
+
+        init(count: Int) { ran = Array(repeating: false, count: count) }
+
+        /// Waits until record `i` may start, and marks it running; false when `stop` says no record may start.
+        func admit(_ i: Int, exclusive: Bool, lane: Bool, width: Int, stop: () -> Bool) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            while !stop() && (running.count >= width || (exclusive && !running.isEmpty) || running.values.contains { $0.exclusive }
+                              || (lane && running.values.contains { $0.lane })) {
+                _ = condition.wait(until: Date().addingTimeInterval(0.1))
+            }
+            if stop() { return false }
+            running[i] = (exclusive, lane)
+            return true
+        }
+
+        func finish(_ i: Int, ran r: Bool) {
+            condition.lock()
+            running[i] = nil
+            ran[i] = r
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// Waits until no record runs, and says which ran.
+        func waitForAll() -> [Bool] {
+            condition.lock()
+            defer { condition.unlock() }
+            while !running.isEmpty { _ = condition.wait(until: Date().addingTimeInterval(0.1)) }
+            return ran
+        }
+    }
+
+    /// Runs one record and waits for its verdict. Returns whether it ran (false: the partner cannot be reached).
+    private func runOne(_ record: Record, index: Int, of total: Int, progress: OrderedProgress?, _ c: RecordContext) -> Bool {
+        let p = progress?.record(index)
+        p?.started(record, index: index + 1, of: total)
+        defer { c.sandbox.recordEnded(record.id); p?.ended() }
+        run(record, c, progress: p)
+        if unreachable != nil { return false }
+        guard let verdict = settle(record, c, progress: p) else { return true }
+        c.log.append(LogEntry(seq: 0, record: record.id, direction: nil, kind: .end, startedAt: Date().timeIntervalSince1970,
+                              tags: [verdict.status.rawValue]))
+        c.log.sync()
+        if c.log.writeError == nil { p?.finished(verdict) }
+        return true
+    }
 
     // MARK: - One record
 
-    private func run(_ record: Record, _ c: RecordContext) {
+    private func run(_ record: Record, _ c: RecordContext, progress: RecordProgress?) {
         var vars = freshVars()
-        c.sandbox.setActiveRecord(record.id, step: record.steps.first?.name)
+        c.sandbox.recordStep(record.id, step: record.steps.first?.name)
         share(vars, of: record, c)
         var actionProblem = false
         for step in record.steps {
             if wakeup.interrupted { return }
-            c.sandbox.setActiveRecord(record.id, step: step.name)
+            c.sandbox.recordStep(record.id, step: step.name)
             switch step.source {
             case .webhook(let w):
                 let body: String
@@ -186,7 +267,7 @@ public final class Runner {
                     // error, decided from the log like every verdict (so `observe` on the log agrees).
                     c.log.append(LogEntry(seq: 0, record: record.id, step: step.name, direction: nil, kind: .harness,
                                           startedAt: Date().timeIntervalSince1970, error: TransportFailure(kind: "fixture", message: why)))
-                    harnessErrors.append("\(record.id): \(why)")
+                    shared.update { $0.harnessErrors.append("\(record.id): \(why)") }
                     progress?.say("  harness error: \(why)")
                     return
                 }
@@ -200,15 +281,16 @@ public final class Runner {
                 c.sandbox.webhookSent(eventId: eventId, record: record.id, body: try? JSONValue.parse(body))
                 share(vars, of: record, c)
                 for delivery in 1...w.deliveries where !wakeup.interrupted {
-                    send(body: body, valid: w.signature == .valid, record: record, step: step.name, attempt: delivery, c)
+                    send(body: body, valid: w.signature == .valid, record: record, step: step.name, attempt: delivery, c, progress: progress)
                 }
             case .action(let name, let instructions):
-                let started = Date().timeIntervalSince1970
+                let (started, ticket) = c.judge.begin()
+                defer { c.judge.ended(ticket) }
                 let hookTimeout = max(5, 60 * options.timeoutScale)
                 progress?.waiting(record, for: "partner action \(name)", secondsLeft: hookTimeout)
                 let o = ActionRunner(hook: options.actionHook, interactive: options.interactive, isInterrupted: { [wakeup] in wakeup.interrupted })
                     .perform(action: name, instructions: instructions, record: record.id, storeId: options.storeId,
-                             sandboxURL: c.sandbox.baseURL, vars: vars, timeout: hookTimeout) { self.progress?.say($0) }
+                             sandboxURL: c.sandbox.baseURL, vars: vars, timeout: hookTimeout) { progress?.sayNow($0) }
                 for (k, v) in o.vars { vars[k] = v }
                 c.log.append(LogEntry(seq: 0, record: record.id, step: step.name, direction: nil, kind: .action, startedAt: started,
                                       durationMs: (Date().timeIntervalSince1970 - started) * 1000,
@@ -217,7 +299,7 @@ public final class Runner {
             }
             if actionProblem { break }
             if let a = step.awaiting, step.name != "trigger" {
-                awaitSetup(a, step: step.name, record: record, vars: &vars, c)
+                awaitSetup(a, step: step.name, record: record, vars: &vars, c, progress: progress)
                 share(vars, of: record, c)
             }
             if unreachable != nil { return }
@@ -226,9 +308,14 @@ public final class Runner {
 
     /// Tells the sandbox a record's current vars: its faults' paths are filled with them, and its ids are known.
     private func share(_ vars: [String: String], of record: Record, _ c: RecordContext) {
-        c.sandbox.setFaults(record.faults, vars: vars)
-        c.sandbox.handedOut(vars.values)
+        c.sandbox.setFaults(record.faults, vars: vars, for: record.id)
+        c.sandbox.handedOut(vars.filter { !Self.sharedVars.contains($0.key) }.values, by: record.id)
+        c.sandbox.handedOut(vars.filter { Self.sharedVars.contains($0.key) }.values)
     }
+
+    /// The vars every record has the same value of (the run's store and application): they say nothing of which
+    /// record a call belongs to.
+    static let sharedVars: Set<String> = ["storeId", "applicationId"]
 
     private func freshVars() -> [String: String] {
         WebhookFactory.freshVars(storeId: options.storeId, applicationId: options.applicationId)
@@ -253,12 +340,16 @@ public final class Runner {
         init(_ d: String) { description = d }
     }
 
-    private func send(body: String, valid: Bool, record: Record, step: String, attempt: Int, _ c: RecordContext) {
+    private func send(body: String, valid: Bool, record: Record, step: String, attempt: Int, _ c: RecordContext, progress: RecordProgress?) {
         let bytes = Array(body.utf8)
         let signer = WebhookSigner(auth: options.webhookAuth, secret: options.webhookSecret)
-        var headers: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", Harness.name)]
+        // The record and step travel with the webhook too (not Otter's API; a partner ignores them): a capture of a run
+        // whose records ran side by side then tells apart records whose webhooks are alike (two quote requests).
+        var headers: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", Harness.name),
+                                           (Harness.recordHeader, record.id), (Harness.stepHeader, step)]
         headers += signer.headers(for: bytes, valid: valid).map { ($0.name, $0.value) }
-        let started = Date().timeIntervalSince1970
+        let (started, ticket) = c.judge.begin()
+        defer { c.judge.ended(ticket) }
         // Ctrl-C abandons a webhook the partner is slow to answer, instead of waiting out its timeout.
         let result = c.client.send(ClientRequest(method: "POST", url: options.partnerURL, headers: headers, body: bytes,
                                                  timeout: options.webhookTimeout * max(1, options.timeoutScale),
@@ -273,24 +364,25 @@ public final class Runner {
             var answer = Message(status: r.status, headers: r.headers)
             answer.setBody(r.body)
             entry.response = answer
-            if valid, r.status == 401 || r.status == 403, !saidSecretHint {
-                saidSecretHint = true
+            if valid, r.status == 401 || r.status == 403, shared.update({ s in defer { s.saidSecretHint = true }; return !s.saidSecretHint }) {
                 progress?.say("  hint: the partner answered \(r.status) to a correctly signed webhook: check that it verifies X-HMAC-SHA256 with the same secret as --webhook-secret (OTTER_CERT_WEBHOOK_SECRET)")
             }
         case .failure(let e):
-            if webhooksSent == 0 {
-                switch e {
-                case .connectionRefused:
-                    unreachable = e.message
-                    unreachableHint = "Check --partner-url and that the partner's sandbox is running and listening there."
-                case .dns:
-                    unreachable = e.message
-                    unreachableHint = "Check the host name in --partner-url (it does not resolve from here)."
-                case .tls:
-                    unreachable = e.message
-                    unreachableHint = "Check the partner's TLS certificate: give --cacert with the CA that signed it, and that it names the host of --partner-url."
-                default: break
+            let hint: String?
+            switch e {
+            case .connectionRefused: hint = "Check --partner-url and that the partner's sandbox is running and listening there."
+            case .dns: hint = "Check the host name in --partner-url (it does not resolve from here)."
+            case .tls: hint = "Check the partner's TLS certificate: give --cacert with the CA that signed it, and that it names the host of --partner-url."
+            default: hint = nil
+            }
+            if let hint {
+                let first = shared.update { s in
+                    guard s.webhooksSent == 0, s.unreachable == nil else { return false }
+                    s.unreachable = e.message; s.unreachableHint = hint
+                    return true
                 }
+                // The records running beside this one stop waiting: the run ends with an environment error.
+                if first { wakeup.poke() }
             }
             entry.durationMs = (Date().timeIntervalSince1970 - started) * 1000
             let kind: String
@@ -306,23 +398,24 @@ public final class Runner {
             entry.error = TransportFailure(kind: kind, message: message)
         }
         c.log.append(entry)
-        webhooksSent += 1
+        shared.update { $0.webhooksSent += 1 }
     }
 
     /// Waits until the request a setup step waits for was accepted (the engine says so), and takes the variables it
     /// exported, so the next step's webhook refers to what the partner created.
-    private func awaitSetup(_ a: RequestPattern, step: String, record: Record, vars: inout [String: String], _ c: RecordContext) {
+    private func awaitSetup(_ a: RequestPattern, step: String, record: Record, vars: inout [String: String], _ c: RecordContext,
+                            progress: RecordProgress?) {
         let limit = 30 * options.timeoutScale
         let deadline = Date().addingTimeInterval(limit)
         let what = "\(a.method) \(a.path.expand(vars))"
-        while !wakeup.interrupted {
+        while !wakeup.interrupted && unreachable == nil {
             let generation = wakeup.current
-            c.judge.catchUp()
-            if let found = c.judge.evaluator.awaited(record: record.id, step: step) {
+            let (found, refused) = c.judge.look { ($0.awaited(record: record.id, step: step), $0.awaitRefused(record: record.id, step: step)) }
+            if let found {
                 for name in a.path.variables + a.export.map(\.name) { if let v = found[name] { vars[name] = v } }
                 return
             }
-            if let status = c.judge.evaluator.awaitRefused(record: record.id, step: step) {
+            if let status = refused {
                 progress?.say("  setup: \(what) was answered \(status); going on"); return
             }
             if Date() >= deadline { progress?.say("  setup: no \(what) within \(formatNumber(limit)) s; going on"); return }
@@ -343,15 +436,14 @@ public final class Runner {
     /// Bounded whatever the engine says: a check that counts from a step it never saw has no deadline of its own, so
     /// the wait ends at the latest when the record's longest window, counted from now (after its last step), is over.
     /// The verdict reported is computed from the whole log afterwards, so stopping here loses nothing.
-    private func settle(_ record: Record, _ c: RecordContext) -> Verdict? {
+    private func settle(_ record: Record, _ c: RecordContext, progress: RecordProgress?) -> Verdict? {
         let limit = record.longestWindowSeconds + Self.settleSlack
         let latest = Date().timeIntervalSince1970 + limit
         while true {
             let generation = wakeup.current
-            c.judge.catchUp()
             let now = Date().timeIntervalSince1970
-            guard let p = c.judge.evaluator.progress(record.id, now: now) else { return nil }
-            if p.settled || wakeup.interrupted { return p.verdict }
+            guard let p = c.judge.look({ $0.progress(record.id, now: now) }) else { return nil }
+            if p.settled || wakeup.interrupted || unreachable != nil { return p.verdict }
             if now >= latest {
                 progress?.say("  \(record.id) did not settle within \(formatNumber(limit)) s of its last step; going on")
                 return p.verdict
@@ -364,21 +456,50 @@ public final class Runner {
 }
 
 /// Feeds a live run's log to the correlation engine, each entry once, in time order: an entry is processed once no
-/// exchange that started before it can still be in flight.
-final class LiveJudge {
+/// exchange that started before it can still be in flight, on either side: a request the sandbox is answering, or a
+/// webhook or partner action of the harness's (its entry is logged when it ends, with the time it started; records
+/// running side by side must not move the engine past it meanwhile).
+final class LiveJudge: @unchecked Sendable {
     let evaluator: Evaluator
     private let log: EventLog
     private let sandbox: OtterSandbox
     private var fed = 0
+    private let lock = NSLock()
+    private let harnessInFlight = Locked((next: 0, started: [Int: Double]()))
 
     init(evaluator: Evaluator, log: EventLog, sandbox: OtterSandbox) { self.evaluator = evaluator; self.log = log; self.sandbox = sandbox }
 
+    /// Catches up with the log, then asks the engine something: one record's thread at a time.
+    func look<T>(_ question: (Evaluator) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        catchUp()
+        return question(evaluator)
+    }
+
+    /// A webhook or action of the harness starts now: returns its start time (what its entry must say) and a ticket
+    /// for `ended`, to be called once its entry is in the log.
+    func begin() -> (startedAt: Double, ticket: Int) {
+        harnessInFlight.update { s in
+            let t = Date().timeIntervalSince1970
+            s.next += 1
+            s.started[s.next] = t
+            return (t, s.next)
+        }
+    }
+
+    /// The exchange of `ticket` has been logged.
+    func ended(_ ticket: Int) {
+        harnessInFlight.update { s in _ = s.started.removeValue(forKey: ticket) }
+    }
+
     /// Takes in what was appended since the last call and processes everything that is safe to process.
-    func catchUp() {
+    private func catchUp() {
         let new = log.entries(after: fed)
         fed += new.count
         for e in new { evaluator.consume(e) }
         let now = Date().timeIntervalSince1970
-        evaluator.advance(before: min(now, sandbox.oldestInFlight ?? now) - 0.001)
+        let oldest = [now, sandbox.oldestInFlight ?? now, harnessInFlight.read { $0.started.values.min() } ?? now].min() ?? now
+        evaluator.advance(before: oldest - 0.001)
     }
 }

@@ -11,10 +11,13 @@ struct FaultPlan {
     private var vars: [String: String] = [:]
 
     /// Replaces the plan; `vars` fill the faults' path templates (unbound variables match any segment).
+    /// The same faults set again (with more vars known) keep the answers they have already given.
     mutating func set(_ faults: [Fault], vars: [String: String]) {
-        pending = faults.map { ($0, 0) }
+        if pending.map({ Self.identity($0.fault) }) != faults.map(Self.identity) { pending = faults.map { ($0, 0) } }
         self.vars = vars
     }
+
+    private static func identity(_ f: Fault) -> String { "\(f.method) \(f.path.text) \(f.status) \(f.times)" }
 
     /// The first fault still owing answers that matches the call, counting the answer.
     mutating func take(method: String, path: String) -> Hit? {

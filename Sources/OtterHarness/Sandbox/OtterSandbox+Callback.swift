@@ -69,7 +69,8 @@ extension OtterSandbox {
         let key = request.method + " " + path + " " + (request.headers["X-Store-Id"] ?? "")
         enum Gate { case fault(FaultPlan.Hit), limited(Int), open }
         let gate: Gate = withState { s in
-            if let hit = s.faults.take(method: request.method, path: path) { return .fault(hit) }
+            if let owner = OtterSandbox.attribution(of: request, in: s)?.record,
+               let hit = s.running[owner]?.faults.take(method: request.method, path: path) { return .fault(hit) }
             if let limit, let wait = s.limiter.admit(key: key, limit: limit, now: OtterSandbox.now()) { return .limited(wait) }
             return .open
         }

@@ -5,8 +5,10 @@ import OtterHTTP
 /// The embedded Otter Public API the partner calls back: token endpoint, callbacks, rate limits and injected faults.
 ///
 /// Every exchange is appended to the event log as one `LogEntry` (`token` for `POST /v1/auth/token`,
-/// `callback` for anything else, including 404s), tagged with the record of its `X-Event-Id` when the
-/// driver announced that event with `webhookSent`, else with the active record and step. Bodies are logged
+/// `callback` for anything else, including 404s), tagged with the record it belongs to (`attribution`): the record of
+/// its `X-Event-Id` when the driver announced that event with `webhookSent`, else the record that handed out an id its
+/// path names, else the record running, when only one is. Records may run side by side (`run --parallel`): nothing
+/// here depends on which record "is running now". Bodies are logged
 /// whole up to `Message.bodyLogCap`, above it in part (`truncated`: size and SHA-256). A flood of identical
 /// unauthenticated requests is logged three times, then counted (`FloodLog`).
 ///
@@ -19,7 +21,7 @@ import OtterHTTP
 /// 1. route: unknown path 404, known path with another method 405 (with `Allow`);
 /// 2. `Authorization: Bearer` with an issued, unexpired token (401), carrying the endpoint's scope (403);
 /// 3. required headers: missing 400; `X-Store-Id` / `X-Event-Id` / `X-Application-Id` not the sandbox's 404;
-/// 4. an injected fault of the active record, if one matches (it answers before the rate limit and body checks,
+/// 4. an injected fault of the record the call belongs to, if one matches (it answers before the rate limit and body checks,
 ///    so a faulted call does not use a rate-limit slot and an invalid body may see the fault first);
 /// 5. the rate limit (per store and concrete path, i.e. per resource, sliding minute): 429 with `Retry-After`;
 /// 6. the body: not JSON 400, against the endpoint's schema 422 (first violations in the message);
@@ -32,15 +34,22 @@ public final class OtterSandbox: @unchecked Sendable {
     struct State {
         var tokens = TokenStore()
         var limiter = RateLimiter()
-        var faults = FaultPlan()
+        /// The records running now, with their current step and their injected faults.
+        var running: [String: RunningRecord] = [:]
         var events: [String: (record: String, step: String?)] = [:]
-        var activeRecord: String?
-        var activeStep: String?
+        /// Which records handed out each id (their vars): a path naming an id of one record only is that record's.
+        var idOwners: [String: Set<String>] = [:]
         /// Requests being answered now, by number, with when each started (seconds since 1970).
         var inFlight: [Int: Double] = [:]
         /// What the run and the partner created: orders, deliveries, jobs, store requests, handed-out ids.
         var resources = SandboxResources()
         var nextRequest = 0
+    }
+
+    /// A record that is running: its step and its injected faults.
+    struct RunningRecord {
+        var step: String?
+        var faults = FaultPlan()
     }
 
     /// The configuration the sandbox runs with.
@@ -130,20 +139,42 @@ public final class OtterSandbox: @unchecked Sendable {
     /// Announces a webhook: its eventId becomes a valid `X-Event-Id`, and calls carrying it are tagged with `record`.
     public func webhookSent(eventId: String, record: String, body: JSONValue? = nil) {
         withState { s in
-            s.events[eventId] = (record, s.activeRecord == record ? s.activeStep : nil)
+            s.events[eventId] = (record, s.running[record]?.step)
             if let body { s.resources.learn(webhook: body, now: Date().timeIntervalSince1970) }
         }
     }
 
-    /// The ids a record handed to the partner (its vars: order, delivery, closure ids …): calls naming them are not 404s.
-    public func handedOut(_ ids: some Sequence<String>) {
-        withState { s in s.resources.known.formUnion(ids) }
+    /// The ids a record handed to the partner (its vars: order, delivery, closure ids …): calls naming them are not
+    /// 404s, and a call whose path names an id of this record only belongs to it.
+    public func handedOut(_ ids: some Sequence<String>, by record: String? = nil) {
+        withState { s in
+            for id in ids where !id.isEmpty {
+                s.resources.known.insert(id)
+                if let record { s.idOwners[id, default: []].insert(record) }
+            }
+        }
     }
 
-    /// Sets the record (and step) that calls without a known `X-Event-Id` are tagged with.
+    /// A record starts (or goes on to `step`): calls that belong to it are tagged with this step.
+    public func recordStep(_ id: String, step: String?) {
+        floods.flush()
+        withState { s in s.running[id, default: RunningRecord()].step = step }
+    }
+
+    /// A record has ended: its faults are no longer injected. Calls that carry its eventIds are still tagged with it.
+    public func recordEnded(_ id: String) {
+        floods.flush()
+        withState { s in _ = s.running.removeValue(forKey: id) }
+    }
+
+    /// Makes `id` the only record running (`nil`: none), at `step`: what a run one record at a time does.
     public func setActiveRecord(_ id: String?, step: String?) {
         floods.flush()
-        withState { s in s.activeRecord = id; s.activeStep = id == nil ? nil : step }
+        withState { s in
+            let kept = id.flatMap { s.running[$0] }
+            s.running = [:]
+            if let id { s.running[id] = kept ?? RunningRecord(); s.running[id]?.step = step }
+        }
     }
 
     /// Called after each answered request is logged (the run driver wakes up on it).
@@ -152,9 +183,25 @@ public final class OtterSandbox: @unchecked Sendable {
     /// When the oldest request still being answered started: entries that start later may not be logged yet.
     public var oldestInFlight: Double? { withState { $0.inFlight.values.min() } }
 
-    /// Replaces the injected faults with the active record's; path templates are filled with `vars`.
-    public func setFaults(_ faults: [Fault], vars: [String: String]) {
-        withState { s in s.faults.set(faults, vars: vars) }
+    /// Sets a running record's injected faults; path templates are filled with `vars`. Setting the same faults again
+    /// with more vars keeps the count of answers each has already given. Without `record`: the faults of every record
+    /// running (a run one record at a time).
+    public func setFaults(_ faults: [Fault], vars: [String: String], for record: String? = nil) {
+        withState { s in
+            for id in record.map({ [$0] }) ?? Array(s.running.keys) { s.running[id, default: RunningRecord()].faults.set(faults, vars: vars) }
+        }
+    }
+
+    /// The record (and its step) a call belongs to, or none. Caller holds the lock.
+    static func attribution(of request: HTTPRequest, in s: State) -> (record: String, step: String?)? {
+        if let id = request.headers["X-Event-Id"], let e = s.events[id] { return (e.record, e.step) }
+        for segment in request.path.split(separator: "/") {
+            if let owners = s.idOwners[String(segment)], owners.count == 1, let r = owners.first {
+                return (r, s.running[r]?.step)
+            }
+        }
+        if s.running.count == 1, let (r, rr) = s.running.first { return (r, rr.step) }
+        return nil
     }
 
     // MARK: - Handling
@@ -193,8 +240,7 @@ public final class OtterSandbox: @unchecked Sendable {
         // A request to no API path (a probe, a browser's /favicon.ico) is no record's: it is logged untagged.
         let stray = !isToken && !endpoints.endpoints.contains { $0.path.match(request.path, bound: [:]) != nil }
         let tag: (record: String?, step: String?) = stray ? (nil, nil) : withState { s in
-            if let id = request.headers["X-Event-Id"], let e = s.events[id] { return (e.record, e.step) }
-            return (s.activeRecord, s.activeStep)
+            OtterSandbox.attribution(of: request, in: s).map { ($0.record, $0.step) } ?? (nil, nil)
         }
         let grant = isToken && request.method == "POST"
         var tags: [String] = []

@@ -1,0 +1,112 @@
+import XCTest
+import OtterCore
+import TestSupport
+
+/// `run --parallel`: records side by side give the verdicts of records one after another, record by record, check by
+/// check, and the report lists them in checklist order.
+extension RunEndToEndTests {
+    /// One record of a report, as a user compares two reports: its id, status, and each check's label and status, with
+    /// the reason's run-specific values (ids, times, durations) taken out.
+    struct RecordOutcome: Equatable, CustomStringConvertible {
+        var id: String
+        var status: String
+        var reason: String
+        var checks: [String]
+        var description: String { "\(id) \(status): \(reason) [\(checks.joined(separator: "; "))]" }
+    }
+
+    static func outcomes(_ reportDir: String) throws -> [RecordOutcome] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: reportDir + "/report.json"))
+        let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        return (json["records"] as! [[String: Any]]).map { r in
+            let checks = (r["checks"] as? [[String: Any]] ?? []).map { c in "\(c["label"] ?? "") \(c["status"] ?? "")" }
+            return RecordOutcome(id: r["id"] as! String, status: r["status"] as! String, reason: neutral(r["reason"] as? String ?? ""),
+                                 checks: checks.map(neutral))
+        }
+    }
+
+    /// A reason without what differs from run to run: uuids, numbers (ms, s, counts of retries are kept as words).
+    static func neutral(_ s: String) -> String {
+        var t = s.replacingOccurrences(of: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", with: "<id>", options: .regularExpression)
+        t = t.replacingOccurrences(of: "[0-9]+(\\.[0-9]+)?", with: "#", options: .regularExpression)
+        return t
+    }
+
+    /// Whether some record of the log started before another had ended: the records did run side by side.
+    static func recordsOverlapped(_ reportDir: String) throws -> Bool {
+        var firstSeen: [String: Int] = [:], endLine: [String: Int] = [:]
+        for (i, line) in try String(contentsOfFile: reportDir + "/events.jsonl", encoding: .utf8).split(separator: "\n").enumerated() {
+            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let r = o["record"] as? String else { continue }
+            if o["kind"] as? String == "end" { endLine[r] = i } else if firstSeen[r] == nil { firstSeen[r] = i }
+        }
+        return firstSeen.contains { (r, first) in endLine.contains { (other, end) in other != r && (firstSeen[other] ?? .max) < first && first < end } }
+    }
+
+    func testEveryTypeGivesTheSameVerdictsSideBySideAsOneAfterAnother() throws {
+        let cases: [(type: String, fault: String?)] = [
+            ("delivery", nil), ("pos", nil), ("orders", nil),
+            ("delivery", "no-retry"), ("delivery", "statuses-out-of-order"), ("delivery", "duplicate-side-effects"),
+            ("delivery", "ignore-retry-after"), ("pos", "no-error-callback"), ("orders", "bad-totals"),
+        ]
+        let runs = cases.flatMap { c in [(c.type, c.fault, "1"), (c.type, c.fault, "default")] }
+        concurrently(runs, width: 6) { (type, fault, parallel) in
+            let dir = self.tmp.appendingPathComponent("par-\(type)-\(fault ?? "none")-\(parallel)").path
+            var args = ["demo", "--type", type, "--report-dir", dir, "--quiet"]
+            if let fault { args += ["--fault", fault] }
+            if parallel != "default" { args += ["--parallel", parallel] }
+            let r = try runProcess(Repo.binary, args, environment: self.env(), timeout: 300)
+            XCTAssertTrue([0, 1].contains(r.status), "\(args): \(r.stdout) \(r.stderr)")
+        }
+        for c in cases {
+            let label = "\(c.type) \(c.fault ?? "(no fault)")"
+            let one = self.tmp.appendingPathComponent("par-\(c.type)-\(c.fault ?? "none")-1").path + "/\(c.type)/latest"
+            let all = self.tmp.appendingPathComponent("par-\(c.type)-\(c.fault ?? "none")-default").path + "/\(c.type)/latest"
+            let a = try Self.outcomes(one), b = try Self.outcomes(all)
+            // The report lists the records in checklist order, whatever ran first.
+            let order = try Repo.checklist(IntegrationType(rawValue: c.type)!).records.map(\.id)
+            XCTAssertEqual(b.map(\.id), order, "\(label): the report of the parallel run is in checklist order")
+            XCTAssertEqual(a.map(\.id), b.map(\.id), label)
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, "\(label): --parallel 1 and the default disagree on \(x.id)") }
+            if c.fault == nil { XCTAssertTrue(b.allSatisfy { $0.status == "passed" }, "\(label): \(b.filter { $0.status != "passed" })") }
+            else { XCTAssertTrue(b.contains { $0.status != "passed" }, "\(label): the fault fails some record") }
+            XCTAssertTrue(try Self.recordsOverlapped(all), "\(label): by default records run side by side")
+            XCTAssertFalse(try Self.recordsOverlapped(one), "\(label): --parallel 1 runs one record after another")
+            try self.assertUntaggedLogAgrees(all, type: c.type, label: "\(label) in parallel", asCaptured: true)
+            try self.assertUntaggedLogAgrees(one, type: c.type, label: "\(label) one after another")
+            try self.assertRecordsEndedWhenSettled(all, label: "\(label) in parallel")
+        }
+    }
+
+    func testAnExclusiveRecordRunsAlone() throws {
+        let dir = tmp.appendingPathComponent("exclusive").path
+        let r = try runProcess(Repo.binary, ["demo", "--type", "orders", "--only", "ORD-08,ORD-09,ORD-10,ORD-13", "--report-dir", dir, "--quiet"],
+                               environment: env(), timeout: 120)
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)   // a partial run (4 of 21) is not a certification
+        let log = try String(contentsOfFile: dir + "/orders/latest/events.jsonl", encoding: .utf8).split(separator: "\n")
+        var spans: [String: (first: Int, end: Int)] = [:]
+        for (i, line) in log.enumerated() {
+            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let id = o["record"] as? String else { continue }
+            var s = spans[id] ?? (i, i)
+            if o["kind"] as? String == "end" { s.end = i }
+            spans[id] = s
+        }
+        guard let pause = spans["ORD-09"] else { return XCTFail("ORD-09 did not run: \(r.stdout)") }
+        for id in ["ORD-08", "ORD-10", "ORD-13"] {
+            guard let other = spans[id] else { XCTFail("\(id) did not run"); continue }
+            XCTAssertTrue(other.end < pause.first || other.first > pause.end,
+                          "\(id) (lines \(other.first)–\(other.end)) ran while the store-wide ORD-09 (lines \(pause.first)–\(pause.end)) ran")
+        }
+        // The records after it ran side by side: ORD-13's duplicate window is still open when ORD-10 starts.
+        XCTAssertTrue(try Self.recordsOverlapped(dir + "/orders/latest"))
+        XCTAssertEqual(try Self.outcomes(dir + "/orders/latest").filter { ["ORD-08", "ORD-09", "ORD-10", "ORD-13"].contains($0.id) }.map(\.status),
+                       ["passed", "passed", "passed", "passed"])
+    }
+
+    func testParallelMustBeAWholeNumber() throws {
+        for bad in ["0", "two", "1.5"] {
+            let r = try runProcess(Repo.binary, ["demo", "--parallel", bad, "--report-dir", tmp.path], environment: env(), timeout: 30)
+            XCTAssertEqual(r.status, 2, "--parallel \(bad): \(r.stdout)")
+            XCTAssertTrue(r.stderr.contains("--parallel must be a whole number of records, 1 or more, got '\(bad)'"), r.stderr)
+        }
+    }
+}
