@@ -30,6 +30,8 @@ public final class EventLog: @unchecked Sendable {
     /// Redacts every entry before it is stored; shared with whoever learns the run's secrets (the sandbox, the terminal).
     public let redaction: LiveRedactor
     private let lock = NSLock()
+    /// Held while fsync runs, and by `close`.
+    private let syncLock = NSLock()
     private var fd: Int32 = -1
     private var stored: [LogEntry] = []
     private var nextSeq = 1
@@ -119,13 +121,25 @@ public final class EventLog: @unchecked Sendable {
     /// write failure, if any.
     @discardableResult
     public func sync() -> String? {
+        // fsync runs outside `lock`: it can take seconds on a busy disk, and the records running beside this one (and
+        // the sandbox answering them) must go on appending meanwhile. `syncLock` keeps `close` from closing the
+        // descriptor under it.
+        syncLock.lock()
+        defer { syncLock.unlock() }
         lock.lock()
+        let descriptor = firstWriteError == nil ? fd : -1
+        lock.unlock()
         var failed: (String, (@Sendable (String) -> Void)?)?
-        if fd >= 0 && firstWriteError == nil && fsync(fd) != 0 && errno != EINVAL {
+        if descriptor >= 0 && fsync(descriptor) != 0 && errno != EINVAL {
             let problem = "\(path ?? "event log"): fsync failed: \(String(cString: strerror(errno)))"
-            failed = (problem, onWriteFailure)
-            stopWriting(problem)
+            lock.lock()
+            if firstWriteError == nil {
+                failed = (problem, onWriteFailure)
+                stopWriting(problem)
+            }
+            lock.unlock()
         }
+        lock.lock()
         let error = firstWriteError
         lock.unlock()
         if let (problem, handler) = failed { handler?(problem) }
@@ -177,6 +191,8 @@ public final class EventLog: @unchecked Sendable {
     /// Syncs and closes the file; later appends are kept in memory only. Idempotent.
     public func close() {
         sync()
+        syncLock.lock()
+        defer { syncLock.unlock() }
         lock.lock()
         defer { lock.unlock() }
         if fd >= 0 { Glibc.close(fd); fd = -1 }
