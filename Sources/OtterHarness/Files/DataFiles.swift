@@ -53,10 +53,25 @@ public enum DataFiles {
         let json: JSONValue
         do { json = try JSONValue.parse(b) } catch { throw .input("\(path): \(error.description)") }
         var fixtureProblem: String?
+        // A fixture several records send is read once (`orders.json` names new_order.json 11 times).
+        var read: [String: Result<JSONValue?, HarnessError>] = [:]
         let lookup: (String) -> JSONValue? = { rel in
-            let p = files.webhookFixture(rel)
-            guard DataFiles.exists(p) else { return nil }
-            do { return try DataFiles.json(p) } catch { fixtureProblem = "\(error)"; return nil }
+            let result: Result<JSONValue?, HarnessError>
+            if let known = read[rel] {
+                result = known
+            } else {
+                let p = files.webhookFixture(rel)
+                if !DataFiles.exists(p) {
+                    result = .success(nil)
+                } else {
+                    do throws(HarnessError) { result = .success(try DataFiles.json(p)) } catch { result = .failure(error) }
+                }
+                read[rel] = result
+            }
+            switch result {
+            case .success(let v): return v
+            case .failure(let e): fixtureProblem = "\(e)"; return nil
+            }
         }
         do {
             let c = try Checklist(json: json, fixture: lookup)
