@@ -1,0 +1,44 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import OtterCLI
+
+/// What a command loads when it starts: libcurl (and the libraries it needs) only for the commands that send HTTP
+/// requests, as the dynamic loader itself reports (LD_DEBUG=files names every object it maps, dlopen'ed ones too).
+final class ColdStartTests: XCTestCase {
+    private func loadedObjects(_ args: [String]) throws -> (status: Int32, objects: String) {
+        var env = ProcessInfo.processInfo.environment
+        env["LD_DEBUG"] = "files"
+        env["NO_COLOR"] = "1"
+        env.removeValue(forKey: "OTTER_CERT_WEBHOOK_SECRET")
+        let r = try runProcess(Repo.binary, args, environment: env, currentDirectory: Repo.root.path)
+        return (r.status, r.stderr.split(separator: "\n").filter { $0.contains("file=") }.joined(separator: "\n"))
+    }
+
+    func testCommandsThatSendNoRequestDoNotLoadLibcurl() throws {
+        let commands: [[String]] = [
+            ["--version"], ["--help"], ["checklist", "list"], ["checklist", "openapi"],
+            ["observe", "--type", "delivery", "--log", Repo.path("Fixtures/logs/delivery/pass.jsonl"), "--quiet"],
+        ]
+        for args in commands {
+            let (status, objects) = try loadedObjects(args)
+            XCTAssertEqual(status, 0, args.joined(separator: " "))
+            XCTAssertTrue(objects.contains("libFoundation"), "the loader's report lists what it maps: \(objects.prefix(300))")
+            XCTAssertFalse(objects.contains("libcurl"), "\(args.joined(separator: " ")) loads libcurl")
+            XCTAssertFalse(objects.contains("libgnutls"), "\(args.joined(separator: " ")) loads libcurl's TLS library")
+        }
+    }
+
+    /// The first HTTP client opens libcurl: the sample partner's action hook sends one request, to a port nobody
+    /// listens on, and reports libcurl's own words for the refused connection.
+    func testTheFirstHTTPClientLoadsLibcurl() throws {
+        var env = ProcessInfo.processInfo.environment
+        env["LD_DEBUG"] = "files"
+        let r = try runProcess(Repo.binary, ["sample-partner", "action", "--partner", "http://127.0.0.1:9", "--action", "pos.confirm_order",
+                                             "--vars", "{}"], environment: env)
+        XCTAssertEqual(r.status, 1, r.stderr.suffix(400).description)
+        XCTAssertTrue(r.stderr.contains("file=libcurl"), "libcurl is opened when a request is sent")
+        XCTAssertTrue(r.stderr.contains("pos.confirm_order: partner at http://127.0.0.1:9 unreachable"), r.stderr.suffix(400).description)
+        XCTAssertTrue(r.stderr.range(of: "refused|connect", options: [.regularExpression, .caseInsensitive]) != nil, r.stderr.suffix(400).description)
+    }
+}
