@@ -41,4 +41,12 @@ final class ColdStartTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("pos.confirm_order: partner at http://127.0.0.1:9 unreachable"), r.stderr.suffix(400).description)
         XCTAssertTrue(r.stderr.range(of: "refused|connect", options: [.regularExpression, .caseInsensitive]) != nil, r.stderr.suffix(400).description)
     }
+
+    func testPaddingIsFoundationsPadding() {
+        for s in ["", "pos", "delivery", "orders-and-more", "é", "😀x", "exactly9!"] {
+            for n in [0, 3, 9, 23] {
+                XCTAssertEqual(s.padded(to: n), s.padding(toLength: n, withPad: " ", startingAt: 0), "\(s) \(n)")
+            }
+        }
+    }
 }

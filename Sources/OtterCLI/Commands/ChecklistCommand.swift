@@ -37,7 +37,7 @@ enum ChecklistCommand {
         case "list":
             for t in IntegrationType.allCases {
                 let (cl, sha) = try DataFiles.checklist(files.checklist(t), files: files)
-                c.out.line("\(t.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) v\(cl.version)  \(cl.records.count) records  sha256:\(sha.prefix(12))  \(cl.title)")
+                c.out.line("\(t.rawValue.padded(to: 9)) v\(cl.version)  \(cl.records.count) records  sha256:\(sha.prefix(12))  \(cl.title)")
                 c.out.line("          " + cl.records.map(\.id).joined(separator: " "))
             }
             return OtterCert.Exit.ok

@@ -48,16 +48,22 @@ public enum FixtureTemplate {
     /// The placeholders that fill a whole string value (`"{{orderId}}"`), with the object keys leading to each.
     public static func wholeValuePlaceholders(in doc: JSONValue) -> [(name: String, keys: [String])] {
         var out: [(name: String, keys: [String])] = []
-        func walk(_ v: JSONValue, _ keys: [String]) {
+        var keys: [String] = []  // the keys leading to the value walked, one stack for the whole walk
+        func walk(_ v: JSONValue) {
             switch v {
             case .string(let s) where s.hasPrefix("{{") && s.hasSuffix("}}") && s.count > 4:
                 let name = String(s.dropFirst(2).dropLast(2))
                 if !name.contains("{") && !name.contains("}") { out.append((name, keys)) }
-            case .object(let o): for (k, x) in o { walk(x, keys + [k]) }
+            case .object(let o):
+                for (k, x) in o {
+                    keys.append(k)
+                    walk(x)
+                    keys.removeLast()
+                }
             default: break
             }
         }
-        walk(doc, [])
+        walk(doc)
         return out
     }
 
