@@ -10,8 +10,9 @@ let package = Package(
     ],
     targets: [
         // C at the bottom of the graph (header-only shims; no .c files are compiled in a system library).
-        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers only: the library is opened with dlopen by the first HTTP client (Sources/CCurl/shim.h),
+        // so commands that send no HTTP request do not load it and the thirty libraries it needs.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 

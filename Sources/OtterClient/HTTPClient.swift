@@ -1,9 +1,9 @@
 import CCurl
 import Foundation
 
-/// `curl_global_init` runs exactly once, lazily, the first time any client is created
-/// (Swift initialises globals with `swift_once`, so this is thread-safe).
-private let curlGlobalInitResult: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+/// libcurl is loaded (`otter_curl_load`, see CCurl's shim.h) and `curl_global_init` runs, exactly once, lazily, the
+/// first time any client is created (Swift initialises globals with `swift_once`, so this is thread-safe).
+private let curlGlobalInitResult: CURLcode = otter_curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
 /// A blocking HTTP/HTTPS client over libcurl (an easy handle driven through a multi handle of its own).
 ///
@@ -31,7 +31,9 @@ public final class HTTPClient: @unchecked Sendable {
     /// HTTP 4xx and 5xx are returned as `.success` responses; only transport failures are errors.
     public func send(_ request: ClientRequest) -> Result<ClientResponse, ClientError> {
         if curlGlobalInitResult != CURLE_OK {
-            return .failure(.other(code: Int(curlGlobalInitResult.rawValue), message: "curl_global_init failed"))
+            let why = String(cString: otter_curl_load_error())
+            return .failure(.other(code: Int(curlGlobalInitResult.rawValue),
+                                   message: why.isEmpty ? "curl_global_init failed" : "libcurl could not be loaded: \(why)"))
         }
         guard let handle = checkOut() else {
             return .failure(.other(code: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed"))
@@ -140,8 +142,8 @@ private final class EasyHandle {
     static let cancelCheckMs: Int32 = 50
 
     init?() {
-        guard let curl = curl_easy_init() else { return nil }
-        guard let multi = curl_multi_init() else { curl_easy_cleanup(curl); return nil }
+        guard let curl = otter_curl_easy_init() else { return nil }
+        guard let multi = otter_curl_multi_init() else { otter_curl_easy_cleanup(curl); return nil }
         self.curl = curl
         self.multi = multi
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -149,16 +151,16 @@ private final class EasyHandle {
     }
 
     deinit {
-        curl_easy_cleanup(curl)          // before freeing what it may still point at
-        curl_multi_cleanup(multi)        // closes the connections it kept
-        curl_slist_free_all(headerList)
+        otter_curl_easy_cleanup(curl)          // before freeing what it may still point at
+        otter_curl_multi_cleanup(multi)        // closes the connections it kept
+        otter_curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
     func perform(_ request: ClientRequest, configuration: ClientConfiguration) -> Result<ClientResponse, ClientError> {
         // Keeps live connections, DNS cache and TLS sessions; clears every option.
-        curl_easy_reset(curl)
-        curl_slist_free_all(headerList)
+        otter_curl_easy_reset(curl)
+        otter_curl_slist_free_all(headerList)
         headerList = nil
         errorBuffer[0] = 0
 
@@ -228,21 +230,21 @@ private final class EasyHandle {
 
     /// Runs the configured transfer to its end (or its cancellation) and returns its result.
     private func transfer(_ state: TransferState) -> CURLcode {
-        if curl_multi_add_handle(multi, curl) != CURLM_OK { return CURLE_FAILED_INIT }
-        defer { curl_multi_remove_handle(multi, curl) }
+        if otter_curl_multi_add_handle(multi, curl) != CURLM_OK { return CURLE_FAILED_INIT }
+        defer { otter_curl_multi_remove_handle(multi, curl) }
         let wait = state.isCancelled == nil ? 1000 : Self.cancelCheckMs
         while true {
             var running: Int32 = 0
-            if curl_multi_perform(multi, &running) != CURLM_OK { return CURLE_FAILED_INIT }
+            if otter_curl_multi_perform(multi, &running) != CURLM_OK { return CURLE_FAILED_INIT }
             if running == 0 { break }
             if state.isCancelled?() == true {
                 state.cancelled = true
                 return CURLE_ABORTED_BY_CALLBACK
             }
-            if curl_multi_poll(multi, nil, 0, wait, nil) != CURLM_OK { return CURLE_FAILED_INIT }
+            if otter_curl_multi_poll(multi, nil, 0, wait, nil) != CURLM_OK { return CURLE_FAILED_INIT }
         }
         var left: Int32 = 0
-        while let m = curl_multi_info_read(multi, &left) {
+        while let m = otter_curl_multi_info_read(multi, &left) {
             if m.pointee.msg == CURLMSG_DONE { return m.pointee.data.result }
         }
         return CURLE_FAILED_INIT
@@ -347,7 +349,7 @@ private final class EasyHandle {
 
     private static func append(_ list: UnsafeMutablePointer<curl_slist>?, _ line: String) -> UnsafeMutablePointer<curl_slist>? {
         // curl_slist_append copies the string. On allocation failure it returns NULL and leaves `list` intact.
-        line.withCString { curl_slist_append(list, $0) } ?? list
+        line.withCString { otter_curl_slist_append(list, $0) } ?? list
     }
 
     private static func isValidHeader(name: String, value: String) -> Bool {
@@ -375,7 +377,7 @@ private final class EasyHandle {
     private func errorMessage(_ code: CURLcode) -> String {
         let buffered = String(cString: errorBuffer).trimmingCharacters(in: .whitespacesAndNewlines)
         if !buffered.isEmpty { return buffered }
-        return String(cString: curl_easy_strerror(code))
+        return String(cString: otter_curl_easy_strerror(code))
     }
 
     static func httpVersion(_ value: Int) -> HTTPVersion {

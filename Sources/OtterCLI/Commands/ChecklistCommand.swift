@@ -37,7 +37,7 @@ enum ChecklistCommand {
         case "list":
             for t in IntegrationType.allCases {
                 let (cl, sha) = try DataFiles.checklist(files.checklist(t), files: files)
-                c.out.line("\(t.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) v\(cl.version)  \(cl.records.count) records  sha256:\(sha.prefix(12))  \(cl.title)")
+                c.out.line("\(t.rawValue.padded(to: 9)) v\(cl.version)  \(cl.records.count) records  sha256:\(sha.prefix(12))  \(cl.title)")
                 c.out.line("          " + cl.records.map(\.id).joined(separator: " "))
             }
             return OtterCert.Exit.ok
@@ -74,7 +74,8 @@ enum ChecklistCommand {
             }
             return OtterCert.Exit.ok
         case "openapi":
-            let s = try DataFiles.spec(files: files, path: c.args.value("openapi"))
+            let file = c.args.value("openapi") ?? files.checklistsFile(DataFiles.openAPIPath)
+            let s = try DataFiles.compiledSpec(document: try DataFiles.json(file), file: file)
             if c.args.flag("json-schema") {
                 c.out.line(s.schemaDocument.serialized(pretty: true))
                 return OtterCert.Exit.ok
@@ -117,7 +118,7 @@ enum ChecklistCommand {
     static func validate(_ path: String, files: ProjectFiles, spec: SpecOnce) throws(HarnessError) -> String {
         let json = try DataFiles.json(path)
         if json["records"] == nil, json["openapi"] != nil {
-            let s = try DataFiles.spec(document: json, file: path)
+            let s = try DataFiles.compiledSpec(document: json, file: path)
             return "OpenAPI \(s.title) \(s.version): \(s.endpoints.endpoints.count) operations, \(s.webhooks.count) webhooks, \(s.schemas.schemaNames.count) schemas"
         }
         if json["records"] == nil, json["liveDay"] != nil || json["callbacks"] != nil {
@@ -154,7 +155,7 @@ enum ChecklistCommand {
             do {
                 let file = path ?? files.checklistsFile(DataFiles.openAPIPath)
                 let document = try DataFiles.json(file)
-                result = .success((try DataFiles.spec(document: document, file: file),
+                result = .success((try DataFiles.compiledSpec(document: document, file: file),
                                    try DataFiles.specTexts(files: files, document: document)))
             } catch { result = .failure(error) }
             loaded = result

@@ -12,7 +12,7 @@ enum DemoCommand {
         ports, runs the checklist against them exactly as `otter-cert run` would against a partner's sandbox, and
         prints the verdict per record and where the report is. --fault makes the sample partner misbehave in one
         way, so you can see a failing certification:
-        \(SamplePartner.faults.map { "  \($0.name.padding(toLength: 23, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
+        \(SamplePartner.faults.map { "  \($0.name.padded(to: 23)) \($0.summary)" }.joined(separator: "\n"))
 
         Examples:
           otter-cert demo

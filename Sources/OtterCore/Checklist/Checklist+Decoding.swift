@@ -41,7 +41,7 @@ extension Checklist {
         for node in recordNodes {
             let idNode = try node.required("id")
             let id = try idNode.nonEmptyString()
-            guard id.range(of: "^[A-Z][A-Z0-9]*-[0-9]{2,}$", options: .regularExpression) != nil else {
+            guard IdentifierShape.isRecordId(id) || id.range(of: "^[A-Z][A-Z0-9]*-[0-9]{2,}$", options: .regularExpression) != nil else {
                 throw idNode.error("record id must look like DEL-04, got '\(id)'")
             }
             if !seen.insert(id).inserted { throw idNode.error("duplicate record id '\(id)'") }
@@ -155,7 +155,7 @@ extension Step {
         case (.none, .some):
             for k in ["signature", "deliveries", "match"] where o[k] != nil { throw node.error("'\(k)' applies to webhook steps only") }
             let a = try node.required("action").nonEmptyString()
-            guard a.range(of: "^[a-z]+\\.[a-z_]+$", options: .regularExpression) != nil else {
+            guard IdentifierShape.isActionName(a) || a.range(of: "^[a-z]+\\.[a-z_]+$", options: .regularExpression) != nil else {
                 throw (try node.required("action")).error("action names look like 'pos.confirm_order', got '\(a)'")
             }
             source = .action(name: a, instructions: try node.required("instructions").nonEmptyString())
@@ -352,5 +352,27 @@ extension RuleSource {
     init?(optional node: JSONNode) throws(DataError) {
         guard let s = node.child("source") else { return nil }
         try self.init(node: s)
+    }
+}
+
+/// The shapes of record ids (`DEL-01`) and action names (`pos.confirm_order`) checked byte by byte: a string these accept,
+/// the regular expressions beside their calls accept too, so those (compiled per call) run only for the rest, such as a
+/// mistake to report.
+enum IdentifierShape {
+    /// `^[A-Z][A-Z0-9]*-[0-9]{2,}$` on a string with no line break.
+    static func isRecordId(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard let dash = b.lastIndex(of: UInt8(ascii: "-")), dash >= 1, b.count - dash - 1 >= 2,
+              (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b[0]) else { return false }
+        let upperOrDigit: (UInt8) -> Bool = { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        return b[1..<dash].allSatisfy(upperOrDigit) && b[(dash + 1)...].allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+
+    /// `^[a-z]+\.[a-z_]+$` on a string with no line break.
+    static func isActionName(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard let dot = b.firstIndex(of: UInt8(ascii: ".")), dot >= 1, dot < b.count - 1 else { return false }
+        let lower: (UInt8) -> Bool = { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
+        return b[..<dot].allSatisfy(lower) && b[(dot + 1)...].allSatisfy { lower($0) || $0 == UInt8(ascii: "_") }
     }
 }

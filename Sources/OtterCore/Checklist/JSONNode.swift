@@ -41,6 +41,8 @@ struct JSONNode {
 
     func nonEmptyString() throws(DataError) -> String {
         let s = try string()
+        // Most strings start with a printable ASCII byte and are not blank: decided without Foundation's trimming.
+        if let b = s.utf8.first, b > 0x20, b < 0x7F { return s }
         if s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw error("must not be empty") }
         return s
     }

@@ -61,7 +61,7 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
             case .literal(let l): if l != part { return nil }
             case .any: if part.isEmpty { return nil }
             case .variable(let name):
-                let value = String(part).removingPercentEncoding ?? String(part)
+                let value = part.utf8.contains(UInt8(ascii: "%")) ? String(part).removingPercentEncoding ?? String(part) : String(part)
                 if value.isEmpty { return nil }
                 if let b = bound[name] { if b != value { return nil } } else { captures[name] = value }
             }

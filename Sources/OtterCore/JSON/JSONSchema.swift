@@ -3,62 +3,202 @@ import Foundation
 /// JSON Schema (draft 2020-12 subset) validator.
 ///
 /// Built from a document whose `$defs` (or `definitions`) holds named schemas; local `$ref`s
-/// (`#/$defs/Name`, nested pointers such as `#/$defs/A/properties/b`) are resolved at init.
-/// Supported keywords: type, properties, required, additionalProperties, patternProperties, items,
+/// (`#/$defs/Name`, nested pointers such as `#/$defs/A/properties/b`) are resolved when the schema holding them is
+/// compiled. Supported keywords: type, properties, required, additionalProperties, patternProperties, items,
 /// prefixItems, enum, const, pattern, minLength, maxLength, minimum, maximum, exclusiveMinimum,
 /// exclusiveMaximum (number, or OpenAPI 3.0 boolean form), multipleOf, minItems, maxItems, uniqueItems,
 /// minProperties, maxProperties, allOf, anyOf, oneOf, not, $ref, format (date-time, date, uuid, email,
 /// uri) and OpenAPI 3.0 `nullable`. Other keywords are ignored as annotations.
+///
+/// `init(document:)` compiles the whole document at once and throws the first mistake in it. `init(lazy:)` compiles
+/// nothing up front: each named schema (with what it refers to) is compiled the first time it is used, once, however
+/// many threads ask at the same time; `prepare(_:)` and `prepareAll()` compile ahead and throw what `init(document:)`
+/// would. A lazily compiled schema validates exactly as an eagerly compiled one.
 public struct JSONSchemaValidator: Sendable {
     /// Most violations reported by one `validate` call.
     public static let maxViolations = 50
 
-    let nodes: [SchemaNode]
-    let rootNode: Int
-    let named: [String: Int]
+    let store: SchemaStore
 
     /// Compiles `document`; a malformed schema throws with the JSON path of the offending part.
     public init(document: JSONValue) throws(JSONSchemaError) {
-        var compiler = SchemaCompiler(root: document)
-        rootNode = try compiler.compile(document, pointer: [])
-        var named: [String: Int] = [:]
-        for container in ["definitions", "$defs"] {  // "$defs" wins on a name in both
-            guard let defs = document[container] else { continue }
-            guard case .object(let o) = defs else {
-                throw JSONSchemaError(path: SchemaCompiler.pathString([container]), message: "expected an object of schemas")
-            }
-            for (name, schema) in o {
-                named[name] = try compiler.compile(schema, pointer: [container, name])
-            }
-        }
-        try compiler.resolveRefs()
-        nodes = compiler.nodes
-        self.named = named
+        store = SchemaStore(document: document)
+        try prepareAll()
+    }
+
+    /// Reads which schemas `document` names without compiling any; only a `$defs` (or `definitions`) that is not an
+    /// object throws here.
+    public init(lazy document: JSONValue) throws(JSONSchemaError) {
+        store = SchemaStore(document: document)
+        if let e = store.containerError { throw e }
     }
 
     /// The names of the schemas in `$defs` (and `definitions`), sorted.
-    public var schemaNames: [String] { named.keys.sorted() }
+    public var schemaNames: [String] { store.names }
 
-    /// Validates `value` against the named schema; an unknown name yields one violation saying so.
+    /// Whether the document names a schema `name` (without compiling it).
+    public func hasSchema(_ name: String) -> Bool { store.definitions[name] != nil }
+
+    /// Compiles the named schemas now (unknown names are skipped), throwing the first mistake in them.
+    public func prepare(_ names: some Sequence<String>) throws(JSONSchemaError) {
+        for name in names where store.definitions[name] != nil { _ = try store.node(named: name).get() }
+    }
+
+    /// Compiles the whole document now, in the order `init(document:)` does, throwing the first mistake.
+    public func prepareAll() throws(JSONSchemaError) { try store.compileAll() }
+
+    /// The names compiled so far, sorted.
+    public var compiledSchemaNames: [String] { store.compiledNames }
+
+    /// Validates `value` against the named schema; an unknown name yields one violation saying so, and a schema that
+    /// cannot be compiled one violation saying why.
     public func validate(_ value: JSONValue, against name: String) -> [SchemaViolation] {
-        guard let node = named[name] else {
+        guard store.definitions[name] != nil else {
             return [SchemaViolation(path: "$", message: "unknown schema '\(name)'")]
         }
-        return run(node, value)
+        switch store.node(named: name) {
+        case .success(let (nodes, id)): return Self.run(nodes, id, value)
+        case .failure(let e): return [SchemaViolation(path: "$", message: "schema '\(name)' cannot be compiled: \(e)")]
+        }
     }
 
     /// Validates `value` against the document root itself.
-    public func validate(_ value: JSONValue) -> [SchemaViolation] { run(rootNode, value) }
+    public func validate(_ value: JSONValue) -> [SchemaViolation] {
+        switch store.rootNode() {
+        case .success(let (nodes, id)): return Self.run(nodes, id, value)
+        case .failure(let e): return [SchemaViolation(path: "$", message: "the schema cannot be compiled: \(e)")]
+        }
+    }
 
     /// True if `value` satisfies the named schema (false for an unknown name).
     public func isValid(_ value: JSONValue, against name: String) -> Bool {
         validate(value, against: name).isEmpty
     }
 
-    private func run(_ node: Int, _ value: JSONValue) -> [SchemaViolation] {
-        var ev = SchemaEvaluator(nodes: nodes, cap: Self.maxViolations)
+    private static func run(_ nodes: [SchemaNode], _ node: Int, _ value: JSONValue) -> [SchemaViolation] {
+        var ev = SchemaEvaluator(nodes: nodes, cap: maxViolations)
         ev.validate(node, value, refChain: [])
         return ev.finish()
+    }
+}
+
+/// The compiled schemas of one document, compiled on first use under a lock; shared by every copy of a validator.
+/// A compilation that fails leaves nothing behind (a later one that needs the same part fails the same way).
+final class SchemaStore: @unchecked Sendable {
+    /// Name → the pointer it is compiled from (`$defs` wins over `definitions` on a name in both).
+    let definitions: [String: [String]]
+    /// `definitions`' names, sorted.
+    let names: [String]
+    private let document: JSONValue
+    private let lock = NSLock()
+    private var compiler: SchemaCompiler
+    private var named: [String: Int] = [:]
+    private var failed: [String: JSONSchemaError] = [:]
+    private var root: Result<Int, JSONSchemaError>?
+    private var all: Result<Void, JSONSchemaError>?
+    /// How many compilations ran (one per name asked for the first time, one for the root, one for `compileAll`).
+    private(set) var compilations = 0
+
+    /// Why `document`'s `$defs` (or `definitions`) cannot hold schemas, when it cannot.
+    let containerError: JSONSchemaError?
+
+    init(document: JSONValue) {
+        self.document = document
+        compiler = SchemaCompiler(root: document)
+        var definitions: [String: [String]] = [:]
+        var containerError: JSONSchemaError?
+        for container in ["definitions", "$defs"] {  // "$defs" wins on a name in both
+            guard let defs = document[container] else { continue }
+            guard case .object(let o) = defs else {
+                containerError = containerError ?? Self.notSchemas(container)
+                continue
+            }
+            for (name, _) in o { definitions[name] = [container, name] }
+        }
+        self.definitions = definitions
+        self.containerError = containerError
+        names = definitions.keys.sorted()
+    }
+
+    static func notSchemas(_ container: String) -> JSONSchemaError {
+        JSONSchemaError(path: SchemaCompiler.pathString([container]), message: "expected an object of schemas")
+    }
+
+    var compiledNames: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return named.keys.sorted()
+    }
+
+    /// Runs one compilation: on failure, everything it added is taken back.
+    private func transaction<T>(_ body: (inout SchemaCompiler) throws(JSONSchemaError) -> T) -> Result<T, JSONSchemaError> {
+        compilations += 1
+        let mark = compiler.nodes.count
+        do {
+            let value = try body(&compiler)
+            try compiler.resolveRefs()
+            return .success(value)
+        } catch {
+            compiler.rollBack(to: mark)
+            return .failure(error)
+        }
+    }
+
+    /// The node table and the compiled node of a defined name, compiling it on first use.
+    func node(named name: String) -> Result<([SchemaNode], Int), JSONSchemaError> {
+        lock.lock(); defer { lock.unlock() }
+        if let id = named[name] { return .success((compiler.nodes, id)) }
+        if let e = failed[name] { return .failure(e) }
+        guard let pointer = definitions[name], let schema = document[pointer[0]]?[pointer[1]] else {
+            return .failure(JSONSchemaError(path: "$", message: "unknown schema '\(name)'"))
+        }
+        switch transaction({ (c: inout SchemaCompiler) throws(JSONSchemaError) in try c.compile(schema, pointer: pointer) }) {
+        case .success(let id):
+            named[name] = id
+            return .success((compiler.nodes, id))
+        case .failure(let e):
+            failed[name] = e
+            return .failure(e)
+        }
+    }
+
+    /// The node table and the document root's node.
+    func rootNode() -> Result<([SchemaNode], Int), JSONSchemaError> {
+        lock.lock(); defer { lock.unlock() }
+        if root == nil {
+            root = transaction { (c: inout SchemaCompiler) throws(JSONSchemaError) in try c.compile(document, pointer: []) }
+        }
+        return root!.map { (compiler.nodes, $0) }
+    }
+
+    /// Compiles the root, then every definition in document order, then the references: the first mistake throws.
+    func compileAll() throws(JSONSchemaError) {
+        lock.lock(); defer { lock.unlock() }
+        if all == nil {
+            let document = self.document, definitions = self.definitions
+            var ids: [String: Int] = [:]
+            let result = transaction { (c: inout SchemaCompiler) throws(JSONSchemaError) -> Int in
+                let root = try c.compile(document, pointer: [])
+                for container in ["definitions", "$defs"] {
+                    guard let defs = document[container] else { continue }
+                    guard case .object(let o) = defs else { throw SchemaStore.notSchemas(container) }
+                    for (name, schema) in o {
+                        let id = try c.compile(schema, pointer: [container, name])
+                        if definitions[name] == [container, name] { ids[name] = id }
+                    }
+                }
+                return root
+            }
+            switch result {
+            case .success(let r):
+                root = .success(r)
+                named.merge(ids) { _, new in new }
+                failed = [:]
+                all = .success(())
+            case .failure(let e):
+                all = .failure(e)
+            }
+        }
+        try all!.get()
     }
 }
 
@@ -169,8 +309,86 @@ struct SchemaCompiler {
         return s
     }
 
+    /// `#/a/b~1c`: the JSON pointer (RFC 6901) of `tokens` as a URI fragment, `~` written `~0` and `/` written `~1`.
     static func pointerString(_ tokens: [String]) -> String {
-        "#" + tokens.map { "/" + $0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }.joined()
+        var s = "#"
+        for t in tokens {
+            s += "/"
+            s += escapePointerToken(t)
+        }
+        return s
+    }
+
+    /// One reference token escaped for a JSON pointer: `~` → `~0`, `/` → `~1` (the token itself when it has neither).
+    static func escapePointerToken(_ token: String) -> String {
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        var out: [UInt8] = []
+        out.reserveCapacity(token.utf8.count + 4)
+        for b in token.utf8 {
+            switch b {
+            case UInt8(ascii: "~"): out += [UInt8(ascii: "~"), UInt8(ascii: "0")]
+            case UInt8(ascii: "/"): out += [UInt8(ascii: "~"), UInt8(ascii: "1")]
+            default: out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// One reference token read back: `~1` → `/`, `~0` → `~`; any other `~` is kept as it is.
+    static func unescapePointerToken<S: StringProtocol>(_ token: S) -> String {
+        guard token.utf8.contains(UInt8(ascii: "~")) else { return String(token) }
+        var out: [UInt8] = []
+        out.reserveCapacity(token.utf8.count)
+        var tilde = false
+        for b in token.utf8 {
+            if tilde {
+                tilde = false
+                switch b {
+                case UInt8(ascii: "1"): out.append(UInt8(ascii: "/")); continue
+                case UInt8(ascii: "0"): out.append(UInt8(ascii: "~")); continue
+                default: out.append(UInt8(ascii: "~"))
+                }
+            }
+            if b == UInt8(ascii: "~") { tilde = true } else { out.append(b) }
+        }
+        if tilde { out.append(UInt8(ascii: "~")) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `%XX` escapes decoded, as a URI fragment is; nil when an escape is not two hex digits or the bytes are not UTF-8.
+    static func percentDecoded(_ s: String) -> String? {
+        guard s.utf8.contains(UInt8(ascii: "%")) else { return s }
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        let bytes = Array(s.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, let h = hex(bytes[i + 1]), let l = hex(bytes[i + 2]) else { return nil }
+                out.append(h << 4 | l)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    /// Takes back every node compiled since the table had `count` nodes (a compilation that failed).
+    mutating func rollBack(to count: Int) {
+        pendingRefs.removeAll()
+        guard nodes.count > count else { return }
+        nodes.removeSubrange(count...)
+        byPointer = byPointer.filter { $0.value < count }
     }
 
     private func fail(_ at: [String], _ message: String) -> JSONSchemaError {
@@ -335,12 +553,10 @@ struct SchemaCompiler {
     /// Decodes a `#/a/b~1c` fragment into tokens (percent-decoding, then `~1`→`/`, `~0`→`~`).
     static func pointerTokens(_ ref: String) -> [String]? {
         var fragment = String(ref.dropFirst())
-        if let decoded = fragment.removingPercentEncoding { fragment = decoded }
+        if let decoded = percentDecoded(fragment) { fragment = decoded }
         if fragment.isEmpty { return [] }
         guard fragment.hasPrefix("/") else { return nil }
-        return fragment.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
-            $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-        }
+        return fragment.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { unescapePointerToken($0) }
     }
 
     mutating func resolveRefs() throws(JSONSchemaError) {

@@ -88,6 +88,31 @@ public enum ChecklistAudit {
         return out
     }
 
+    /// Every schema judging `checklist` can validate a body against: the schemas its expectations name (request bodies,
+    /// webhook answers) and the body schema of every operation a request it expects can arrive at. Sorted, each once.
+    public static func schemaNames(_ checklist: Checklist, spec: OpenAPISpec) -> [String] {
+        var names = Set<String>()
+        func bodies(_ method: String, _ path: PathTemplate) {
+            for e in spec.endpoints.endpoints where (method == "*" || method == e.method) && (path.matchesAll || compatible(path, e.path)) {
+                if let b = e.bodySchema { names.insert(b) }
+            }
+        }
+        func expectation(_ x: Expectation) {
+            switch x {
+            case .ack(let a): if let s = a.schema { names.insert(s) }
+            case .token: break
+            case .request(let r):
+                if let s = r.schema { names.insert(s) }
+                bodies(r.pattern.method, r.pattern.path)
+            case .sequence(let s): bodies(s.pattern.method, s.pattern.path)
+            case .absent: break
+            case .anyOf(let xs): for x in xs.of { expectation(x) }
+            }
+        }
+        for r in checklist.records { for x in r.expect { expectation(x) } }
+        return names.sorted()
+    }
+
     /// Whether an expectation's statuses include one the spec's response key (`200`, `2XX`) stands for.
     static func overlaps(_ set: StatusSet, _ specStatus: String) -> Bool {
         if let code = Int(specStatus) { return set.contains(code) }

@@ -7,23 +7,34 @@ import Foundation
 public enum FixtureTemplate {
     /// The filled text; unknown placeholders are reported in `missing`.
     public static func fill(_ text: String, vars: [String: String], now: Double) -> (text: String, missing: [String]) {
-        var out = ""
+        // Searched as UTF-8 bytes: the braces are ASCII, so a cut beside them never splits a character.
+        let b = Array(text.utf8)
+        func find(_ c: UInt8, from start: Int) -> Int? {
+            var i = start
+            while i + 1 < b.count {
+                if b[i] == c && b[i + 1] == c { return i }
+                i += 1
+            }
+            return nil
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
         var missing: [String] = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else { out += rest[open.lowerBound...]; rest = ""; break }
-            let name = String(rest[open.upperBound..<close.lowerBound])
+        var copied = 0
+        while let open = find(UInt8(ascii: "{"), from: copied), let close = find(UInt8(ascii: "}"), from: open + 2) {
+            out += b[copied..<open]
+            let name = String(decoding: b[(open + 2)..<close], as: UTF8.self)
             if let v = value(name, vars: vars, now: now) {
-                out += escape(v)
+                out += escape(v).utf8
             } else {
                 missing.append(name)
-                out += rest[open.lowerBound..<close.upperBound]
+                out += b[open..<(close + 2)]
             }
-            rest = rest[close.upperBound...]
+            copied = close + 2
         }
-        out += rest
-        return (out, missing)
+        guard copied > 0 else { return (text, missing) }
+        out += b[copied...]
+        return (String(decoding: out, as: UTF8.self), missing)
     }
 
     /// The names of the variable placeholders in a template (not the times, `{{now}}` …), in order of first
@@ -37,16 +48,22 @@ public enum FixtureTemplate {
     /// The placeholders that fill a whole string value (`"{{orderId}}"`), with the object keys leading to each.
     public static func wholeValuePlaceholders(in doc: JSONValue) -> [(name: String, keys: [String])] {
         var out: [(name: String, keys: [String])] = []
-        func walk(_ v: JSONValue, _ keys: [String]) {
+        var keys: [String] = []  // the keys leading to the value walked, one stack for the whole walk
+        func walk(_ v: JSONValue) {
             switch v {
             case .string(let s) where s.hasPrefix("{{") && s.hasSuffix("}}") && s.count > 4:
                 let name = String(s.dropFirst(2).dropLast(2))
                 if !name.contains("{") && !name.contains("}") { out.append((name, keys)) }
-            case .object(let o): for (k, x) in o { walk(x, keys + [k]) }
+            case .object(let o):
+                for (k, x) in o {
+                    keys.append(k)
+                    walk(x)
+                    keys.removeLast()
+                }
             default: break
             }
         }
-        walk(doc, [])
+        walk(doc)
         return out
     }
 

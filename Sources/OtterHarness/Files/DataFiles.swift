@@ -53,10 +53,25 @@ public enum DataFiles {
         let json: JSONValue
         do { json = try JSONValue.parse(b) } catch { throw .input("\(path): \(error.description)") }
         var fixtureProblem: String?
+        // A fixture several records send is read once (`orders.json` names new_order.json 11 times).
+        var read: [String: Result<JSONValue?, HarnessError>] = [:]
         let lookup: (String) -> JSONValue? = { rel in
-            let p = files.webhookFixture(rel)
-            guard DataFiles.exists(p) else { return nil }
-            do { return try DataFiles.json(p) } catch { fixtureProblem = "\(error)"; return nil }
+            let result: Result<JSONValue?, HarnessError>
+            if let known = read[rel] {
+                result = known
+            } else {
+                let p = files.webhookFixture(rel)
+                if !DataFiles.exists(p) {
+                    result = .success(nil)
+                } else {
+                    do throws(HarnessError) { result = .success(try DataFiles.json(p)) } catch { result = .failure(error) }
+                }
+                read[rel] = result
+            }
+            switch result {
+            case .success(let v): return v
+            case .failure(let e): fixtureProblem = "\(e)"; return nil
+            }
         }
         do {
             let c = try Checklist(json: json, fixture: lookup)
@@ -95,15 +110,33 @@ public enum DataFiles {
         return url.lastPathComponent
     }
 
-    /// Refuses a checklist that names what the spec does not have (`ChecklistAudit`), listing every problem.
-    public static func audit(_ checklist: Checklist, path: String, spec: OpenAPISpec, files: ProjectFiles) throws(HarnessError) {
+    /// Which of the spec's schemas a command compiles before it starts judging (the rest are compiled on first use).
+    public enum SchemaPreparation: Sendable {
+        /// Those judging the checklist can use (`ChecklistAudit.schemaNames`): what `observe` validates against.
+        case checklist
+        /// Every one: the sandbox of `run` checks the body of any operation a partner calls.
+        case all
+    }
+
+    /// Refuses a checklist that names what the spec does not have (`ChecklistAudit`), listing every problem. First
+    /// compiles the spec's schemas that `preparing` names, so a schema that cannot be compiled is reported here, before
+    /// anything is judged, in the words reading the spec always used.
+    public static func audit(_ checklist: Checklist, path: String, spec: OpenAPISpec, files: ProjectFiles,
+                             preparing: SchemaPreparation = .checklist) throws(HarnessError) {
+        do {
+            switch preparing {
+            case .checklist: try spec.compileSchemas(ChecklistAudit.schemaNames(checklist, spec: spec))
+            case .all: try spec.compileAllSchemas()
+            }
+        } catch { throw .input(error.description) }
         let problems = ChecklistAudit.problems(checklist, spec: spec)
         guard !problems.isEmpty else { return }
         throw .input("\(displayPath(path, files: files)) does not fit \(spec.title) \(spec.version):\n  " + problems.joined(separator: "\n  "))
     }
 
     /// Loads Otter's OpenAPI description: `path` (`--openapi FILE`) when given, else the bundled one. Everything
-    /// the harness knows of endpoints, scopes and bodies comes from it.
+    /// the harness knows of endpoints, scopes and bodies comes from it. Its schemas are compiled when first used, or
+    /// by `audit`, or by `OpenAPISpec.compileAllSchemas()`.
     public static func spec(files: ProjectFiles, path: String? = nil) throws(HarnessError) -> OpenAPISpec {
         let file = path ?? files.checklistsFile(openAPIPath)
         return try spec(document: try json(file), file: file)
@@ -111,7 +144,18 @@ public enum DataFiles {
 
     /// Reads an OpenAPI description already parsed from `file` (named in errors).
     public static func spec(document: JSONValue, file: String) throws(HarnessError) -> OpenAPISpec {
-        do { return try OpenAPISpec(document: document) } catch { var e = error; e.file = file; throw .input(e.description) }
+        do {
+            var s = try OpenAPISpec(document: document)
+            s.file = file
+            return s
+        } catch { var e = error; e.file = file; throw .input(e.description) }
+    }
+
+    /// `spec(files:path:)` with every schema compiled, for the commands that show or check the whole spec.
+    public static func compiledSpec(document: JSONValue, file: String) throws(HarnessError) -> OpenAPISpec {
+        let s = try spec(document: document, file: file)
+        do { try s.compileAllSchemas() } catch { throw .input(error.description) }
+        return s
     }
 
     /// The bundled OpenAPI (`checklists/openapi/otter-public-api.json`) and Otter's certification process document

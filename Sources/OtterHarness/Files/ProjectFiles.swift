@@ -33,7 +33,11 @@ public struct ProjectFiles: Sendable {
     /// The path (or built-in pseudo-path) of a data file, given relative to the data root.
     public func path(_ relative: String) -> String {
         switch origin {
-        case .directory(let root): return root.appendingPathComponent(relative).path
+        case .directory(let root):
+            // Joined as text: URL.appendingPathComponent costs more than reading a small fixture, and gives the same
+            // path for the relative paths of data files (no `..`, no leading or trailing slash).
+            let base = root.path
+            return (base.hasSuffix("/") ? base : base + "/") + relative
         case .builtIn: return Self.builtInPrefix + relative
         }
     }

@@ -53,7 +53,7 @@ public final class Runner: @unchecked Sendable {
             if !unknown.isEmpty { throw .input("unknown record id(s) \(unknown.sorted().joined(separator: ", ")); this checklist has \(checklist.records.map(\.id).joined(separator: " "))") }
         }
         let spec = try DataFiles.spec(files: files, path: options.openapiPath)
-        try DataFiles.audit(checklist, path: path, spec: spec, files: files)
+        try DataFiles.audit(checklist, path: path, spec: spec, files: files, preparing: .all)
         let endpoints = spec.endpoints, schemas = spec.schemas
         var logPath: String?
         if let dir = options.reportDir { logPath = URL(fileURLWithPath: dir).appendingPathComponent("events.jsonl").path }
