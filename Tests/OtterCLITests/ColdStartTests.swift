@@ -53,20 +53,12 @@ final class ColdStartTests: XCTestCase {
 
     /// A copy of the bundled OpenAPI with one schema made invalid, in a fresh temporary folder.
     private func brokenSpec(_ schema: String) throws -> String {
-        let text = try String(contentsOfFile: Repo.path("checklists/openapi/otter-public-api.json"), encoding: .utf8)
-        var doc = try XCTUnwrap(try JSONValue.parse(text).objectValue)
-        var components = try XCTUnwrap(doc["components"]?.objectValue)
-        var schemas = try XCTUnwrap(components["schemas"]?.objectValue)
-        var s = try XCTUnwrap(schemas[schema]?.objectValue)
-        s["minLength"] = -1
-        schemas[schema] = .object(s)
-        components["schemas"] = .object(schemas)
-        doc["components"] = .object(components)
+        let doc = try Repo.specDocument(breaking: schema)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("otter-cold-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("spec.json").path
-        try JSONValue.object(doc).serialized().write(toFile: file, atomically: true, encoding: .utf8)
+        try doc.serialized().write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }
 

@@ -32,16 +32,8 @@ final class SpecLoadingTests: XCTestCase {
 
     /// A copy of the bundled spec with one schema made invalid (`minLength: -1`).
     private func brokenSpec(_ schema: String) throws -> (OpenAPISpec, file: String) {
-        var doc = try XCTUnwrap(try DataFiles.json(Repo.files.checklistsFile(DataFiles.openAPIPath)).objectValue)
-        var components = try XCTUnwrap(doc["components"]?.objectValue)
-        var schemas = try XCTUnwrap(components["schemas"]?.objectValue)
-        var s = try XCTUnwrap(schemas[schema]?.objectValue)
-        s["minLength"] = -1
-        schemas[schema] = .object(s)
-        components["schemas"] = .object(schemas)
-        doc["components"] = .object(components)
         let file = "broken-\(schema).json"
-        return (try DataFiles.spec(document: .object(doc), file: file), file)
+        return (try DataFiles.spec(document: try Repo.specDocument(breaking: schema), file: file), file)
     }
 
     private func auditError(_ spec: OpenAPISpec, _ preparing: DataFiles.SchemaPreparation) -> String? {

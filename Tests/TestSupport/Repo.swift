@@ -47,6 +47,18 @@ public enum Repo {
         loadedSpec = s
         return s
     }
+    /// The bundled OpenAPI document with one of its component schemas made invalid (`minLength: -1`).
+    public static func specDocument(breaking schema: String) throws -> JSONValue {
+        guard var doc = try DataFiles.json(files.checklistsFile(DataFiles.openAPIPath)).objectValue,
+              var components = doc["components"]?.objectValue, var schemas = components["schemas"]?.objectValue,
+              var s = schemas[schema]?.objectValue else { throw RepoError(description: "the bundled OpenAPI has no schema \(schema)") }
+        s["minLength"] = -1
+        schemas[schema] = .object(s)
+        components["schemas"] = .object(schemas)
+        doc["components"] = .object(components)
+        return .object(doc)
+    }
+
     public static func endpointsAndSchemas() throws -> (EndpointTable, JSONSchemaValidator) {
         let s = try spec()
         return (s.endpoints, s.schemas)
