@@ -36,9 +36,9 @@ enum ChecklistCommand {
         switch c.args.commandPath.dropFirst().first {
         case "list":
             for t in IntegrationType.allCases {
-                let (cl, sha) = try DataFiles.checklist(files.checklist(t), files: files)
-                c.out.line("\(t.rawValue.padded(to: 9)) v\(cl.version)  \(cl.records.count) records  sha256:\(sha.prefix(12))  \(cl.title)")
-                c.out.line("          " + cl.records.map(\.id).joined(separator: " "))
+                let s = try DataFiles.checklistSummary(files.checklist(t))
+                c.out.line("\(t.rawValue.padded(to: 9)) v\(s.version)  \(s.recordIds.count) records  sha256:\(s.sha256.prefix(12))  \(s.title)")
+                c.out.line("          " + s.recordIds.joined(separator: " "))
             }
             return OtterCert.Exit.ok
         case "show":

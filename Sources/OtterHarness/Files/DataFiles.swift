@@ -90,6 +90,29 @@ public enum DataFiles {
         } catch let e as HarnessError { throw e } catch { throw .input("\(path): \(error)") }
     }
 
+    /// What `checklist list` shows of a checklist: its type, version, title and record ids, and the file's SHA-256.
+    /// Read from the JSON alone, without decoding the records or reading their fixtures (`checklist validate` checks
+    /// those; every command that judges decodes the whole checklist).
+    public struct ChecklistSummary: Sendable {
+        public var integrationType: String
+        public var version: String
+        public var title: String
+        public var recordIds: [String]
+        public var sha256: String
+    }
+
+    public static func checklistSummary(_ path: String) throws(HarnessError) -> ChecklistSummary {
+        let b = try bytes(path)
+        let json: JSONValue
+        do { json = try JSONValue.parse(b) } catch { throw .input("\(path): \(error.description)") }
+        guard let type = json["integrationType"]?.stringValue, let version = json["version"]?.stringValue,
+              let records = json["records"]?.arrayValue else {
+            throw .input("\(path): not a checklist (it needs integrationType, version and records); otter-cert checklist validate \(path) says more")
+        }
+        return ChecklistSummary(integrationType: type, version: version, title: json["title"]?.stringValue ?? "",
+                                recordIds: records.map { $0["id"]?.stringValue ?? "?" }, sha256: Digest.hex(Digest.sha256(b)))
+    }
+
     /// Where the checklist at `path` is for a report's reader, and the line of each record's `"id"` in it.
     public static func checklistLocation(_ path: String, files: ProjectFiles) throws(HarnessError) -> ChecklistLocation {
         ChecklistLocation(path: displayPath(path, files: files), recordLines: ChecklistLocation.recordLines(try bytes(path)))
