@@ -46,8 +46,8 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
     /// Returns nil when the path does not match.
     public func match(_ path: String, bound: [String: String]) -> [String: String]? {
         if matchesAll { return [:] }
-        guard path.hasPrefix("/") else { return nil }
-        return match(parts: path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(), bound: bound)
+        guard let parts = PathBytes.parts(path) else { return nil }
+        return match(parts: parts, bound: bound)
     }
 
     /// `match` for a path starting with `/`, already cut at its slashes (`parts`: the segments after the first slash),
@@ -61,7 +61,7 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
             case .literal(let l): if l != part { return nil }
             case .any: if part.isEmpty { return nil }
             case .variable(let name):
-                let value = String(part).removingPercentEncoding ?? String(part)
+                let value = PathBytes.segmentValue(part)
                 if value.isEmpty { return nil }
                 if let b = bound[name] { if b != value { return nil } } else { captures[name] = value }
             }

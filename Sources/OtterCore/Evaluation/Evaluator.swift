@@ -90,7 +90,7 @@ public final class Evaluator {
         stats.entries += 1
         maxSeen = max(maxSeen, entry.startedAt)
         heap.push(entry)
-        while let top = heap.peek, top.startedAt < maxSeen - options.reorderWindowSeconds || heap.count > 100_000 {
+        while let top = heap.peekTime, top < maxSeen - options.reorderWindowSeconds || heap.count > 100_000 {
             process(heap.pop()!)
         }
     }
@@ -224,17 +224,28 @@ public final class Evaluator {
     }
 }
 
-/// A min-heap of entries by (startedAt, seq): the reorder window.
+/// A min-heap of entries by (startedAt, rank, seq): the reorder window. Entries are held in boxes with their keys,
+/// so sifting moves one reference, not a `LogEntry` (a dozen fields to retain and release at every swap).
 struct EntryHeap {
-    private var items: [LogEntry] = []
-    var count: Int { items.count }
-    var peek: LogEntry? { items.first }
+    private final class Item {
+        let t: Double
+        let rank: Int
+        let seq: Int
+        let entry: LogEntry
+        init(_ e: LogEntry) { t = e.startedAt; rank = EntryHeap.rank(e); seq = e.seq; entry = e }
+    }
 
-    private static func less(_ a: LogEntry, _ b: LogEntry) -> Bool {
-        if a.startedAt != b.startedAt { return a.startedAt < b.startedAt }
+    private var items: [Item] = []
+    var count: Int { items.count }
+    /// The start time of the first entry, if any.
+    var peekTime: Double? { items.first?.t }
+
+    @inline(__always)
+    private static func less(_ a: Item, _ b: Item) -> Bool {
+        if a.t != b.t { return a.t < b.t }
         // Times are logged to the millisecond: within one, what Otter did (a webhook, an action) comes before the
         // calls it caused, whatever order the lines were written in.
-        if rank(a) != rank(b) { return rank(a) < rank(b) }
+        if a.rank != b.rank { return a.rank < b.rank }
         return a.seq < b.seq
     }
 
@@ -248,7 +259,7 @@ struct EntryHeap {
     }
 
     mutating func push(_ e: LogEntry) {
-        items.append(e)
+        items.append(Item(e))
         var i = items.count - 1
         while i > 0 {
             let p = (i - 1) / 2
@@ -262,15 +273,16 @@ struct EntryHeap {
         items.swapAt(0, items.count - 1)
         let top = items.removeLast()
         var i = 0
+        let n = items.count
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i
-            if l < items.count, EntryHeap.less(items[l], items[m]) { m = l }
-            if r < items.count, EntryHeap.less(items[r], items[m]) { m = r }
+            if l < n, EntryHeap.less(items[l], items[m]) { m = l }
+            if r < n, EntryHeap.less(items[r], items[m]) { m = r }
             if m == i { break }
             items.swapAt(i, m); i = m
         }
-        return top
+        return top.entry
     }
 }
 
@@ -291,7 +303,7 @@ extension Evaluator {
     /// Processes every held entry that started before `t`: for a live run, whose lines may arrive out of order
     /// only while an exchange that started earlier is still in flight.
     public func advance(before t: Double) {
-        while let top = heap.peek, top.startedAt < t { process(heap.pop()!) }
+        while let top = heap.peekTime, top < t { process(heap.pop()!) }
     }
 
     /// Where record `id` stands at time `now`, given what has been processed.

@@ -10,7 +10,9 @@ final class Exchange {
 
     init(_ entry: LogEntry) {
         self.entry = entry
-        method = entry.request?.method.uppercased() ?? ""
+        let m = entry.request?.method ?? ""
+        // Methods are almost always logged in capitals already: then there is nothing to convert.
+        method = m.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A } ? m : m.uppercased()
         path = entry.request?.path ?? ""
     }
 
