@@ -102,4 +102,55 @@ final class LogReaderStreamTests: XCTestCase {
             XCTAssertEqual("\(e)", "\(path):\(line): not a HAR file (invalid JSON): line \(line), column \(column): expected ':' after object key")
         }
     }
+
+    /// Collects what the reader hands over.
+    final class Seen: LogEntrySink {
+        var seqs: [Int] = []
+        var skipped: [Int] = []
+        func consume(_ entry: LogEntry) { seqs.append(entry.seq) }
+        func noteSkippedLine(_ line: Int) { skipped.append(line) }
+        func noteUnclassified() {}
+    }
+
+    /// A log of `count` lines (an `end` line each, seq = line number) with some lines replaced.
+    func log(_ count: Int, replacing: [Int: String]) throws -> String {
+        var text = ""
+        for i in 1...count {
+            text += replacing[i] ?? #"{"v":1,"seq":\#(i),"kind":"end","startedAt":"2026-11-29T10:00:00.000Z","record":"DEL-01"}"#
+            text += "\n"
+        }
+        let path = tmp.appendingPathComponent("log-\(count)-\(replacing.count).jsonl").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testLinesDecodedOnTheReaderThreadArriveInOrderAndStopAtTheFirstBadOne() throws {
+        // Far more lines than one batch, so they cross several hand-overs; a blank line and a CRLF one are not entries.
+        let path = try log(20_000, replacing: [7: "   ", 8: #"{"v":1,"seq":8,"kind":"end","startedAt":"2026-11-29T10:00:00.000Z"}\#r"#,
+                                               15_001: "{not json", 19_000: "[]"])
+        let lenient = try LogReader(lenient: true).read(path: path) { _ in Seen() }.sink
+        XCTAssertEqual(lenient.seqs, (1...20_000).filter { ![7, 15_001, 19_000].contains($0) })
+        XCTAssertEqual(lenient.skipped, [15_001, 19_000])
+        // Strict: the first bad line is the error, and nothing after it was evaluated.
+        let seen = Seen()
+        XCTAssertThrowsError(try LogReader().read(path: path, into: seen)) { e in
+            XCTAssertTrue("\(e)".hasPrefix("\(path):15001: not valid JSON"), "\(e)")
+        }
+        XCTAssertEqual(seen.seqs.count, 14_999)
+        XCTAssertEqual(seen.seqs.last, 15_000)
+    }
+
+    func testALineTooLongIsRefusedOrSkippedAtItsNumber() throws {
+        let long = String(repeating: "x", count: 3 << 20)
+        let path = try log(3000, replacing: [1200: long])
+        var reader = LogReader(lenient: true)
+        reader.maxLineBytes = 1 << 20
+        let sink = try reader.read(path: path) { _ in Seen() }.sink
+        XCTAssertEqual(sink.seqs, (1...3000).filter { $0 != 1200 })
+        XCTAssertEqual(sink.skipped, [1200])
+        reader.lenient = false
+        XCTAssertThrowsError(try reader.read(path: path, into: Seen())) { e in
+            XCTAssertEqual("\(e)", "\(path):1200: line longer than 1 MiB (is this a binary file?)")
+        }
+    }
 }

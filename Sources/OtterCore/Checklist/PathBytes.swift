@@ -14,12 +14,14 @@ enum PathBytes {
         }
     }
 
-    /// A path segment with its `%XX` escapes decoded, as Foundation's `removingPercentEncoding` does it: nil when a
-    /// `%` is not followed by two hex digits or when the decoded bytes are not UTF-8. A segment without `%` is
-    /// returned as it is, without looking further.
+    /// A path segment with its `%XX` escapes decoded, exactly as Foundation's `removingPercentEncoding` decodes it:
+    /// nil when a `%` is not followed by two hex digits. A segment without `%` is returned as it is. Only ASCII is
+    /// decoded here; a segment with other characters, or whose escapes decode to bytes beyond ASCII, is left to
+    /// Foundation, whose rules for invalid UTF-8 are its own (`%A9` gives U+FFFD, `%80` nil).
     static func percentDecoded(_ s: Substring) -> String? {
         let utf8 = s.utf8
         guard utf8.contains(0x25) else { return String(s) }
+        for b in utf8 where b >= 0x80 { return String(s).removingPercentEncoding }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
         var i = utf8.startIndex
@@ -30,10 +32,12 @@ enum PathBytes {
             guard h != utf8.endIndex, let hi = hexValue(utf8[h]) else { return nil }
             let l = utf8.index(after: h)
             guard l != utf8.endIndex, let lo = hexValue(utf8[l]) else { return nil }
-            out.append(hi << 4 | lo)
+            let v = hi << 4 | lo
+            if v >= 0x80 { return String(s).removingPercentEncoding }
+            out.append(v)
             i = utf8.index(after: l)
         }
-        return String(validating: out, as: UTF8.self)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A path segment decoded, or as it is when it cannot be decoded (what a template variable captures).
