@@ -6,12 +6,19 @@ import XCTest
 /// The evaluator's byte-level path work: which endpoint (and so which scope) a logged call is judged against, the
 /// ids its path carries, its headers. Each is checked against the Foundation code it replaced, on real Otter paths.
 final class PathMatchingTests: XCTestCase {
-    /// The endpoint lookup as it was: every template of the method tried with `PathTemplate.match`, the one with
-    /// the most literal segments kept (the first in spec order among equals).
+    /// A template matched as it was: the path cut at its `/` Characters, segment by segment.
+    private func cutMatch(_ t: PathTemplate, _ path: String, bound: [String: String] = [:]) -> [String: String]? {
+        if t.matchesAll { return [:] }
+        guard path.hasPrefix("/") else { return nil }
+        return t.match(parts: path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(), bound: bound)
+    }
+
+    /// The endpoint lookup as it was: every template of the method tried in turn, the one with the most literal
+    /// segments kept (the first in spec order among equals).
     private func reference(_ table: EndpointTable, _ method: String, _ path: String) -> EndpointTable.Endpoint? {
         var best: (EndpointTable.Endpoint, Int)?
         for e in table.endpoints where e.method == method {
-            guard e.path.match(path, bound: [:]) != nil else { continue }
+            guard cutMatch(e.path, path) != nil else { continue }
             let literals = e.path.segments.filter { if case .literal = $0 { return true } else { return false } }.count
             if best == nil || literals > best!.1 { best = (e, literals) }
         }
@@ -68,6 +75,20 @@ final class PathMatchingTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(found, table.endpoints.count, "most filled templates are endpoints")
+        // Each template matched in place captures what the cut path captured, with and without bound variables.
+        var captured = 0
+        for e in table.endpoints {
+            for p in paths {
+                let got = e.path.match(p, bound: [:])
+                XCTAssertEqual(got, cutMatch(e.path, p), "\(e.path.text) \(p)")
+                if let got, !got.isEmpty { captured += 1 }
+                for v in ["d-1", "ref/42"] {
+                    let b = Dictionary(uniqueKeysWithValues: e.path.variables.map { ($0, v) })
+                    XCTAssertEqual(e.path.match(p, bound: b), cutMatch(e.path, p, bound: b), "\(e.path.text) \(p) \(b)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(captured, 100)
         // A table changed after it was made is indexed again.
         var changed = table
         changed.endpoints.removeAll { $0.method == "PUT" }
