@@ -153,4 +153,36 @@ final class LogReaderStreamTests: XCTestCase {
             XCTAssertEqual("\(e)", "\(path):1200: line longer than 1 MiB (is this a binary file?)")
         }
     }
+
+    func testWebhookBodiesParsedByTheReaderAreTheBodiesAndGiveTheSameVerdicts() throws {
+        final class Parsed: LogEntrySink {
+            var webhooks = 0
+            func consume(_ entry: LogEntry) { XCTFail("the reader hands every entry over with its parsed body, or nil") }
+            func consume(_ entry: LogEntry, parsedRequest: ParsedBody?) {
+                if entry.kind == .webhook {
+                    webhooks += 1
+                    XCTAssertNotNil(parsedRequest, "line \(entry.seq)")
+                    XCTAssertEqual(parsedRequest?.json, entry.request?.json, "line \(entry.seq)")
+                    XCTAssertNotNil(parsedRequest?.json?["eventType"], "line \(entry.seq)")
+                } else {
+                    XCTAssertNil(parsedRequest, "line \(entry.seq): only webhook bodies are parsed ahead")
+                }
+            }
+            func noteSkippedLine(_ line: Int) {}
+            func noteUnclassified() {}
+        }
+        for type in IntegrationType.allCases {
+            let path = Repo.path("Fixtures/logs/\(type.rawValue)/pass.jsonl")
+            let sink = try LogReader().read(path: path) { _ in Parsed() }.sink
+            XCTAssertGreaterThan(sink.webhooks, 5, type.rawValue)
+            // Evaluated from the reader (bodies parsed on its thread) and line by line: the same verdicts.
+            let (endpoints, schemas) = try Repo.endpointsAndSchemas()
+            let ev = Evaluator(checklist: try Repo.checklist(type), endpoints: endpoints, schemas: schemas)
+            try LogReader().read(path: path, into: ev)
+            let fromReader = ev.finish().verdicts.map { "\($0.id) \($0.status) \($0.reason)" }
+            let direct = try Repo.evaluate(type, lines: try Repo.passingLog(type)).verdicts.map { "\($0.id) \($0.status) \($0.reason)" }
+            XCTAssertEqual(fromReader, direct, type.rawValue)
+            XCTAssertGreaterThan(fromReader.filter { $0.contains(" passed ") }.count, fromReader.count / 2, "\(fromReader)")
+        }
+    }
 }

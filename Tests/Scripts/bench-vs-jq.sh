@@ -70,12 +70,15 @@ limit, out = int(sys.argv[1]) * 1000000, sys.argv[2]
 base = [json.loads(l) for l in open("Fixtures/logs/delivery/pass.jsonl")]
 def pick(pred): return next(e for e in base if pred(e))
 def body(e): return e["request"]["body"]
-quote_wh = pick(lambda e: e["kind"] == "webhook" and "delivery.request_quote" in body(e))
-quote_cb = pick(lambda e: e["kind"] == "callback" and e["request"]["url"].endswith("/quotes") and e["seq"] > quote_wh["seq"])
-accept_wh = pick(lambda e: e["kind"] == "webhook" and '"delivery.accept"' in body(e))
-accept_cb = pick(lambda e: e["kind"] == "callback" and e["request"]["url"].endswith("/accept") and e["seq"] > accept_wh["seq"])
-statuses = [e for e in base if e["kind"] == "callback" and e["request"]["method"] == "PUT"][:5]
 def ref(e): return json.loads(body(e))["metadata"]["payload"]["deliveryReferenceId"]
+# One delivery of the recorded run, quoted; one accepted and then moved through its statuses.
+statuses = [e for e in base if e["kind"] == "callback" and e["request"]["method"] == "PUT"][:5]
+moved = statuses[0]["request"]["url"].rsplit("/", 2)[1]
+quote_cb = pick(lambda e: e["kind"] == "callback" and e["request"]["url"].endswith("/quotes"))
+quoted = quote_cb["request"]["url"].rsplit("/", 2)[1]
+quote_wh = pick(lambda e: e["kind"] == "webhook" and "delivery.request_quote" in body(e) and ref(e) == quoted)
+accept_wh = pick(lambda e: e["kind"] == "webhook" and '"delivery.accept"' in body(e) and ref(e) == moved)
+accept_cb = pick(lambda e: e["kind"] == "callback" and e["request"]["url"].endswith(moved + "/accept"))
 def evid(e): return json.loads(body(e))["eventId"]
 # Templates: the lines without their record tags, as text, with the ids and times they hold to be replaced.
 def text(e):
@@ -198,21 +201,21 @@ pairs() {
 for m in "${modes[@]}"; do
   case $m in
     observe-1m)
-      gen_1m; f=$work/observe-1m.jsonl
+      gen_1m || exit 3; f=$work/observe-1m.jsonl
       echo "observe, $(wc -l <"$f") lines, $(($(stat -c %s "$f") / 1000000)) MB ($PAIRS alternating pairs):"
       pairs observe-1m -- observe --type delivery --log "$f" --quiet -- "$f"
       echo "  verdict: $(head -c 300 "$work/observe-1m.otter-cert.out")" ;;
     observe-mix)
-      gen_mix; f=$work/observe-mix.jsonl
+      gen_mix || exit 3; f=$work/observe-mix.jsonl
       echo "observe, realistic mix (quote/accept webhooks and POST callbacks, PUT statuses), $(wc -l <"$f") lines, $(($(stat -c %s "$f") / 1000000)) MB ($PAIRS alternating pairs):"
       pairs observe-mix -- observe --type delivery --log "$f" --quiet -- "$f"
       echo "  verdict: $(head -c 300 "$work/observe-mix.otter-cert.out")" ;;
     onboarding)
-      gen_onboarding; d=$work/onboarding
+      gen_onboarding || exit 3; d=$work/onboarding
       echo "onboarding, $LOCATIONS locations x 14 days, $(cat "$d/count") exchanges, $(du -sm "$d" | cut -f1) MB ($PAIRS alternating pairs):"
       pairs onboarding -- onboarding --logs "$d" --phase early --report-dir "$work/onboarding-report" -- "$d"/*.jsonl
       grep -E "^Phase|Exit criterion" "$work/onboarding.otter-cert.out" | sed 's/^/  /' ;;
-    generate) gen_1m; gen_mix; gen_onboarding; echo "generated in $work" ;;
+    generate) gen_1m && gen_mix && gen_onboarding && echo "generated in $work" ;;
     *) echo "bench-vs-jq: unknown benchmark '$m' (observe-1m, observe-mix, onboarding, all, generate)" >&2; exit 2 ;;
   esac
 done

@@ -218,3 +218,12 @@ public struct RunNote: Sendable {
         self.checklistVersion = checklistVersion; self.checklistSHA256 = checklistSHA256; self.redactionSalt = redactionSalt; self.extra = extra
     }
 }
+
+/// A request body parsed as JSON ahead of its evaluation (by a reader thread): what `Message.json` gives, nil when the
+/// body is empty, truncated or not JSON.
+public struct ParsedBody: Sendable {
+    /// The body's JSON.
+    public let json: JSONValue?
+    /// Wraps a parsed body.
+    public init(_ json: JSONValue?) { self.json = json }
+}

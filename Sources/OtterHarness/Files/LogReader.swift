@@ -9,10 +9,17 @@ import Glibc
 public protocol LogEntrySink: AnyObject {
     /// Takes one entry, in file order.
     func consume(_ entry: LogEntry)
+    /// Takes one entry with its request body already parsed (`entry.request?.json`, by the reader thread, for
+    /// webhooks, whose bodies every sink reads); nil when it was not. The default ignores it.
+    func consume(_ entry: LogEntry, parsedRequest: ParsedBody?)
     /// Counts a malformed line (its 1-based number) skipped in lenient mode.
     func noteSkippedLine(_ line: Int)
     /// Counts a HAR entry that could not be classified.
     func noteUnclassified()
+}
+
+extension LogEntrySink {
+    public func consume(_ entry: LogEntry, parsedRequest: ParsedBody?) { consume(entry) }
 }
 
 extension Evaluator: LogEntrySink {}
@@ -128,7 +135,7 @@ public struct LogReader {
         while let batch = pipe.next() {
             for item in batch {
                 switch item {
-                case .entry(let entry): sink(entry).consume(entry); entries += 1
+                case .entry(let entry, let parsed): sink(entry).consume(entry, parsedRequest: parsed); entries += 1
                 case .unreadable(let line, var e):
                     if lenient { skipped += 1; sink().noteSkippedLine(line); continue }
                     e.file = name
@@ -207,8 +214,8 @@ public struct LogReader {
 
 /// One line of a JSON Lines log as the reader thread hands it over.
 enum DecodedLine: Sendable {
-    /// A decoded entry.
-    case entry(LogEntry)
+    /// A decoded entry, with a webhook's request body parsed.
+    case entry(LogEntry, ParsedBody?)
     /// A line that is not a log entry (its 1-based number, why).
     case unreadable(Int, LogError)
     /// A line longer than the reader keeps (its number); the rest of it is skipped.
@@ -308,7 +315,11 @@ final class LineDecoder: @unchecked Sendable {
             if slice.allSatisfy({ $0 == 32 || $0 == 9 }) { return true }
             let number = lineNumber
             let item: DecodedLine = slice.withUnsafeBytes { raw in
-                do { return .entry(try LogCodec.decode(line: raw, lineNumber: number)) } catch let e as LogError { return .unreadable(number, e) } catch { return .unreadable(number, LogError(line: number, message: "\(error)")) }
+                do {
+                    let entry = try LogCodec.decode(line: raw, lineNumber: number)
+                    // A webhook's body is read by every sink: parsed here, it is parsed off the evaluating thread.
+                    return .entry(entry, entry.kind == .webhook ? ParsedBody(entry.request?.json) : nil)
+                } catch let e as LogError { return .unreadable(number, e) } catch { return .unreadable(number, LogError(line: number, message: "\(error)")) }
             }
             let fatal: Bool
             if case .unreadable = item { fatal = !lenient } else { fatal = false }
