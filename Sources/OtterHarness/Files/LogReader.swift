@@ -233,15 +233,17 @@ final class DecodedLines: @unchecked Sendable {
     private var finished = false
     private var stopped = false
     private var producerDone = false
+    /// Whether a side waits on the condition: the other signals only then (a wake-up is a system call).
+    private var consumerWaits = false, producerWaits = false
     private let capacity = 8
 
     /// The reader thread hands over a batch; false when the consumer stopped (the reader should stop too).
     func put(_ batch: [DecodedLine]) -> Bool {
         condition.lock(); defer { condition.unlock() }
-        while queue.count - head >= capacity && !stopped { condition.wait() }
+        while queue.count - head >= capacity && !stopped { producerWaits = true; condition.wait(); producerWaits = false }
         if stopped { return false }
         queue.append(batch)
-        condition.broadcast()
+        if consumerWaits { condition.broadcast() }
         return true
     }
 
@@ -259,13 +261,13 @@ final class DecodedLines: @unchecked Sendable {
     /// The next batch, in order; nil once the reader has finished and everything was taken.
     func next() -> [DecodedLine]? {
         condition.lock(); defer { condition.unlock() }
-        while head == queue.count && !finished { condition.wait() }
+        while head == queue.count && !finished { consumerWaits = true; condition.wait(); consumerWaits = false }
         guard head < queue.count else { return nil }
         let batch = queue[head]
         queue[head] = []
         head += 1
         if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
-        condition.broadcast()
+        if producerWaits { condition.broadcast() }
         return batch
     }
 
@@ -274,7 +276,7 @@ final class DecodedLines: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         stopped = true
         condition.broadcast()
-        while !producerDone { condition.wait() }
+        while !producerDone { consumerWaits = true; condition.wait(); consumerWaits = false }
     }
 }
 
