@@ -128,33 +128,43 @@ final class LogReaderStreamTests: XCTestCase {
         // Far more lines than one batch, so they cross several hand-overs; a blank line and a CRLF one are not entries.
         let path = try log(20_000, replacing: [7: "   ", 8: #"{"v":1,"seq":8,"kind":"end","startedAt":"2026-11-29T10:00:00.000Z"}\#r"#,
                                                15_001: "{not json", 19_000: "[]"])
-        let lenient = try LogReader(lenient: true).read(path: path) { _ in Seen() }.sink
-        XCTAssertEqual(lenient.seqs, (1...20_000).filter { ![7, 15_001, 19_000].contains($0) })
-        XCTAssertEqual(lenient.skipped, [15_001, 19_000])
-        // Strict: the first bad line is the error, and nothing after it was evaluated.
-        let seen = Seen()
-        XCTAssertThrowsError(try LogReader().read(path: path, into: seen)) { e in
-            XCTAssertTrue("\(e)".hasPrefix("\(path):15001: not valid JSON"), "\(e)")
+        // Decoded on the calling thread, and on a reader thread.
+        for pipelined in [false, true] {
+            var reader = LogReader(lenient: true)
+            reader.pipelined = pipelined
+            let lenient = try reader.read(path: path) { _ in Seen() }.sink
+            XCTAssertEqual(lenient.seqs, (1...20_000).filter { ![7, 15_001, 19_000].contains($0) })
+            XCTAssertEqual(lenient.skipped, [15_001, 19_000])
+            // Strict: the first bad line is the error, and nothing after it was evaluated.
+            reader.lenient = false
+            let seen = Seen()
+            XCTAssertThrowsError(try reader.read(path: path, into: seen)) { e in
+                XCTAssertTrue("\(e)".hasPrefix("\(path):15001: not valid JSON"), "\(e)")
+            }
+            XCTAssertEqual(seen.seqs.count, 14_999, "pipelined: \(pipelined)")
+            XCTAssertEqual(seen.seqs.last, 15_000)
         }
-        XCTAssertEqual(seen.seqs.count, 14_999)
-        XCTAssertEqual(seen.seqs.last, 15_000)
     }
 
     func testALineTooLongIsRefusedOrSkippedAtItsNumber() throws {
         let long = String(repeating: "x", count: 3 << 20)
         let path = try log(3000, replacing: [1200: long])
-        var reader = LogReader(lenient: true)
-        reader.maxLineBytes = 1 << 20
-        let sink = try reader.read(path: path) { _ in Seen() }.sink
-        XCTAssertEqual(sink.seqs, (1...3000).filter { $0 != 1200 })
-        XCTAssertEqual(sink.skipped, [1200])
-        reader.lenient = false
-        XCTAssertThrowsError(try reader.read(path: path, into: Seen())) { e in
-            XCTAssertEqual("\(e)", "\(path):1200: line longer than 1 MiB (is this a binary file?)")
+        for pipelined in [false, true] {
+            var reader = LogReader(lenient: true)
+            reader.maxLineBytes = 1 << 20
+            reader.pipelined = pipelined
+            let sink = try reader.read(path: path) { _ in Seen() }.sink
+            XCTAssertEqual(sink.seqs, (1...3000).filter { $0 != 1200 })
+            XCTAssertEqual(sink.skipped, [1200])
+            reader.lenient = false
+            XCTAssertThrowsError(try reader.read(path: path, into: Seen())) { e in
+                XCTAssertEqual("\(e)", "\(path):1200: line longer than 1 MiB (is this a binary file?)")
+            }
         }
     }
 
     func testWebhookBodiesParsedByTheReaderAreTheBodiesAndGiveTheSameVerdicts() throws {
+        // The reader parses them (on its thread, when pipelined) and hands them over with the entry.
         final class Parsed: LogEntrySink {
             var webhooks = 0
             func consume(_ entry: LogEntry) { XCTFail("the reader hands every entry over with its parsed body, or nil") }
@@ -173,8 +183,12 @@ final class LogReaderStreamTests: XCTestCase {
         }
         for type in IntegrationType.allCases {
             let path = Repo.path("Fixtures/logs/\(type.rawValue)/pass.jsonl")
-            let sink = try LogReader().read(path: path) { _ in Parsed() }.sink
-            XCTAssertGreaterThan(sink.webhooks, 5, type.rawValue)
+            for pipelined in [false, true] {
+                var reader = LogReader()
+                reader.pipelined = pipelined
+                let sink = try reader.read(path: path) { _ in Parsed() }.sink
+                XCTAssertGreaterThan(sink.webhooks, 5, type.rawValue)
+            }
             // Evaluated from the reader (bodies parsed on its thread) and line by line: the same verdicts.
             let (endpoints, schemas) = try Repo.endpointsAndSchemas()
             let ev = Evaluator(checklist: try Repo.checklist(type), endpoints: endpoints, schemas: schemas)

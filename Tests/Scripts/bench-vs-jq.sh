@@ -156,9 +156,8 @@ PY
 # timed LABEL CMD...: runs CMD once, appends "seconds kib" to $work/LABEL.times (output to $work/LABEL.out).
 timed() {
   local label=$1; shift
-  local r
-  r=$( { /usr/bin/time -f "%e %M" "$@" >"$work/$label.out" 2>/dev/null; } 2>&1 | tail -1 )
-  echo "$r" >>"$work/$label.times"
+  /usr/bin/time -o "$work/$label.time" -f "%e %M" "$@" >"$work/$label.out" 2>/dev/null
+  tail -1 "$work/$label.time" >>"$work/$label.times"
 }
 
 # summary LABEL...: medians, ratios to the last label (jq), peak RSS.

@@ -39,6 +39,14 @@ public struct LogReader {
     public var maxEntryBytes = 128 << 20
     /// Skip malformed lines (counting them) instead of stopping at the first.
     public var lenient = false
+    /// Decode JSON Lines on a second thread while the calling thread evaluates (else both on the calling thread).
+    public var pipelined = LogReader.pipelinedByDefault
+    /// Whether readers decode on a second thread unless told otherwise: not by default. Measured on the 2-core
+    /// machine (100,000-line logs, 4 alternating pairs), two threads took as long as one (medians 2.22 / 2.23 s on
+    /// the POST-heavy mix, 1.75 / 1.79 s on the ping and status log) for 15-25% more CPU: the threads did not run
+    /// side by side (thousands of voluntary context switches a run), most likely as every entry decoded on one
+    /// thread is freed on the other, in another malloc arena.
+    public static let pipelinedByDefault = false
 
     /// Creates a reader.
     public init(lenient: Bool = false) { self.lenient = lenient }
@@ -121,18 +129,10 @@ public struct LogReader {
             made = s
             return s
         }
-        // Two threads: this one evaluates while a reader thread reads, cuts and decodes the lines that follow
-        // (decoding is about half the work), handing them over in order, in bounded batches.
-        let pipe = DecodedLines()
-        let producer = LineDecoder(fd: fd, name: name, lines: lines, atEnd: n == 0, maxLineBytes: maxLineBytes, lenient: lenient, pipe: pipe)
-        let thread = Thread { producer.run() }
-        thread.stackSize = 8 << 20
-        thread.start()
-        // However this ends (an error at a line, a read error), the reader thread is stopped and waited for.
-        defer { pipe.stopAndWait() }
+        let decoder = LineDecoder(fd: fd, name: name, lines: lines, atEnd: n == 0, maxLineBytes: maxLineBytes, lenient: lenient)
         var entries = 0
         var skipped = 0
-        while let batch = pipe.next() {
+        func take(_ batch: [DecodedLine]) throws(HarnessError) {
             for item in batch {
                 switch item {
                 case .entry(let entry, let parsed): sink(entry).consume(entry, parsedRequest: parsed); entries += 1
@@ -146,6 +146,23 @@ public struct LogReader {
                 case .failed(let error): throw error
                 }
             }
+        }
+        if pipelined {
+            // Two threads: this one evaluates while a reader thread reads, cuts and decodes the lines that follow
+            // (decoding is about half the work), handing them over in order, in bounded batches.
+            let pipe = DecodedLines()
+            let thread = Thread { defer { pipe.finish() }; decoder.run(emit: pipe.put, stopped: { pipe.isStopped }) }
+            thread.stackSize = 8 << 20
+            thread.start()
+            // However this ends (an error at a line, a read error), the reader thread is stopped and waited for.
+            defer { pipe.stopAndWait() }
+            while let batch = pipe.next() { try take(batch) }
+        } else {
+            var failure: HarnessError?
+            decoder.run(emit: { batch in
+                do throws(HarnessError) { try take(batch); return true } catch { failure = error; return false }
+            }, stopped: { failure != nil })
+            if let failure { throw failure }
         }
         if entries == 0 && skipped == 0 { throw .input("\(name): holds no log entries (only blank lines)") }
         return (sink(), facts)
@@ -280,7 +297,7 @@ final class DecodedLines: @unchecked Sendable {
     }
 }
 
-/// The reader thread of a JSON Lines log: reads the file in 1 MiB chunks, cuts it into lines and decodes them,
+/// The decoding side of a JSON Lines log (on a reader thread when pipelined): reads the file in 1 MiB chunks, cuts it into lines and decodes them,
 /// exactly as the single-threaded reader did (blank lines skipped, a trailing CR dropped, a line over
 /// `maxLineBytes` reported once and its rest skipped), handing the results over in order.
 final class LineDecoder: @unchecked Sendable {
@@ -290,15 +307,14 @@ final class LineDecoder: @unchecked Sendable {
     private let atEnd: Bool
     private let maxLineBytes: Int
     private let lenient: Bool
-    private let pipe: DecodedLines
 
-    init(fd: Int32, name: String, lines: LineBuffer, atEnd: Bool, maxLineBytes: Int, lenient: Bool, pipe: DecodedLines) {
+    init(fd: Int32, name: String, lines: LineBuffer, atEnd: Bool, maxLineBytes: Int, lenient: Bool) {
         self.fd = fd; self.name = name; self.lines = lines; self.atEnd = atEnd; self.maxLineBytes = maxLineBytes
-        self.lenient = lenient; self.pipe = pipe
+        self.lenient = lenient
     }
 
-    func run() {
-        defer { pipe.finish() }
+    /// Reads to the end (or until `emit` returns false, or `stopped` says so between reads), handing over batches.
+    func run(emit: ([DecodedLine]) -> Bool, stopped: () -> Bool) {
         var batch: [DecodedLine] = []
         var batchBytes = 0
         var lineNumber = 0
@@ -308,7 +324,7 @@ final class LineDecoder: @unchecked Sendable {
         func send() -> Bool {
             guard !batch.isEmpty else { return true }
             defer { batch = []; batchBytes = 0 }
-            return pipe.put(batch)
+            return emit(batch)
         }
         func handle(_ line: ArraySlice<UInt8>) -> Bool {
             lineNumber += 1
@@ -345,7 +361,7 @@ final class LineDecoder: @unchecked Sendable {
                 lines.dropPending()
             }
             if n == 0 { break }
-            if pipe.isStopped { return }
+            if stopped() { return }
             do throws(HarnessError) { n = try fill(&buffer) } catch {
                 batch.append(.failed(error)); _ = send(); return
             }
