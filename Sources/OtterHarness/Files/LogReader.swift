@@ -9,8 +9,8 @@ import Glibc
 public protocol LogEntrySink: AnyObject {
     /// Takes one entry, in file order.
     func consume(_ entry: LogEntry)
-    /// Takes one entry with its request body already parsed (`entry.request?.json`, by the reader thread, for
-    /// webhooks, whose bodies every sink reads); nil when it was not. The default ignores it.
+    /// Takes one entry with its request body already parsed (`entry.request?.json`, by a pipelined reader's thread,
+    /// for webhooks, whose bodies every sink reads); nil when it was not. The default ignores it.
     func consume(_ entry: LogEntry, parsedRequest: ParsedBody?)
     /// Counts a malformed line (its 1-based number) skipped in lenient mode.
     func noteSkippedLine(_ line: Int)
@@ -129,7 +129,8 @@ public struct LogReader {
             made = s
             return s
         }
-        let decoder = LineDecoder(fd: fd, name: name, lines: lines, atEnd: n == 0, maxLineBytes: maxLineBytes, lenient: lenient)
+        let decoder = LineDecoder(fd: fd, name: name, lines: lines, atEnd: n == 0, maxLineBytes: maxLineBytes, lenient: lenient,
+                                  parseWebhookBodies: pipelined)
         var entries = 0
         var skipped = 0
         func take(_ batch: [DecodedLine]) throws(HarnessError) {
@@ -308,9 +309,13 @@ final class LineDecoder: @unchecked Sendable {
     private let maxLineBytes: Int
     private let lenient: Bool
 
-    init(fd: Int32, name: String, lines: LineBuffer, atEnd: Bool, maxLineBytes: Int, lenient: Bool) {
+    /// Whether webhook bodies are parsed here (worth it on a reader thread; on the evaluating thread the evaluator
+    /// parses each when it takes the webhook, instead of holding the parsed body through its reorder window).
+    private let parseWebhookBodies: Bool
+
+    init(fd: Int32, name: String, lines: LineBuffer, atEnd: Bool, maxLineBytes: Int, lenient: Bool, parseWebhookBodies: Bool) {
         self.fd = fd; self.name = name; self.lines = lines; self.atEnd = atEnd; self.maxLineBytes = maxLineBytes
-        self.lenient = lenient
+        self.lenient = lenient; self.parseWebhookBodies = parseWebhookBodies
     }
 
     /// Reads to the end (or until `emit` returns false, or `stopped` says so between reads), handing over batches.
@@ -336,7 +341,7 @@ final class LineDecoder: @unchecked Sendable {
                 do {
                     let entry = try LogCodec.decode(line: raw, lineNumber: number)
                     // A webhook's body is read by every sink: parsed here, it is parsed off the evaluating thread.
-                    return .entry(entry, entry.kind == .webhook ? ParsedBody(entry.request?.json) : nil)
+                    return .entry(entry, parseWebhookBodies && entry.kind == .webhook ? ParsedBody(entry.request?.json) : nil)
                 } catch let e as LogError { return .unreadable(number, e) } catch { return .unreadable(number, LogError(line: number, message: "\(error)")) }
             }
             let fatal: Bool
