@@ -102,4 +102,106 @@ final class LogReaderStreamTests: XCTestCase {
             XCTAssertEqual("\(e)", "\(path):\(line): not a HAR file (invalid JSON): line \(line), column \(column): expected ':' after object key")
         }
     }
+
+    /// Collects what the reader hands over.
+    final class Seen: LogEntrySink {
+        var seqs: [Int] = []
+        var skipped: [Int] = []
+        func consume(_ entry: LogEntry) { seqs.append(entry.seq) }
+        func noteSkippedLine(_ line: Int) { skipped.append(line) }
+        func noteUnclassified() {}
+    }
+
+    /// A log of `count` lines (an `end` line each, seq = line number) with some lines replaced.
+    func log(_ count: Int, replacing: [Int: String]) throws -> String {
+        var text = ""
+        for i in 1...count {
+            text += replacing[i] ?? #"{"v":1,"seq":\#(i),"kind":"end","startedAt":"2026-11-29T10:00:00.000Z","record":"DEL-01"}"#
+            text += "\n"
+        }
+        let path = tmp.appendingPathComponent("log-\(count)-\(replacing.count).jsonl").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testLinesDecodedOnTheReaderThreadArriveInOrderAndStopAtTheFirstBadOne() throws {
+        // Far more lines than one batch, so they cross several hand-overs; a blank line and a CRLF one are not entries.
+        let path = try log(20_000, replacing: [7: "   ", 8: #"{"v":1,"seq":8,"kind":"end","startedAt":"2026-11-29T10:00:00.000Z"}\#r"#,
+                                               15_001: "{not json", 19_000: "[]"])
+        // Decoded on the calling thread, and on a reader thread.
+        for pipelined in [false, true] {
+            var reader = LogReader(lenient: true)
+            reader.pipelined = pipelined
+            let lenient = try reader.read(path: path) { _ in Seen() }.sink
+            XCTAssertEqual(lenient.seqs, (1...20_000).filter { ![7, 15_001, 19_000].contains($0) })
+            XCTAssertEqual(lenient.skipped, [15_001, 19_000])
+            // Strict: the first bad line is the error, and nothing after it was evaluated.
+            reader.lenient = false
+            let seen = Seen()
+            XCTAssertThrowsError(try reader.read(path: path, into: seen)) { e in
+                XCTAssertTrue("\(e)".hasPrefix("\(path):15001: not valid JSON"), "\(e)")
+            }
+            XCTAssertEqual(seen.seqs.count, 14_999, "pipelined: \(pipelined)")
+            XCTAssertEqual(seen.seqs.last, 15_000)
+        }
+    }
+
+    func testALineTooLongIsRefusedOrSkippedAtItsNumber() throws {
+        let long = String(repeating: "x", count: 3 << 20)
+        let path = try log(3000, replacing: [1200: long])
+        for pipelined in [false, true] {
+            var reader = LogReader(lenient: true)
+            reader.maxLineBytes = 1 << 20
+            reader.pipelined = pipelined
+            let sink = try reader.read(path: path) { _ in Seen() }.sink
+            XCTAssertEqual(sink.seqs, (1...3000).filter { $0 != 1200 })
+            XCTAssertEqual(sink.skipped, [1200])
+            reader.lenient = false
+            XCTAssertThrowsError(try reader.read(path: path, into: Seen())) { e in
+                XCTAssertEqual("\(e)", "\(path):1200: line longer than 1 MiB (is this a binary file?)")
+            }
+        }
+    }
+
+    func testWebhookBodiesParsedByTheReaderAreTheBodiesAndGiveTheSameVerdicts() throws {
+        // A pipelined reader parses them on its thread and hands them over with the entry.
+        final class Parsed: LogEntrySink {
+            var webhooks = 0
+            let ahead: Bool
+            init(ahead: Bool) { self.ahead = ahead }
+            func consume(_ entry: LogEntry) { XCTFail("the reader hands every entry over with its parsed body, or nil") }
+            func consume(_ entry: LogEntry, parsedRequest: ParsedBody?) {
+                if entry.kind == .webhook && !ahead {
+                    webhooks += 1
+                    XCTAssertNil(parsedRequest, "line \(entry.seq): a reader on one thread leaves bodies to the evaluator")
+                } else if entry.kind == .webhook {
+                    webhooks += 1
+                    XCTAssertNotNil(parsedRequest, "line \(entry.seq)")
+                    XCTAssertEqual(parsedRequest?.json, entry.request?.json, "line \(entry.seq)")
+                    XCTAssertNotNil(parsedRequest?.json?["eventType"], "line \(entry.seq)")
+                } else {
+                    XCTAssertNil(parsedRequest, "line \(entry.seq): only webhook bodies are parsed ahead")
+                }
+            }
+            func noteSkippedLine(_ line: Int) {}
+            func noteUnclassified() {}
+        }
+        for type in IntegrationType.allCases {
+            let path = Repo.path("Fixtures/logs/\(type.rawValue)/pass.jsonl")
+            for pipelined in [false, true] {
+                var reader = LogReader()
+                reader.pipelined = pipelined
+                let sink = try reader.read(path: path) { _ in Parsed(ahead: pipelined) }.sink
+                XCTAssertGreaterThan(sink.webhooks, 5, type.rawValue)
+            }
+            // Evaluated from the reader (bodies parsed on its thread) and line by line: the same verdicts.
+            let (endpoints, schemas) = try Repo.endpointsAndSchemas()
+            let ev = Evaluator(checklist: try Repo.checklist(type), endpoints: endpoints, schemas: schemas)
+            try LogReader().read(path: path, into: ev)
+            let fromReader = ev.finish().verdicts.map { "\($0.id) \($0.status) \($0.reason)" }
+            let direct = try Repo.evaluate(type, lines: try Repo.passingLog(type)).verdicts.map { "\($0.id) \($0.status) \($0.reason)" }
+            XCTAssertEqual(fromReader, direct, type.rawValue)
+            XCTAssertGreaterThan(fromReader.filter { $0.contains(" passed ") }.count, fromReader.count / 2, "\(fromReader)")
+        }
+    }
 }

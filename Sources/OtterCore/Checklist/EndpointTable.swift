@@ -57,23 +57,105 @@ public struct EndpointTable: Sendable {
     }
 
     /// All endpoints, in spec order.
-    public var endpoints: [Endpoint]
+    public var endpoints: [Endpoint] { didSet { index = Index(endpoints) } }
+    /// The endpoints by method and segment count, for `endpoint(method:path:)`.
+    private var index: Index
 
     /// Creates a table.
-    public init(_ endpoints: [Endpoint] = []) { self.endpoints = endpoints }
+    public init(_ endpoints: [Endpoint] = []) { self.endpoints = endpoints; index = Index(endpoints) }
 
-    /// The endpoint serving a concrete method and path; literal segments win over variables.
+    /// The endpoint serving a concrete method and path; literal segments win over variables (among templates with
+    /// as many literals, the first in spec order).
+    ///
+    /// This runs for every call of a log: the templates are indexed by method and segment count, each already in
+    /// the order of preference, and an ASCII path is compared byte by byte, segment by segment, without copying or
+    /// decoding it (a variable matches any non-empty segment, whatever its escapes decode to). A path with other
+    /// characters is matched as Characters by `PathTemplate.match`, as it always was.
     public func endpoint(method: String, path: String) -> Endpoint? {
-        var best: (Endpoint, Int)?
-        // The path is cut at its slashes once, not once per template (this runs for every call of a log).
-        let parts = path.hasPrefix("/") ? path.split(separator: "/", omittingEmptySubsequences: false).dropFirst() : nil
-        for e in endpoints where e.method == method {
-            let matched = parts.map { e.path.match(parts: $0, bound: [:]) } ?? e.path.match(path, bound: [:])
-            guard matched != nil else { continue }
-            let literals = e.path.segments.filter { if case .literal = $0 { return true } else { return false } }.count
-            if best == nil || literals > best!.1 { best = (e, literals) }
+        let i = index.find(method: method, path: path) ?? index.slowFind(method: method, path: path, endpoints)
+        return i < 0 ? nil : endpoints[i]
+    }
+
+    /// The table's templates compiled for matching bytes.
+    private final class Index: Sendable {
+        /// One template: its segments (literal bytes, or nil for a variable or `*`), literal count, spec position.
+        struct Shape: Sendable { let literals: [[UInt8]?]; let matchesAll: Bool; let position: Int }
+        /// Method → segment count → shapes, most literal segments first, then spec order; templates `*` are in
+        /// every list of their method (and in `anyCount`).
+        let byCount: [String: [Int: [Shape]]]
+        let anyCount: [String: [Shape]]
+
+        init(_ endpoints: [Endpoint]) {
+            var all: [String: [Shape]] = [:]
+            for (i, e) in endpoints.enumerated() {
+                let lits: [[UInt8]?] = e.path.segments.map { if case .literal(let l) = $0 { return Array(l.utf8) } else { return nil } }
+                all[e.method, default: []].append(Shape(literals: lits, matchesAll: e.path.matchesAll, position: i))
+            }
+            var byCount: [String: [Int: [Shape]]] = [:], anyCount: [String: [Shape]] = [:]
+            for (m, shapes) in all {
+                let ordered = shapes.sorted {
+                    let a = $0.literals.count { $0 != nil }, b = $1.literals.count { $0 != nil }
+                    return a != b ? a > b : $0.position < $1.position
+                }
+                let wild = ordered.filter(\.matchesAll)
+                anyCount[m] = wild
+                var counts: [Int: [Shape]] = [:]
+                for s in ordered where !s.matchesAll { counts[s.literals.count, default: []].append(s) }
+                for (n, list) in counts {
+                    // A `*` template (no literals) comes after every template of the count with a literal, and
+                    // before the others only by spec order.
+                    counts[n] = (list + wild).sorted {
+                        let a = $0.literals.count { $0 != nil }, b = $1.literals.count { $0 != nil }
+                        return a != b ? a > b : $0.position < $1.position
+                    }
+                }
+                byCount[m] = counts
+            }
+            self.byCount = byCount; self.anyCount = anyCount
         }
-        return best?.0
+
+        /// The position of the endpoint for an ASCII path (-1: none), or nil when the path is not ASCII.
+        func find(method: String, path: String) -> Int? {
+            var path = path
+            return path.withUTF8 { u -> Int? in
+                for c in u where c >= 0x80 { return nil }
+                guard u.first == 0x2F else { return anyCount[method]?.first?.position ?? -1 }
+                // Segment boundaries after the first slash: segment k is bounds[k] ..< bounds[k + 1] - 1.
+                var bounds: [Int] = [1]
+                bounds.reserveCapacity(8)
+                for k in 1..<u.count where u[k] == 0x2F { bounds.append(k + 1) }
+                bounds.append(u.count + 1)
+                let count = bounds.count - 1
+                guard let shapes = byCount[method]?[count] else { return anyCount[method]?.first?.position ?? -1 }
+                shapeLoop: for s in shapes {
+                    if s.matchesAll { return s.position }
+                    for (k, lit) in s.literals.enumerated() {
+                        let from = bounds[k], to = bounds[k + 1] - 1
+                        if let lit {
+                            guard lit.count == to - from else { continue shapeLoop }
+                            for j in 0..<lit.count where lit[j] != u[from + j] { continue shapeLoop }
+                        } else if to == from {
+                            continue shapeLoop
+                        }
+                    }
+                    return s.position
+                }
+                return -1
+            }
+        }
+
+        /// The position of the endpoint for any path, by `PathTemplate.match` (-1: none).
+        func slowFind(method: String, path: String, _ endpoints: [Endpoint]) -> Int {
+            var best: (Int, Int)?
+            let parts = PathBytes.parts(path)
+            for (i, e) in endpoints.enumerated() where e.method == method {
+                let matched = parts.map { e.path.match(parts: $0, bound: [:]) } ?? e.path.match(path, bound: [:])
+                guard matched != nil else { continue }
+                let literals = e.path.segments.count { if case .literal = $0 { return true } else { return false } }
+                if best == nil || literals > best!.1 { best = (i, literals) }
+            }
+            return best?.0 ?? -1
+        }
     }
 
     /// The endpoint with this exact template.

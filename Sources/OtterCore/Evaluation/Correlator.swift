@@ -396,9 +396,16 @@ final class Correlator {
 
     private func groupByPath(_ path: String) -> Group? {
         guard !byValue.isEmpty else { return nil }
-        for seg in path.split(separator: "/") {
-            let v = seg.contains("%") ? (String(seg).removingPercentEncoding ?? String(seg)) : String(seg)
-            if let g = byValue[v] { return g }
+        guard PathBytes.isASCII(path) else {
+            for seg in path.split(separator: "/") {
+                let v = seg.contains("%") ? (String(seg).removingPercentEncoding ?? String(seg)) : String(seg)
+                if let g = byValue[v] { return g }
+            }
+            return nil
+        }
+        // An ASCII path is cut at its slash bytes; only segments with a '%' are decoded.
+        for seg in path.utf8.split(separator: 0x2F) {
+            if let g = byValue[PathBytes.segmentValue(Substring(seg))] { return g }
         }
         return nil
     }

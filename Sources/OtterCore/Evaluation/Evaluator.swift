@@ -85,13 +85,17 @@ public final class Evaluator {
     }
 
     /// Feeds one log entry (entries may be slightly out of time order).
-    public func consume(_ entry: LogEntry) {
+    public func consume(_ entry: LogEntry) { consume(entry, parsedRequest: nil) }
+
+    /// Feeds one log entry whose request body a reader already parsed (`entry.request?.json`), or nil.
+    public func consume(_ entry: LogEntry, parsedRequest: ParsedBody?) {
         precondition(!finished, "consume after finish")
         stats.entries += 1
         maxSeen = max(maxSeen, entry.startedAt)
-        heap.push(entry)
-        while let top = heap.peek, top.startedAt < maxSeen - options.reorderWindowSeconds || heap.count > 100_000 {
-            process(heap.pop()!)
+        heap.push(entry, parsedRequest)
+        while let top = heap.peekTime, top < maxSeen - options.reorderWindowSeconds || heap.count > 100_000 {
+            let (e, parsed) = heap.pop()!
+            process(e, parsedRequest: parsed)
         }
     }
 
@@ -104,7 +108,7 @@ public final class Evaluator {
     /// Evaluates what was consumed and returns a verdict per record.
     public func finish() -> EvaluationResult {
         if !finished {
-            while let e = heap.pop() { process(e) }
+            while let item = heap.pop() { process(item.0, parsedRequest: item.1) }
             correlator.finish()
             finished = true
         }
@@ -139,7 +143,7 @@ public final class Evaluator {
 
     // MARK: - Processing in time order
 
-    func process(_ entry: LogEntry) {
+    func process(_ entry: LogEntry, parsedRequest: ParsedBody? = nil) {
         if stats.firstAt == nil || entry.startedAt < stats.firstAt! { stats.firstAt = entry.startedAt }
         if stats.lastAt == nil || entry.startedAt > stats.lastAt! { stats.lastAt = entry.startedAt }
         switch entry.kind {
@@ -169,7 +173,7 @@ public final class Evaluator {
             correlator.action(entry)
         case .webhook:
             stats.webhooks += 1
-            webhook(Exchange(entry))
+            webhook(Exchange(entry, parsedRequest: parsedRequest))
         case .token:
             stats.tokens += 1
             tokens.grant(Exchange(entry))
@@ -224,17 +228,29 @@ public final class Evaluator {
     }
 }
 
-/// A min-heap of entries by (startedAt, seq): the reorder window.
+/// A min-heap of entries by (startedAt, rank, seq): the reorder window. Entries are held in boxes with their keys,
+/// so sifting moves one reference, not a `LogEntry` (a dozen fields to retain and release at every swap).
 struct EntryHeap {
-    private var items: [LogEntry] = []
-    var count: Int { items.count }
-    var peek: LogEntry? { items.first }
+    private final class Item {
+        let t: Double
+        let rank: Int
+        let seq: Int
+        let entry: LogEntry
+        let parsed: ParsedBody?
+        init(_ e: LogEntry, _ p: ParsedBody?) { t = e.startedAt; rank = EntryHeap.rank(e); seq = e.seq; entry = e; parsed = p }
+    }
 
-    private static func less(_ a: LogEntry, _ b: LogEntry) -> Bool {
-        if a.startedAt != b.startedAt { return a.startedAt < b.startedAt }
+    private var items: [Item] = []
+    var count: Int { items.count }
+    /// The start time of the first entry, if any.
+    var peekTime: Double? { items.first?.t }
+
+    @inline(__always)
+    private static func less(_ a: Item, _ b: Item) -> Bool {
+        if a.t != b.t { return a.t < b.t }
         // Times are logged to the millisecond: within one, what Otter did (a webhook, an action) comes before the
         // calls it caused, whatever order the lines were written in.
-        if rank(a) != rank(b) { return rank(a) < rank(b) }
+        if a.rank != b.rank { return a.rank < b.rank }
         return a.seq < b.seq
     }
 
@@ -247,8 +263,8 @@ struct EntryHeap {
         }
     }
 
-    mutating func push(_ e: LogEntry) {
-        items.append(e)
+    mutating func push(_ e: LogEntry, _ parsed: ParsedBody? = nil) {
+        items.append(Item(e, parsed))
         var i = items.count - 1
         while i > 0 {
             let p = (i - 1) / 2
@@ -257,20 +273,21 @@ struct EntryHeap {
         }
     }
 
-    mutating func pop() -> LogEntry? {
+    mutating func pop() -> (LogEntry, ParsedBody?)? {
         guard !items.isEmpty else { return nil }
         items.swapAt(0, items.count - 1)
         let top = items.removeLast()
         var i = 0
+        let n = items.count
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i
-            if l < items.count, EntryHeap.less(items[l], items[m]) { m = l }
-            if r < items.count, EntryHeap.less(items[r], items[m]) { m = r }
+            if l < n, EntryHeap.less(items[l], items[m]) { m = l }
+            if r < n, EntryHeap.less(items[r], items[m]) { m = r }
             if m == i { break }
             items.swapAt(i, m); i = m
         }
-        return top
+        return (top.entry, top.parsed)
     }
 }
 
@@ -291,7 +308,7 @@ extension Evaluator {
     /// Processes every held entry that started before `t`: for a live run, whose lines may arrive out of order
     /// only while an exchange that started earlier is still in flight.
     public func advance(before t: Double) {
-        while let top = heap.peek, top.startedAt < t { process(heap.pop()!) }
+        while let top = heap.peekTime, top < t { let (e, parsed) = heap.pop()!; process(e, parsedRequest: parsed) }
     }
 
     /// Where record `id` stands at time `now`, given what has been processed.

@@ -134,19 +134,11 @@ public struct Message: Sendable {
 
     /// The first value of a header, by case-insensitive name.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.first { PathBytes.sameHeaderName($0.name, name) }?.value
     }
 
     /// The URL's path (without query), or the URL itself when it is already a path.
-    public var path: String {
-        var s = Substring(url)
-        if let r = s.range(of: "://") {
-            s = s[r.upperBound...]
-            if let slash = s.firstIndex(of: "/") { s = s[slash...] } else { s = "/" }
-        }
-        if let q = s.firstIndex(where: { $0 == "?" || $0 == "#" }) { s = s[..<q] }
-        return String(s)
-    }
+    public var path: String { PathBytes.path(ofURL: url) }
 
     /// The body parsed as JSON, when it is JSON (never for a truncated body: its first bytes are not the document).
     public var json: JSONValue? {
@@ -225,4 +217,13 @@ public struct RunNote: Sendable {
         self.integrationType = integrationType; self.partnerURL = partnerURL; self.storeId = storeId; self.harness = harness
         self.checklistVersion = checklistVersion; self.checklistSHA256 = checklistSHA256; self.redactionSalt = redactionSalt; self.extra = extra
     }
+}
+
+/// A request body parsed as JSON ahead of its evaluation (by a reader thread): what `Message.json` gives, nil when the
+/// body is empty, truncated or not JSON.
+public struct ParsedBody: Sendable {
+    /// The body's JSON.
+    public let json: JSONValue?
+    /// Wraps a parsed body.
+    public init(_ json: JSONValue?) { self.json = json }
 }

@@ -91,10 +91,13 @@ public final class IncidentDeriver {
     }
 
     /// Consumes one entry.
-    public func consume(_ entry: LogEntry) {
+    public func consume(_ entry: LogEntry) { consume(entry, parsedRequest: nil) }
+
+    /// Consumes one entry whose request body a reader already parsed (`entry.request?.json`), or nil.
+    public func consume(_ entry: LogEntry, parsedRequest: ParsedBody?) {
         stats.entries += 1
         switch entry.kind {
-        case .webhook: webhook(entry)
+        case .webhook: webhook(entry, parsedRequest)
         case .callback, .token: call(entry)
         case .action, .run, .end, .repeats, .harness: return
         }
@@ -102,9 +105,9 @@ public final class IncidentDeriver {
         if sinceSweep >= 4096 { sweep(final: false) }
     }
 
-    private func webhook(_ e: LogEntry) {
+    private func webhook(_ e: LogEntry, _ parsed: ParsedBody?) {
         guard let req = e.request else { return }
-        let body = req.json
+        let body = parsed.map(\.json) ?? req.json
         let eventType = body?["eventType"]?.stringValue ?? "?"
         let eventId = body?["eventId"]?.stringValue ?? req.header("X-Event-Id") ?? ""
         guard let store = body?["metadata"]?["storeId"]?.stringValue ?? req.header("X-Store-Id"), !store.isEmpty else {
