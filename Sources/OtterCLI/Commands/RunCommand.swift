@@ -50,8 +50,8 @@ enum RunCommand {
         help: "Run up to N records side by side (1: one after another). Records marked exclusive in the "
             + "checklist (a store-wide pause) still run alone, and with an operator instead of --action-hook the records "
             + "with partner actions run one at a time. Each exchange is told apart by its eventId and resource ids, the "
-            + "sandbox's rate limits are counted per resource as ever, and the verdicts, the log's evidence and the report "
-            + "(in checklist order) are those of --parallel 1.",
+            + "sandbox's rate limits are counted per resource as ever, and the verdicts are those of --parallel 1, with the "
+            + "records in checklist order on the terminal and in the report.",
         defaultValue: String(RunOptions.defaultParallel))
 
     /// `--parallel`, checked.
