@@ -2,7 +2,7 @@
 # Benchmark the evaluator against `jq empty` (which only parses) on the same generated files, release build.
 #
 #   observe-1m   `observe --type delivery` on a 1,000,000-line log: the recorded delivery run, then untagged
-#                ping webhooks and PUT status callbacks alternating (the log of Tests/Scripts/bench-observe.sh);
+#                ping webhooks and PUT status callbacks alternating (the README's long-standing 1 M-line benchmark);
 #   observe-mix  `observe --type delivery` on a ~200 MB realistic mix built from Fixtures/logs/delivery/pass.jsonl:
 #                per delivery a request_quote webhook and its POST quotes callback, an accept webhook and its POST
 #                accept callback, then five PUT status callbacks, each delivery with its own ids, untagged;
