@@ -233,22 +233,26 @@ enum RunCommand {
         let code = outcome.interrupted ? OtterCert.Exit.interrupted
             : !outcome.harnessErrors.isEmpty ? OtterCert.Exit.environment
             : outcome.result.certified ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
-        // From here on only the teardown is left; it may not keep the terminal (or a CI job) for ever.
-        ShutdownWatchdog.arm(exitCode: code) { [err = c.err] in err.line($0) }
+        // Once the verdict is said, only the teardown is left: it may not keep the terminal (or a CI job) for ever.
+        // (Armed after the lines are written: a slow reader of the output must not lose them.)
+        func done() -> Int32 {
+            ShutdownWatchdog.arm(exitCode: code) { [err = c.err] in err.line($0) }
+            return code
+        }
         c.out.line(redaction.text(VerdictText.summary(outcome.result, style: c.style)))
         if let reportLine { c.out.line(reportLine) }
         if outcome.interrupted {
             c.err.line("otter-cert: interrupted after \(outcome.ran.count) record(s); the log and the report hold what ran.")
-            return code
+            return done()
         }
         if !outcome.harnessErrors.isEmpty {
             // The harness, not the partner, failed these records: the run says so, and CI sees an environment error.
             for e in outcome.harnessErrors { c.err.line("otter-cert: error: harness error in \(e)") }
             c.err.line("otter-cert: \(outcome.harnessErrors.count) record(s) could not be run; fix the cause and rerun them (--rerun-failed).")
-            return code
+            return done()
         }
         ShutdownWatchdog.entering("restoring the terminal")
-        return code
+        return done()
     }
 
     /// `--only DEL-01,DEL-04` as a set of ids (nil when not given).
