@@ -83,7 +83,7 @@ extension RunEndToEndTests {
 
     func testAnExclusiveRecordRunsAlone() throws {
         let dir = tmp.appendingPathComponent("exclusive").path
-        let r = try runProcess(Repo.binary, ["demo", "--type", "orders", "--only", "ORD-08,ORD-09,ORD-10,ORD-13", "--report-dir", dir, "--quiet"],
+        let r = try runProcess(Repo.binary, ["demo", "--type", "orders", "--only", "ORD-08,ORD-09,ORD-13,ORD-14", "--report-dir", dir, "--quiet"],
                                environment: env(), timeout: 120)
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)   // a partial run (4 of 21) is not a certification
         let log = try String(contentsOfFile: dir + "/orders/latest/events.jsonl", encoding: .utf8).split(separator: "\n")
@@ -95,14 +95,14 @@ extension RunEndToEndTests {
             spans[id] = s
         }
         guard let pause = spans["ORD-09"] else { return XCTFail("ORD-09 did not run: \(r.stdout)") }
-        for id in ["ORD-08", "ORD-10", "ORD-13"] {
+        for id in ["ORD-08", "ORD-13", "ORD-14"] {
             guard let other = spans[id] else { XCTFail("\(id) did not run"); continue }
             XCTAssertTrue(other.end < pause.first || other.first > pause.end,
                           "\(id) (lines \(other.first)–\(other.end)) ran while the store-wide ORD-09 (lines \(pause.first)–\(pause.end)) ran")
         }
-        // The records after it ran side by side: ORD-10 and ORD-13 start together, and ORD-13's duplicate window lasts 3 s.
+        // The records after it ran side by side: ORD-14 starts while ORD-13's 3 s duplicate window is open.
         XCTAssertTrue(try Self.recordsOverlapped(dir + "/orders/latest"))
-        XCTAssertEqual(try Self.outcomes(dir + "/orders/latest").filter { ["ORD-08", "ORD-09", "ORD-10", "ORD-13"].contains($0.id) }.map(\.status),
+        XCTAssertEqual(try Self.outcomes(dir + "/orders/latest").filter { ["ORD-08", "ORD-09", "ORD-13", "ORD-14"].contains($0.id) }.map(\.status),
                        ["passed", "passed", "passed", "passed"])
     }
 
