@@ -177,12 +177,8 @@ final class Correlator {
             return
         }
         // Untagged (a capture), the harness's own webhooks still name their record in a header.
-        func header(_ name: String) -> String? {
-            let lower = name.lowercased()
-            return x.entry.request?.headers.first { $0.name.lowercased() == lower }?.value
-        }
-        let sent = x.entry.record == nil ? header(Harness.recordHeader) : nil
-        let sentStep = sent == nil ? nil : header(Harness.stepHeader)
+        let sent = x.entry.record == nil ? x.entry.request?.header(Harness.recordHeader) : nil
+        let sentStep = sent == nil ? nil : x.entry.request?.header(Harness.stepHeader)
         let f = Flow(kind: .webhook, t: x.t, eventType: eventType, eventId: eventId, tag: x.entry.record ?? sent,
                      stepTag: x.entry.record == nil ? sentStep : x.entry.step, lineNumber: x.entry.seq)
         f.deliveries = [x]
