@@ -6,13 +6,13 @@ struct JSONParser {
     /// The deepest nesting of arrays and objects accepted.
     static let maxDepth = 512
 
-    private let p: UnsafeRawPointer
-    private let n: Int
-    private var i = 0
-    private var depth = 0
+    let p: UnsafeRawPointer
+    let n: Int
+    var i = 0
+    var depth = 0
     private var scratch: [UInt8] = []
 
-    private init(_ p: UnsafeRawPointer, _ n: Int) {
+    init(_ p: UnsafeRawPointer, _ n: Int) {
         self.p = p
         self.n = n
     }
@@ -59,9 +59,9 @@ struct JSONParser {
 
     // MARK: Bytes
 
-    @inline(__always) private func byte(_ k: Int) -> UInt8 { p.load(fromByteOffset: k, as: UInt8.self) }
+    @inline(__always) func byte(_ k: Int) -> UInt8 { p.load(fromByteOffset: k, as: UInt8.self) }
 
-    @inline(__always) private mutating func skipWhitespace() {
+    @inline(__always) mutating func skipWhitespace() {
         while i < n {
             let c = byte(i)
             if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { return }
@@ -70,7 +70,7 @@ struct JSONParser {
 
     // MARK: Values
 
-    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+    mutating func parseValue() throws(JSONParseError) -> JSONValue {
         skipWhitespace()
         guard i < n else { throw eof() }
         switch byte(i) {
@@ -160,7 +160,7 @@ struct JSONParser {
 
     /// After an array element or object member: consumes `,` (more follow: false) or the closing byte (true).
     @inline(__always)
-    private mutating func endOfElement(_ close: UInt8, after what: String) throws(JSONParseError) -> Bool {
+    mutating func endOfElement(_ close: UInt8, after what: String) throws(JSONParseError) -> Bool {
         skipWhitespace()
         guard i < n else { throw eof() }
         let c = byte(i)
@@ -180,7 +180,7 @@ struct JSONParser {
     // MARK: Strings
 
     /// Parses string contents; `i` is just past the opening quote.
-    private mutating func parseString() throws(JSONParseError) -> String {
+    mutating func parseString() throws(JSONParseError) -> String {
         let start = i
         while i < n {
             let c = byte(i)
@@ -362,7 +362,7 @@ struct JSONParser {
         k < n && byte(k) &- UInt8(ascii: "0") < 10
     }
 
-    private mutating func parseNumber() throws(JSONParseError) -> Double {
+    mutating func parseNumber() throws(JSONParseError) -> Double {
         let start = i
         var negative = false
         if byte(i) == UInt8(ascii: "-") {

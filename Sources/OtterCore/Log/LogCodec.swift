@@ -7,6 +7,13 @@ public enum LogCodec {
 
     /// Decodes one line. `lineNumber` is used as `seq` when the line has none, and in errors.
     public static func decode(line bytes: UnsafeRawBufferPointer, lineNumber: Int) throws(LogError) -> LogEntry {
+        // The common exchange line in one pass; anything else (and every error) through the tree.
+        if let entry = JSONParser.decodeLogEntry(bytes, lineNumber: lineNumber) { return entry }
+        return try decodeTree(line: bytes, lineNumber: lineNumber)
+    }
+
+    /// Decodes one line through a parsed `JSONValue` tree: every shape, and the precise error for a malformed line.
+    static func decodeTree(line bytes: UnsafeRawBufferPointer, lineNumber: Int) throws(LogError) -> LogEntry {
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch {
             throw LogError(line: lineNumber, message: "not valid JSON: \(error.description)")

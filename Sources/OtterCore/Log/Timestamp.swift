@@ -36,7 +36,12 @@ public enum Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` (a space instead of `T` is accepted). Nil when malformed.
     public static func parse(_ s: String) -> Double? {
-        var u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// `parse` of the UTF-8 bytes of a time.
+    static func parse(utf8 u: UnsafeBufferPointer<UInt8>) -> Double? {
         guard u.count >= 19 else { return nil }
         func num(_ a: Int, _ n: Int) -> Int? {
             var v = 0
@@ -63,7 +68,6 @@ public enum Timestamp {
             i += 6
         } else { return nil }
         guard i == u.count else { return nil }
-        u.removeAll()
         let days = daysFromCivil(y, mo, d)
         return Double(days * 86400 + h * 3600 + mi * 60 + se - offset) + frac
     }
