@@ -143,7 +143,7 @@ public final class Evaluator {
 
     // MARK: - Processing in time order
 
-    func process(_ entry: LogEntry, parsedRequest: ParsedBody? = nil) {
+    func process(_ entry: consuming LogEntry, parsedRequest: ParsedBody? = nil) {
         if stats.firstAt == nil || entry.startedAt < stats.firstAt! { stats.firstAt = entry.startedAt }
         if stats.lastAt == nil || entry.startedAt > stats.lastAt! { stats.lastAt = entry.startedAt }
         switch entry.kind {
@@ -235,9 +235,10 @@ struct EntryHeap {
         let t: Double
         let rank: Int
         let seq: Int
-        let entry: LogEntry
+        /// Taken (moved out, not copied) when the item leaves the heap.
+        var entry: LogEntry?
         let parsed: ParsedBody?
-        init(_ e: LogEntry, _ p: ParsedBody?) { t = e.startedAt; rank = EntryHeap.rank(e); seq = e.seq; entry = e; parsed = p }
+        init(_ e: consuming LogEntry, _ p: ParsedBody?) { t = e.startedAt; rank = EntryHeap.rank(e); seq = e.seq; parsed = p; entry = e }
     }
 
     private var items: [Item] = []
@@ -263,7 +264,7 @@ struct EntryHeap {
         }
     }
 
-    mutating func push(_ e: LogEntry, _ parsed: ParsedBody? = nil) {
+    mutating func push(_ e: consuming LogEntry, _ parsed: ParsedBody? = nil) {
         items.append(Item(e, parsed))
         var i = items.count - 1
         while i > 0 {
@@ -287,7 +288,7 @@ struct EntryHeap {
             if m == i { break }
             items.swapAt(i, m); i = m
         }
-        return (top.entry, top.parsed)
+        return (top.entry.take()!, top.parsed)
     }
 }
 
