@@ -55,7 +55,7 @@ public struct ProjectFiles: Sendable {
     public var summary: String {
         switch origin {
         case .directory(let root): return "data folder \(root.path)"
-        case .builtIn: return "built into the binary (\(BundledData.paths.count) files); set OTTER_CERT_HOME to a folder with checklists/ to use other data"
+        case .builtIn: return "built into the binary (\(BundledData.paths.count) files); --data-dir DIR or OTTER_CERT_HOME=DIR (a folder with checklists/) reads other data"
         }
     }
 
