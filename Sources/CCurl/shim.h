@@ -35,6 +35,7 @@ typedef struct {
     CURLMcode (*multi_perform)(CURLM *, int *);
     CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
     CURLMsg *(*multi_info_read)(CURLM *, int *);
+    curl_version_info_data *(*version_info)(CURLversion);
     int loaded;
     char error[256];
 } otter_curl_api;
@@ -78,6 +79,7 @@ static inline void otter_curl_open(void) {
     OTTER_CURL_SYM(multi_perform, "curl_multi_perform");
     OTTER_CURL_SYM(multi_poll, "curl_multi_poll");
     OTTER_CURL_SYM(multi_info_read, "curl_multi_info_read");
+    OTTER_CURL_SYM(version_info, "curl_version_info");
 #undef OTTER_CURL_SYM
     a->loaded = 1;
 }
@@ -93,6 +95,11 @@ static inline int otter_curl_load(void) {
 static inline const char *otter_curl_load_error(void) {
     otter_curl_load();
     return otter_curl_table()->error;
+}
+
+/* What libcurl says about itself (version, TLS library); NULL when it could not be loaded. */
+static inline curl_version_info_data *otter_curl_version_info(void) {
+    return otter_curl_load() ? otter_curl_table()->version_info(CURLVERSION_NOW) : NULL;
 }
 
 static inline CURLcode otter_curl_global_init(long flags) {

@@ -6,6 +6,9 @@ import PackagePlugin
 struct EmbedDataPlugin: BuildToolPlugin {
     /// The folders, relative to the package, whose files the binary needs at run time.
     static let folders = ["checklists", "Fixtures/webhooks"]
+    /// Written by `.ci/release` (the git commit it builds), read here when present: `--version` then names the commit.
+    /// A plain `swift build`, with or without git, has no such file and a binary without a commit.
+    static let commitFile = ".build/otter-cert-commit"
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let root = context.package.directoryURL
@@ -20,10 +23,16 @@ struct EmbedDataPlugin: BuildToolPlugin {
                 relative.append(String(rel))
             }
         }
+        var commitArguments: [String] = []
+        let commit = root.appendingPathComponent(Self.commitFile)
+        if FileManager.default.fileExists(atPath: commit.path) {
+            inputs.append(commit)
+            commitArguments = ["--commit-file", commit.path]
+        }
         let output = context.pluginWorkDirectoryURL.appendingPathComponent("BundledData+Files.swift")
         return [.buildCommand(displayName: "Embedding \(relative.count) data files into \(target.name)",
                               executable: try context.tool(named: "embed-data").url,
-                              arguments: [output.path, root.path] + relative.sorted(),
+                              arguments: commitArguments + [output.path, root.path] + relative.sorted(),
                               inputFiles: inputs, outputFiles: [output])]
     }
 }

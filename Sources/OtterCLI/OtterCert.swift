@@ -42,16 +42,27 @@ public enum OtterCert {
         `observe` reads a recorded event log or HAR capture; `demo` shows the whole thing on bundled data.
         `otter-cert sample-partner serve|action` runs the bundled reference partner on its own.
 
+        The checklists, schemas and fixtures come from --data-dir, else $OTTER_CERT_HOME, else a data folder beside the
+        executable (bin/../share/otter-cert of the release archive, or a checkout), else the copy built into the binary;
+        `otter-cert doctor` says which, and checks libcurl, OpenSSL and the sandbox's port.
+
         Exit codes: 0 certified, 1 not certified, 2 usage or input error, 3 environment error, 130 interrupted.
 
         Examples:
           otter-cert demo
+          otter-cert doctor
           otter-cert checklist list
           otter-cert observe --type delivery --log events.jsonl --report-json report.json
         """,
-        options: [], arguments: [],
+        options: [dataDirOption], arguments: [],
         subcommands: [ChecklistCommand.spec, ObserveCommand.spec, RunCommand.spec, DemoCommand.spec, ReportCommand.spec,
-                      VerifyCommand.spec, DiffCommand.spec, OnboardingCommand.spec])
+                      VerifyCommand.spec, DiffCommand.spec, OnboardingCommand.spec, DoctorCommand.spec])
+
+    /// `--data-dir`, accepted by every command: the data folder to read instead of the one found (or the built-in copy).
+    static let dataDirOption = OptionSpec(
+        name: "data-dir", valueName: "dir",
+        help: "Read checklists/, Fixtures/ and the schemas from this folder (a checkout, or the archive's share/otter-cert); "
+            + "overrides OTTER_CERT_HOME and the folder found beside the executable.")
 
     /// Runs the command line and returns the process exit code.
     public static func main(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -65,7 +76,7 @@ public enum OtterCert {
         do {
             switch try parseCommandLine(argv, root: root, environment: environment) {
             case .help(let text): out.line(text); return Exit.ok
-            case .version: out.line(Harness.name); return Exit.ok
+            case .version: out.line(BuildInfo.versionLine); return Exit.ok
             case .parsed(let p): parsed = p
             }
         } catch {
@@ -84,6 +95,7 @@ public enum OtterCert {
             case "verify": return try VerifyCommand.run(context)
             case "diff": return try DiffCommand.run(context)
             case "onboarding": return try OnboardingCommand.run(context)
+            case "doctor": return try DoctorCommand.run(context)
             default: out.line(helpText(for: [], root: root)); return Exit.usage
             }
         } catch let e as HarnessError {
@@ -111,7 +123,7 @@ struct Context {
         return VerdictText.Style(pass: { t.green($0) }, fail: { t.red($0) }, skip: { t.yellow($0) }, bold: { t.bold($0) }, dim: { t.dim($0) })
     }
 
-    func files() throws(HarnessError) -> ProjectFiles { try ProjectFiles.locate(environment: environment) }
+    func files() throws(HarnessError) -> ProjectFiles { try ProjectFiles.locate(environment: environment, dataDir: args.value("data-dir")) }
 
     func type() throws(HarnessError) -> IntegrationType {
         guard let t = args.value("type").flatMap(IntegrationType.init(rawValue:)) else { throw .input("--type is required") }

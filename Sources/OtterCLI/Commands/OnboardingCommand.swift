@@ -50,7 +50,7 @@ enum OnboardingCommand {
         }
         let choice = OnboardingTracker.PhaseChoice(rawValue: a.value("phase") ?? "auto") ?? .auto
         let rules = try a.value("rules").map { p throws(HarnessError) in try OnboardingReader.rules(path: p) }
-            ?? OnboardingReader.bundledRules(environment: c.environment)
+            ?? OnboardingReader.bundledRules(environment: c.environment, dataDir: c.args.value("data-dir"))
         var minLive = rules.minLiveExchanges
         if let n = try a.int("min-live-exchanges") {
             guard n >= 1 else { throw usage("--min-live-exchanges must be at least 1, got \(n)") }

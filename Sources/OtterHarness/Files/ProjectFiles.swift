@@ -5,7 +5,7 @@ import OtterData
 /// Where the runtime data comes from: `checklists/` and `Fixtures/webhooks/` of a data folder, or the copy built
 /// into the binary.
 ///
-/// Looked up, in order: `$OTTER_CERT_HOME`; beside the running executable and in the folders above it
+/// Looked up, in order: `--data-dir`; `$OTTER_CERT_HOME`; beside the running executable and in the folders above it
 /// (`.build/debug/otter-cert` sits three levels below the checkout; `bin/otter-cert` finds `../share/otter-cert`);
 /// the current directory and its parents; and last the built-in copy, so a binary copied anywhere still works.
 public struct ProjectFiles: Sendable {
@@ -55,31 +55,40 @@ public struct ProjectFiles: Sendable {
     public var summary: String {
         switch origin {
         case .directory(let root): return "data folder \(root.path)"
-        case .builtIn: return "built into the binary (\(BundledData.paths.count) files); set OTTER_CERT_HOME to a folder with checklists/ to use other data"
+        case .builtIn: return "built into the binary (\(BundledData.paths.count) files); --data-dir DIR or OTTER_CERT_HOME=DIR (a folder with checklists/) reads other data"
         }
     }
 
     /// Finds the data folder, falling back to the built-in copy.
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment,
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment, dataDir: String? = nil,
                               executable: String = currentExecutablePath()) throws(HarnessError) -> ProjectFiles {
-        if let home = environment["OTTER_CERT_HOME"], !home.isEmpty {
-            let url = URL(fileURLWithPath: home)
+        try locateExplained(environment: environment, dataDir: dataDir, executable: executable).files
+    }
+
+    /// Finds the data folder as `locate` does, and says why that one (for `otter-cert doctor`).
+    /// `dataDir` (`--data-dir`) wins over `$OTTER_CERT_HOME`; either must hold the data, or it is an error.
+    public static func locateExplained(environment: [String: String] = ProcessInfo.processInfo.environment, dataDir: String? = nil,
+                                       executable: String = currentExecutablePath()) throws(HarnessError) -> (files: ProjectFiles, reason: String) {
+        for (value, name) in [(dataDir, "--data-dir"), (environment["OTTER_CERT_HOME"], "OTTER_CERT_HOME")] {
+            guard let dir = value, !dir.isEmpty else { continue }
+            let url = URL(fileURLWithPath: dir)
             guard holdsData(url) else {
-                throw .environment("OTTER_CERT_HOME=\(home) holds no checklists/delivery.json; point it at an otter-cert checkout or its share/otter-cert folder, or unset it to use the built-in data")
+                let shown = name == "--data-dir" ? "--data-dir \(dir)" : "OTTER_CERT_HOME=\(dir)"
+                throw .environment("\(shown) holds no checklists/delivery.json; point it at an otter-cert checkout or its share/otter-cert folder, or \(name == "--data-dir" ? "leave it out" : "unset it") to use the built-in data")
             }
-            return ProjectFiles(root: url.standardizedFileURL)
+            return (ProjectFiles(root: url.standardizedFileURL), "given by \(name)")
         }
-        var candidates: [URL] = []
+        var candidates: [(URL, String)] = []
         var exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
-            candidates.append(exe)
-            candidates.append(exe.appendingPathComponent("share/otter-cert"))
+            candidates.append((exe, "found beside or above the executable"))
+            candidates.append((exe.appendingPathComponent("share/otter-cert"), "found beside or above the executable"))
             exe = exe.deletingLastPathComponent()
         }
         var cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        for _ in 0..<6 { candidates.append(cwd); cwd = cwd.deletingLastPathComponent() }
-        for c in candidates where holdsData(c) { return ProjectFiles(root: c.standardizedFileURL) }
-        return .builtIn
+        for _ in 0..<6 { candidates.append((cwd, "found in or above the current directory")); cwd = cwd.deletingLastPathComponent() }
+        for (c, why) in candidates where holdsData(c) { return (ProjectFiles(root: c.standardizedFileURL), why) }
+        return (.builtIn, "no data folder found (--data-dir, OTTER_CERT_HOME, beside the executable, the current directory)")
     }
 
     private static func holdsData(_ url: URL) -> Bool {

@@ -39,8 +39,8 @@ public struct OnboardingReader {
     }
 
     /// The bundled `checklists/incident-rules.json` when the checkout is found, else the built-in defaults.
-    public static func bundledRules(environment: [String: String]) throws(HarnessError) -> IncidentRules {
-        guard let files = try? ProjectFiles.locate(environment: environment) else { return .defaults }
+    public static func bundledRules(environment: [String: String], dataDir: String? = nil) throws(HarnessError) -> IncidentRules {
+        guard let files = try? ProjectFiles.locate(environment: environment, dataDir: dataDir) else { return .defaults }
         let path = files.checklistsFile("incident-rules.json")
         guard DataFiles.exists(path) else { return .defaults }
         return try rules(path: path)
