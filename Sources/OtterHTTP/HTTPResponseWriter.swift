@@ -11,10 +11,13 @@ enum HTTPResponseWriter {
     ///   - headRequest: the request was HEAD: headers as for GET, no body bytes.
     ///   - close: add `Connection: close`.
     ///   - keepAlive10: HTTP/1.0 client asked for keep-alive and gets it: add `Connection: keep-alive`.
-    static func serialize(_ response: HTTPResponse, headRequest: Bool, close: Bool, keepAlive10: Bool) -> [UInt8] {
+    ///   - streamChunked: set for the head of a streaming response: true adds `Transfer-Encoding: chunked`, false (an
+    ///     HTTP/1.0 client) no framing (the body ends when the connection closes); no `Content-Length`, no body.
+    static func serialize(_ response: HTTPResponse, headRequest: Bool, close: Bool, keepAlive10: Bool,
+                          streamChunked: Bool? = nil) -> [UInt8] {
         var status = response.status
         if status < 100 || status > 999 { status = 500 }
-        let bodyless = status < 200 || status == 204 || status == 304
+        let bodyless = status < 200 || status == 204 || status == 304 || streamChunked != nil
         var out: [UInt8] = []
         out.reserveCapacity(256 + (headRequest || bodyless ? 0 : response.body.count))
         out.append(contentsOf: "HTTP/1.1 \(status) \(httpReasonPhrase(status))\r\n".utf8)
@@ -35,6 +38,7 @@ enum HTTPResponseWriter {
         }
         if !hasDate { out.append(contentsOf: "Date: \(httpDate())\r\n".utf8) }
         if !bodyless { out.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8) }
+        if streamChunked == true { out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8) }
         if close {
             out.append(contentsOf: "Connection: close\r\n".utf8)
         } else if keepAlive10 {

@@ -70,6 +70,15 @@ public enum HTTPServerError: Error, CustomStringConvertible, Equatable, Sendable
 /// headers are replaced), except 1xx/204/304, which get neither body nor Content-Length.
 /// HEAD responses get the headers of the handler's response without its body.
 ///
+/// ## Streaming responses
+/// A handler may answer `HTTPResponse.streaming`: its head is sent, then the producer it carries runs on the same
+/// worker thread and writes chunks through an `HTTPStreamWriter`; the I/O thread takes them and sends them as it
+/// sends any response (non-blocking, `bodyTimeout` bounding a write that makes no progress). While a stream runs
+/// the connection reads and discards what the client sends (up to 64 KiB, then it is closed) to notice at once a
+/// client that closes; every later write then returns false. The writer holds at most 64 KiB (or one larger
+/// chunk) and the I/O thread one batch of it. The connection closes when the stream ends. A stream holds its
+/// worker thread until its producer returns.
+///
 /// `stop()` closes the listener and every connection and joins the I/O thread. Handlers
 /// already running cannot be interrupted: they finish on their worker thread and their
 /// response is discarded; `stop()` does not wait for them.
@@ -163,7 +172,7 @@ public final class HTTPServer: @unchecked Sendable {
 // MARK: - Event loop
 
 private final class Connection {
-    enum State { case reading, handling, writing, lingering }
+    enum State { case reading, handling, writing, streaming, lingering }
 
     let id: UInt64
     let fd: Int32
@@ -183,6 +192,8 @@ private final class Connection {
     var deadline: UInt64 = .max
     var lingerBytes = 0
     var closed = false
+    /// While `streaming`: where the body comes from.
+    var stream: HTTPStreamWriter?
 
     init(id: UInt64, fd: Int32, remote: String, peer: String, limits: HTTPRequestParser.Limits,
          retention: (@Sendable (HTTPRequest) -> Int)?, now: UInt64) {
@@ -206,7 +217,7 @@ private final class EventLoop: @unchecked Sendable {
 
     // Shared with workers and stop(), under `lock`.
     private let lock = NSLock()
-    private var completions: [(id: UInt64, bytes: [UInt8], close: Bool)] = []
+    private var completions: [(id: UInt64, bytes: [UInt8], close: Bool, stream: HTTPStreamWriter?)] = []
     private var stopRequested = false
     private var finished = false
     private let done = DispatchSemaphore(value: 0)
@@ -220,6 +231,10 @@ private final class EventLoop: @unchecked Sendable {
 
     private static let lingerTime: UInt64 = 1_000_000_000
     private static let lingerMaxBytes = 1 << 20
+    /// What a streaming writer may hold before `write` waits.
+    static let streamMaxPending = 64 * 1024
+    /// What a client may send while its stream runs before it is closed.
+    private static let streamMaxInput = 64 * 1024
 
     init(listener: Int32, wakeRead: Int32, wakeWrite: Int32, configuration: HTTPServer.Configuration,
          handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
@@ -264,12 +279,23 @@ private final class EventLoop: @unchecked Sendable {
     }
 
     /// Called on a worker thread when a handler has finished.
-    private func complete(id: UInt64, bytes: [UInt8], close: Bool) {
+    private func complete(id: UInt64, bytes: [UInt8], close: Bool, stream: HTTPStreamWriter? = nil) {
         lock.lock()
-        defer { lock.unlock() }
-        if stopRequested { return }
-        completions.append((id, bytes, close))
+        if stopRequested {
+            lock.unlock()
+            stream?.markGone()
+            return
+        }
+        completions.append((id, bytes, close, stream))
         wakeLocked()
+        lock.unlock()
+    }
+
+    /// A streaming writer has bytes (or has finished): wake the loop.
+    fileprivate func streamWoke() {
+        lock.lock()
+        wakeLocked()
+        lock.unlock()
     }
 
     // MARK: Loop
@@ -299,6 +325,9 @@ private final class EventLoop: @unchecked Sendable {
                     if c.outPos < c.out.count { ev |= Int32(POLLOUT) }
                 case .handling: break
                 case .writing: ev = Int32(POLLOUT)
+                case .streaming:
+                    ev = Int32(POLLIN)
+                    if c.outPos < c.out.count { ev |= Int32(POLLOUT) }
                 case .lingering: ev = Int32(POLLIN)
                 }
                 fds.append(pollfd(fd: c.fd, events: Int16(ev), revents: 0))
@@ -324,6 +353,7 @@ private final class EventLoop: @unchecked Sendable {
                 if fds[1].revents != 0 { acceptConnections(now) }
             }
             applyCompletions(now)
+            pumpStreams(now)
             now = monotonicNanos()
             for c in Array(conns.values) where !c.closed && c.deadline <= now {
                 onTimeout(c, now)
@@ -335,10 +365,12 @@ private final class EventLoop: @unchecked Sendable {
         pool.shutdown()
         lock.lock()
         finished = true
+        let unapplied = completions
         completions = []
         close(wakeRead)
         close(wakeWrite)
         lock.unlock()
+        for item in unapplied { item.stream?.markGone() }
         done.signal()
     }
 
@@ -408,8 +440,40 @@ private final class EventLoop: @unchecked Sendable {
             if errOrHup { closeConnection(c) }
         case .writing:
             flush(c, now)
+        case .streaming:
+            if re & Int32(POLLOUT) != 0 { flush(c, now) }
+            if !c.closed && (re & Int32(POLLIN) != 0 || errOrHup) { drainStreamInput(c) }
         case .lingering:
             drainLinger(c)
+        }
+    }
+
+    /// While a stream runs, the client has nothing to say: what it sends is discarded, and its close is noticed.
+    private func drainStreamInput(_ c: Connection) {
+        let n = readBuffer.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, $0.count, 0) }
+        if n > 0 {
+            c.lingerBytes += n
+            if c.lingerBytes > Self.streamMaxInput { closeConnection(c) }
+        } else if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            closeConnection(c)
+        }
+    }
+
+    /// Moves what each stream's producer wrote into its connection, once the previous batch is sent.
+    private func pumpStreams(_ now: UInt64) {
+        for c in Array(conns.values) where c.state == .streaming {
+            guard let stream = c.stream else { continue }
+            while c.state == .streaming && !c.closed && c.outPos >= c.out.count {
+                let (bytes, done) = stream.take()
+                if bytes.isEmpty {
+                    if done { startLinger(c, now) }
+                    break
+                }
+                c.out = bytes
+                c.outPos = 0
+                c.deadline = now + nanos(config.bodyTimeout)
+                flush(c, now)
+            }
         }
     }
 
@@ -478,6 +542,20 @@ private final class EventLoop: @unchecked Sendable {
         let req0 = req
         let submitted = pool.submit { [self] in
             let response = handler(req0)
+            if let produce = response.stream {
+                let bytes = HTTPResponseWriter.serialize(response, headRequest: isHead, close: true, keepAlive10: false,
+                                                         streamChunked: !is10)
+                if isHead {
+                    self.complete(id: id, bytes: bytes, close: true)
+                    return
+                }
+                let writer = HTTPStreamWriter(chunked: !is10, maxPending: Self.streamMaxPending,
+                                              wake: { [weak self] in self?.streamWoke() })
+                self.complete(id: id, bytes: bytes, close: true, stream: writer)
+                produce(writer)
+                writer.finish()
+                return
+            }
             let close = !keepAlive || response.headers.containsToken("close", in: "Connection")
             let bytes = HTTPResponseWriter.serialize(response, headRequest: isHead, close: close,
                                                      keepAlive10: is10 && !close)
@@ -492,9 +570,20 @@ private final class EventLoop: @unchecked Sendable {
         completions = []
         lock.unlock()
         for item in list {
-            guard let c = conns[item.id], !c.closed, c.state == .handling else { continue }
+            guard let c = conns[item.id], !c.closed, c.state == .handling else {
+                item.stream?.markGone()
+                continue
+            }
             c.out.append(contentsOf: item.bytes)
             c.closeAfterWrite = item.close
+            if let stream = item.stream {
+                c.stream = stream
+                c.state = .streaming
+                c.lingerBytes = 0
+                c.deadline = now + nanos(config.bodyTimeout)
+                flush(c, now)
+                continue
+            }
             c.state = .writing
             c.deadline = now + nanos(config.bodyTimeout)
             flush(c, now)
@@ -516,7 +605,7 @@ private final class EventLoop: @unchecked Sendable {
             }
             if n > 0 {
                 c.outPos += n
-                if c.state == .writing { c.deadline = now + nanos(config.bodyTimeout) }
+                if c.state == .writing || c.state == .streaming { c.deadline = now + nanos(config.bodyTimeout) }
             } else if n < 0 && errno == EINTR {
                 continue
             } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -529,6 +618,8 @@ private final class EventLoop: @unchecked Sendable {
         c.out = []
         c.outPos = 0
         if c.state == .writing { writeDone(c, now) }
+        // A stream with nothing left to send waits for its producer without a deadline.
+        if c.state == .streaming { c.deadline = .max }
     }
 
     private func writeDone(_ c: Connection, _ now: UInt64) {
@@ -583,7 +674,7 @@ private final class EventLoop: @unchecked Sendable {
             }
         case .handling:
             c.deadline = .max
-        case .writing, .lingering:
+        case .writing, .streaming, .lingering:
             break
         }
     }
@@ -600,7 +691,7 @@ private final class EventLoop: @unchecked Sendable {
             }
         case .handling:
             break
-        case .writing, .lingering:
+        case .writing, .streaming, .lingering:
             closeConnection(c)
         }
     }
@@ -609,6 +700,7 @@ private final class EventLoop: @unchecked Sendable {
         guard !c.closed else { return }
         c.closed = true
         close(c.fd)
+        c.stream?.markGone()
         conns[c.id] = nil
         if let n = perPeer[c.peer], n > 1 { perPeer[c.peer] = n - 1 } else { perPeer[c.peer] = nil }
     }

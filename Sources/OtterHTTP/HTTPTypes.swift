@@ -129,6 +129,8 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// For a streaming response (`HTTPResponse.streaming`): what writes the body; `body` is then not sent.
+    public var stream: (@Sendable (HTTPStreamWriter) -> Void)?
 
     public init(status: Int, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.status = status

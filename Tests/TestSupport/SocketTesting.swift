@@ -153,6 +153,23 @@ public final class RawClient {
         }
     }
 
+    /// Reads until `marker` is among the bytes received (or the connection closes, or `timeout` passes); returns
+    /// and consumes everything received so far, as text.
+    public func readUntil(_ marker: String, timeout: TimeInterval = 5) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        let m = Array(marker.utf8)
+        func has() -> Bool {
+            guard buffer.count >= m.count, !m.isEmpty else { return m.isEmpty }
+            for i in 0...(buffer.count - m.count) where buffer[i] == m[0] && Array(buffer[i..<(i + m.count)]) == m { return true }
+            return false
+        }
+        while !has() {
+            if fill(until: deadline) <= 0 { break }
+        }
+        defer { buffer.removeAll() }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
     /// Bytes received but not yet consumed as a response.
     public var pendingBytes: Int { buffer.count }
 
