@@ -96,7 +96,7 @@ public final class Runner: @unchecked Sendable {
         let scaled = checklist.scaled(by: options.timeoutScale)
         let records = scaled.records.filter { options.only?.contains($0.id) ?? true }
         // The same engine `observe` uses, fed each exchange once as it is logged: it says when a record is settled.
-        let judge = LiveJudge(evaluator: Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas), log: log, sandbox: sandbox)
+        let judge = LiveJudge(evaluator: Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas), log: log, inFlight: { [sandbox] in sandbox.oldestInFlight })
         let context = RecordContext(checklist: checklist, scaled: scaled, endpoints: endpoints, schemas: schemas, log: log,
                                     sandbox: sandbox, client: client, judge: judge)
         let ran = try runRecords(records, context)
@@ -452,54 +452,5 @@ public final class Runner: @unchecked Sendable {
             progress?.waiting(record, for: p.waitingFor, secondsLeft: next - now)
             wakeup.wait(since: generation, until: Date(timeIntervalSince1970: min(next, now + Self.recheck)))
         }
-    }
-}
-
-/// Feeds a live run's log to the correlation engine, each entry once, in time order: an entry is processed once no
-/// exchange that started before it can still be in flight, on either side: a request the sandbox is answering, or a
-/// webhook or partner action of the harness's (its entry is logged when it ends, with the time it started; records
-/// running side by side must not move the engine past it meanwhile).
-final class LiveJudge: @unchecked Sendable {
-    let evaluator: Evaluator
-    private let log: EventLog
-    private let sandbox: OtterSandbox
-    private var fed = 0
-    private let lock = NSLock()
-    private let harnessInFlight = Locked((next: 0, started: [Int: Double]()))
-
-    init(evaluator: Evaluator, log: EventLog, sandbox: OtterSandbox) { self.evaluator = evaluator; self.log = log; self.sandbox = sandbox }
-
-    /// Catches up with the log, then asks the engine something: one record's thread at a time.
-    func look<T>(_ question: (Evaluator) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        catchUp()
-        return question(evaluator)
-    }
-
-    /// A webhook or action of the harness starts now: returns its start time (what its entry must say) and a ticket
-    /// for `ended`, to be called once its entry is in the log.
-    func begin() -> (startedAt: Double, ticket: Int) {
-        harnessInFlight.update { s in
-            let t = Date().timeIntervalSince1970
-            s.next += 1
-            s.started[s.next] = t
-            return (t, s.next)
-        }
-    }
-
-    /// The exchange of `ticket` has been logged.
-    func ended(_ ticket: Int) {
-        harnessInFlight.update { s in _ = s.started.removeValue(forKey: ticket) }
-    }
-
-    /// Takes in what was appended since the last call and processes everything that is safe to process.
-    private func catchUp() {
-        let new = log.entries(after: fed)
-        fed += new.count
-        for e in new { evaluator.consume(e) }
-        let now = Date().timeIntervalSince1970
-        let oldest = [now, sandbox.oldestInFlight ?? now, harnessInFlight.read { $0.started.values.min() } ?? now].min() ?? now
-        evaluator.advance(before: oldest - 0.001)
     }
 }
