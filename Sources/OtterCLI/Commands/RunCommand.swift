@@ -276,9 +276,9 @@ enum RunCommand {
         return scale
     }
 
-    static func hostPort(_ s: String) throws(HarnessError) -> (String, Int) {
+    static func hostPort(_ s: String, option: String = "--sandbox-listen") throws(HarnessError) -> (String, Int) {
         guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
-            throw .input("--sandbox-listen must be HOST:PORT (127.0.0.1:8089, or port 0 for any free port), got '\(s)'")
+            throw .input("\(option) must be HOST:PORT (127.0.0.1:8089, or port 0 for any free port), got '\(s)'")
         }
         var host = String(s[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -48,9 +48,12 @@ public final class Evaluator {
     /// Paths other requests must come after, with when each was first accepted.
     var acceptedPaths: [String: Double] = [:]
     private var correlator: Correlator!
-    /// Whether the log is one `otter-cert run` wrote (not a capture normalised by `observe --report-dir`): then it
-    /// marks the webhooks it signed wrong and records every partner action on its own line.
-    var writtenByRun: Bool { run != nil && run?.extra["importedFrom"] == nil }
+    /// Whether the log is one `otter-cert run` wrote (not a capture normalised by `observe --report-dir`, nor the log of
+    /// `otter-cert proxy`, which saw traffic it did not make): then it marks the webhooks it signed wrong and records
+    /// every partner action on its own line.
+    var writtenByRun: Bool { run != nil && run?.extra["importedFrom"] == nil && !writtenByProxy }
+    /// Whether the log is one `otter-cert proxy` wrote (its run line says `mode: proxy`).
+    var writtenByProxy: Bool { run?.extra["mode"]?.stringValue == "proxy" }
     /// Webhook signatures checked with the given secret, and how many it verified.
     private var signatureChecks = 0, signatureMatches = 0
     /// Webhooks whose signature could not be checked because redaction changed their body.
@@ -308,9 +311,17 @@ public struct RecordProgress: Sendable {
 extension Evaluator {
     /// Processes every held entry that started before `t`: for a live run, whose lines may arrive out of order
     /// only while an exchange that started earlier is still in flight.
+    ///
+    /// The engine's clock then moves to `t`: exchanges of a live session that nothing joined for
+    /// the correlation window are then bound, as later entries would bind them in a log read after the fact.
     public func advance(before t: Double) {
         while let top = heap.peekTime, top < t { let (e, parsed) = heap.pop()!; process(e, parsedRequest: parsed) }
+        if t.isFinite { correlator.caughtUp(to: t) }
     }
+
+    /// Exchanges the correlation engine holds, not yet bound to a record (a live session has settled only once
+    /// there are none).
+    public var unboundGroups: Int { correlator.pendingCount }
 
     /// Where record `id` stands at time `now`, given what has been processed.
     public func progress(_ id: String, now: Double, grace: Double = 0.3) -> RecordProgress? {
