@@ -54,6 +54,17 @@ public final class Evaluator {
     var writtenByRun: Bool { run != nil && run?.extra["importedFrom"] == nil && !writtenByProxy }
     /// Whether the log is one `otter-cert proxy` wrote (its run line says `mode: proxy`).
     var writtenByProxy: Bool { run?.extra["mode"]?.stringValue == "proxy" }
+    /// Records (by index) for which the log holds an answer like one of their injected faults (its status to a
+    /// request its method and path match): in a proxy's log, Otter itself gave it.
+    var faultAnswered: Set<Int> = []
+
+    private func noteFaultAnswer(_ x: Exchange) {
+        for (i, rr) in records.enumerated() where !faultAnswered.contains(i) {
+            if rr.record.faults.contains(where: { $0.status == x.status && $0.pattern.matches(method: x.method, path: x.path) != nil }) {
+                faultAnswered.insert(i)
+            }
+        }
+    }
     /// Webhook signatures checked with the given secret, and how many it verified.
     private var signatureChecks = 0, signatureMatches = 0
     /// Webhooks whose signature could not be checked because redaction changed their body.
@@ -193,6 +204,7 @@ public final class Evaluator {
     }
 
     private func callback(_ x: Exchange) {
+        if writtenByProxy { noteFaultAnswer(x) }
         if let endpoint = endpoints.endpoint(method: x.method, path: x.path) { tokens.audit(x, endpoint: endpoint) }
         if x.accepted { remember(x) }
         correlator.callback(x)
