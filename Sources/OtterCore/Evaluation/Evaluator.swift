@@ -13,11 +13,14 @@ public struct EvaluationOptions: Sendable {
     /// Why bearer tokens cannot be judged from this log (a capture whose Authorization headers were stripped), or nil:
     /// when set, the bearer checks of calls are not made and token expectations are skipped with this reason.
     public var bearerUnavailable: String?
+    /// The OpenAPI description each exchange of a proxy's log is checked against, both sides (`specFindings`).
+    public var spec: OpenAPISpec?
     /// Creates options.
     public init(webhookSecret: [UInt8]? = nil, reorderWindowSeconds: Double = 120, correlationWindowSeconds: Double = 90,
-                bearerUnavailable: String? = nil) {
+                bearerUnavailable: String? = nil, spec: OpenAPISpec? = nil) {
         self.webhookSecret = webhookSecret; self.reorderWindowSeconds = reorderWindowSeconds
         self.correlationWindowSeconds = correlationWindowSeconds; self.bearerUnavailable = bearerUnavailable
+        self.spec = spec
     }
 }
 
@@ -57,6 +60,9 @@ public final class Evaluator {
     /// Records (by index) for which the log holds an answer like one of their injected faults (its status to a
     /// request its method and path match): in a proxy's log, Otter itself gave it.
     var faultAnswered: Set<Int> = []
+    /// A proxy's log's departures from the spec (the first `SpecFinding.kept`), and how many in all.
+    private var specFindings: [SpecFinding] = []
+    private var specFindingCount = 0
 
     private func noteFaultAnswer(_ x: Exchange) {
         for (i, rr) in records.enumerated() where !faultAnswered.contains(i) {
@@ -144,6 +150,11 @@ public final class Evaluator {
                                       unknownEventTypes: unknownEventTypes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                                       warnings: warnings, policies: checklist.policies)
         result.blockers = Self.blockers(run)
+        if writtenByProxy, options.spec != nil {
+            result.specChecked = true
+            result.specFindings = specFindings
+            result.specFindingCount = specFindingCount
+        }
         return result
     }
 
@@ -158,6 +169,12 @@ public final class Evaluator {
     // MARK: - Processing in time order
 
     func process(_ entry: consuming LogEntry, parsedRequest: ParsedBody? = nil) {
+        if writtenByProxy, let spec = options.spec {
+            for f in SpecConformance.findings(in: entry, spec: spec) {
+                if specFindings.count < SpecFinding.kept { specFindings.append(f) }
+                specFindingCount += 1
+            }
+        }
         if stats.firstAt == nil || entry.startedAt < stats.firstAt! { stats.firstAt = entry.startedAt }
         if stats.lastAt == nil || entry.startedAt > stats.lastAt! { stats.lastAt = entry.startedAt }
         switch entry.kind {
