@@ -31,8 +31,9 @@ cert="${OTTER_CERT:-$repo/.build/debug/otter-cert}"
 cert="$(cd "$(dirname "$cert")" && pwd)/$(basename "$cert")"
 timeout_s="${PROXY_TIMEOUT:-600}"
 
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
+script=proxy-live-run
+# shellcheck source=live-lib.sh
+. "$repo/Tests/Scripts/live-lib.sh"
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
@@ -43,36 +44,8 @@ export OTTER_CERT_CLIENT_ID="proxy-client-${type}"
 export OTTER_CERT_CLIENT_SECRET="proxy-client-secret-${type}-Vb08"
 
 # Free loopback ports for the run's sandbox and the proxy's two listeners (the partner picks its own).
-read -r sandbox_port api_port webhook_port < <(python3 - <<'PY'
-import socket
-socks = []
-for _ in range(3):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-)
+read -r sandbox_port api_port webhook_port < <(free_ports 3)
 
-pids=()
-cleanup() {
-  local rc=$?
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_for() {
-  local what="$1" seconds="$2"; shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@"; do
-    if [ $SECONDS -ge $deadline ]; then echo "proxy-live-run: timed out after ${seconds}s waiting for $what" >&2; return 1; fi
-    sleep 0.1
-  done
-}
 
 # 1. The sample partner, calling Otter through the proxy's API listener.
 partner_args=(sample-partner serve --type "$type" --listen 127.0.0.1:0 --otter-url "http://127.0.0.1:$api_port"

@@ -103,15 +103,9 @@ enum ProxyCommand {
         let quiet = c.args.flag("quiet")
         let proxy = try Proxy(options: o, files: try c.files())
         try proxy.start()
-        let stopSignals = [SIGINT, SIGTERM, SIGHUP]
-        let sources = stopSignals.map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { [stop = proxy.stop] in stop.interrupt() }
-            s.resume()
-            return s
-        }
-        defer { for (s, sig) in zip(sources, stopSignals) { s.cancel(); signal(sig, SIG_DFL) } }
+        // Ctrl-C (and a polite kill, or a closed terminal) is how a session ends: the reports are then written.
+        let stopSignals = StopSignals(interrupting: proxy.stop)
+        defer { stopSignals.restore() }
         let r = proxy.log.redaction
         // The addresses are said even with --quiet: the partner and Otter must be pointed at them.
         if !quiet { c.out.line(c.style.bold(r.text("otter-cert proxy · \(o.type.rawValue) · Otter \(r.url(o.otterURL)) · partner \(r.url(o.partnerURL))"))) }
