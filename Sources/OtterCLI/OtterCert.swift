@@ -55,7 +55,7 @@ public enum OtterCert {
           otter-cert observe --type delivery --log events.jsonl --report-json report.json
         """,
         options: [dataDirOption], arguments: [],
-        subcommands: [ChecklistCommand.spec, ObserveCommand.spec, RunCommand.spec, DemoCommand.spec, ReportCommand.spec,
+        subcommands: [ChecklistCommand.spec, ObserveCommand.spec, RunCommand.spec, ProxyCommand.spec, DemoCommand.spec, ReportCommand.spec,
                       VerifyCommand.spec, DiffCommand.spec, OnboardingCommand.spec, DoctorCommand.spec])
 
     /// `--data-dir`, accepted by every command: the data folder to read instead of the one found (or the built-in copy).
@@ -90,6 +90,7 @@ public enum OtterCert {
             case "checklist": return try ChecklistCommand.run(context)
             case "observe": return try ObserveCommand.run(context)
             case "run": return try RunCommand.run(context)
+            case "proxy": return try ProxyCommand.run(context)
             case "demo": return try DemoCommand.run(context)
             case "report": return try ReportCommand.run(context)
             case "verify": return try VerifyCommand.run(context)

@@ -282,7 +282,7 @@ private final class EasyHandle {
         setLong(CURLOPT_TIMEOUT_MS, timeoutMs)
         setString(CURLOPT_URL, request.url)
         setString(CURLOPT_PROTOCOLS_STR, "http,https")
-        setString(CURLOPT_USERAGENT, configuration.userAgent)
+        if request.addsDefaultHeaders { setString(CURLOPT_USERAGENT, configuration.userAgent) }
         if configuration.verbose { setLong(CURLOPT_VERBOSE, 1) }
 
         // TLS: verification stays on (libcurl's default) unless explicitly disabled.
@@ -316,14 +316,17 @@ private final class EasyHandle {
 
         // Request headers, then "Expect:" so libcurl never waits for 100-continue before sending the body.
         var list: UnsafeMutablePointer<curl_slist>? = nil
-        var sawExpect = false
+        var sawExpect = false, sawAccept = false
         for (name, value) in request.headers {
             if name.lowercased() == "expect" { sawExpect = true }
+            if name.lowercased() == "accept" { sawAccept = true }
             // "Name;" is libcurl's way to send a header with an empty value ("Name:" would remove it).
             let line = value.isEmpty ? "\(name);" : "\(name): \(value)"
             list = Self.append(list, line)
         }
         if !sawExpect { list = Self.append(list, "Expect:") }
+        // "Accept:" with no value takes libcurl's own "Accept: */*" away.
+        if !request.addsDefaultHeaders && !sawAccept { list = Self.append(list, "Accept:") }
         headerList = list
         check(otter_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, list))
 

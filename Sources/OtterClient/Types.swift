@@ -14,15 +14,20 @@ public struct ClientRequest: Sendable {
     /// returns true the transfer is abandoned and `send` returns `.aborted`. For a caller that must stop at once
     /// (Ctrl-C) without waiting out `timeout`.
     public var isCancelled: (@Sendable () -> Bool)?
+    /// Whether libcurl adds the headers it adds by default (`User-Agent` from the configuration, `Accept: */*`).
+    /// False for a request forwarded as it came (a proxy): only `headers` are sent, with `Host`, `Content-Length`
+    /// and `Expect:` that the transfer itself needs.
+    public var addsDefaultHeaders: Bool
 
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8] = [],
-                timeout: TimeInterval = 10, isCancelled: (@Sendable () -> Bool)? = nil) {
+                timeout: TimeInterval = 10, isCancelled: (@Sendable () -> Bool)? = nil, addsDefaultHeaders: Bool = true) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
         self.isCancelled = isCancelled
+        self.addsDefaultHeaders = addsDefaultHeaders
     }
 }
 

@@ -38,7 +38,8 @@ public struct Observer {
         // The evaluator is made once the reader knows what the file says about itself (a HAR's stripped Authorization headers).
         let (evaluator, facts) = try LogReader(lenient: leniency.skips).read(path: logPath) { facts in
             Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas,
-                      options: EvaluationOptions(webhookSecret: webhookSecret.map { Array($0.utf8) }, bearerUnavailable: facts.bearerUnavailable))
+                      options: EvaluationOptions(webhookSecret: webhookSecret.map { Array($0.utf8) }, bearerUnavailable: facts.bearerUnavailable,
+                                                 spec: spec))
         }
         var result = evaluator.finish()
         result.warnings = facts.warnings + result.warnings

@@ -39,9 +39,9 @@ mitmdump="${MITMDUMP:-$(command -v mitmdump || true)}"
 [ -x "$mitmdump" ] || { echo "capture-live-run: mitmdump not found (run .ci/install-test-tools)" >&2; exit 3; }
 timeout_s="${CAPTURE_TIMEOUT:-900}"
 
-# No proxy of the environment may carry the loopback traffic (libcurl in otter-cert and the partner read these).
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
+script=capture-live-run
+# shellcheck source=live-lib.sh
+. "$repo/Tests/Scripts/live-lib.sh"
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
@@ -53,37 +53,8 @@ export OTTER_CERT_CLIENT_ID="capture-client-${type}"
 export OTTER_CERT_CLIENT_SECRET="capture-client-secret-${type}-Jw93"
 
 # Three free loopback ports (the partner picks its own with port 0 and writes it to a file).
-read -r sandbox_port webhook_proxy_port api_proxy_port < <(python3 - <<'PY'
-import socket
-socks = []
-for _ in range(3):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-)
+read -r sandbox_port webhook_proxy_port api_proxy_port < <(free_ports 3)
 
-pids=()
-cleanup() {
-  local rc=$?
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits (bounded) until a condition holds.
-wait_for() {
-  local what="$1" seconds="$2"; shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@"; do
-    if [ $SECONDS -ge $deadline ]; then echo "capture-live-run: timed out after ${seconds}s waiting for $what" >&2; return 1; fi
-    sleep 0.1
-  done
-}
 # mitmdump says "… listening at 127.0.0.1:PORT." once a mode is up (probing the port would put a connection in the capture).
 listening() {
   kill -0 "$mitm_pid" 2>/dev/null || { echo "capture-live-run: mitmdump exited (see $out/mitmdump.log)" >&2; exit 3; }

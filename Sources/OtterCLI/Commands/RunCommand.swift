@@ -202,15 +202,8 @@ enum RunCommand {
         // Ctrl-C (and a polite kill) ends the run cleanly: the log is flushed, the report of what ran written,
         // and `demo`'s sample partner stopped.
         // A closed terminal (SIGHUP) ends the run the same way: `demo`'s partner must not outlive it.
-        let stopSignals = [SIGINT, SIGTERM, SIGHUP]
-        let sources = stopSignals.map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { [wakeup = runner.wakeup] in wakeup.interrupt() }
-            s.resume()
-            return s
-        }
-        defer { for (s, sig) in zip(sources, stopSignals) { s.cancel(); signal(sig, SIG_DFL) } }
+        let stopSignals = StopSignals(interrupting: runner.wakeup)
+        defer { stopSignals.restore() }
         if !quiet {
             c.out.line(c.style.bold(redaction.text(banner ?? "otter-cert run · \(o.type.rawValue) · partner \(redaction.url(o.partnerURL))")))
         }
@@ -276,9 +269,9 @@ enum RunCommand {
         return scale
     }
 
-    static func hostPort(_ s: String) throws(HarnessError) -> (String, Int) {
+    static func hostPort(_ s: String, option: String = "--sandbox-listen") throws(HarnessError) -> (String, Int) {
         guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
-            throw .input("--sandbox-listen must be HOST:PORT (127.0.0.1:8089, or port 0 for any free port), got '\(s)'")
+            throw .input("\(option) must be HOST:PORT (127.0.0.1:8089, or port 0 for any free port), got '\(s)'")
         }
         var host = String(s[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -212,10 +212,7 @@ final class Correlator {
         // An untagged action goes with the group it follows on from, in time order (its request may never come).
         if f.tag == nil, let g = groupExpecting(f) {
             add(f, to: g)
-            if let r = g.record {
-                let rt = ev.records[r]
-                if rt.nextStep < rt.record.steps.count, fit(f, r, rt.nextStep, group: g) != nil { bindFlow(f, record: r, step: rt.nextStep) }
-            }
+            continueBound(f, in: g)
             return
         }
         place(f)
@@ -232,7 +229,9 @@ final class Correlator {
         if let g = groupByPath(x.path) {
             if let a = waitingAction(for: x) { join(a, into: g, caused: x) }
             else if !hasActionLines, !g.flows.contains(where: { $0.kind != .webhook && causes(x, $0) }), let f = causedFlow(x) {
+                // A partner's own move on something a record's webhook made (a capture holds no action lines).
                 add(f, to: g)
+                continueBound(f, in: g)
             }
             attach(x, to: g)
             return
@@ -273,11 +272,15 @@ final class Correlator {
             }
             ev.warnings.append("line \(f.lineNumber): the record tag \(tag) does not fit \(f.noun) there; it was bound by its content")
         }
-        if let r = g.record {
-            // A late continuation of a bound group: bound to that record's next step when it fits.
-            let rt = ev.records[r]
-            if rt.nextStep < rt.record.steps.count, fit(f, r, rt.nextStep, group: g) != nil { bindFlow(f, record: r, step: rt.nextStep) }
-        }
+        continueBound(f, in: g)
+    }
+
+    /// A late continuation of a group already bound (by a record tag, or by content): bound to that record's next
+    /// step when it fits.
+    private func continueBound(_ f: Flow, in g: Group) {
+        guard let r = g.record else { return }
+        let rt = ev.records[r]
+        if rt.nextStep < rt.record.steps.count, fit(f, r, rt.nextStep, group: g) != nil { bindFlow(f, record: r, step: rt.nextStep) }
     }
 
     /// The group a new flow joins (by resource id or eventId), or a new pending one.
@@ -361,6 +364,13 @@ final class Correlator {
         }
         ev.stats.unattributed += 1
     }
+
+    /// The clock of a live session moved to `t` without a new exchange: binds the groups nothing joined for the
+    /// correlation window (a log read after the fact does this as later entries come).
+    func caughtUp(to t: Double) { advance(to: t) }
+
+    /// Groups of exchanges not bound to a record yet.
+    var pendingCount: Int { pending.count }
 
     /// Binds pending groups, oldest first, once nothing can join them any more.
     private func advance(to t: Double) {

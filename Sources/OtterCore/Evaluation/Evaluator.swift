@@ -13,11 +13,14 @@ public struct EvaluationOptions: Sendable {
     /// Why bearer tokens cannot be judged from this log (a capture whose Authorization headers were stripped), or nil:
     /// when set, the bearer checks of calls are not made and token expectations are skipped with this reason.
     public var bearerUnavailable: String?
+    /// The OpenAPI description each exchange of a proxy's log is checked against, both sides (`specFindings`).
+    public var spec: OpenAPISpec?
     /// Creates options.
     public init(webhookSecret: [UInt8]? = nil, reorderWindowSeconds: Double = 120, correlationWindowSeconds: Double = 90,
-                bearerUnavailable: String? = nil) {
+                bearerUnavailable: String? = nil, spec: OpenAPISpec? = nil) {
         self.webhookSecret = webhookSecret; self.reorderWindowSeconds = reorderWindowSeconds
         self.correlationWindowSeconds = correlationWindowSeconds; self.bearerUnavailable = bearerUnavailable
+        self.spec = spec
     }
 }
 
@@ -48,9 +51,26 @@ public final class Evaluator {
     /// Paths other requests must come after, with when each was first accepted.
     var acceptedPaths: [String: Double] = [:]
     private var correlator: Correlator!
-    /// Whether the log is one `otter-cert run` wrote (not a capture normalised by `observe --report-dir`): then it
-    /// marks the webhooks it signed wrong and records every partner action on its own line.
-    var writtenByRun: Bool { run != nil && run?.extra["importedFrom"] == nil }
+    /// Whether the log is one `otter-cert run` wrote (not a capture normalised by `observe --report-dir`, nor the log of
+    /// `otter-cert proxy`, which saw traffic it did not make): then it marks the webhooks it signed wrong and records
+    /// every partner action on its own line.
+    var writtenByRun: Bool { run != nil && run?.extra["importedFrom"] == nil && !writtenByProxy }
+    /// Whether the log is one `otter-cert proxy` wrote (its run line says `mode: proxy`).
+    var writtenByProxy: Bool { run?.extra["mode"]?.stringValue == "proxy" }
+    /// Records (by index) for which the log holds an answer like one of their injected faults (its status to a
+    /// request its method and path match): in a proxy's log, Otter itself gave it.
+    var faultAnswered: Set<Int> = []
+    /// A proxy's log's departures from the spec (the first `SpecFinding.kept`), and how many in all.
+    private var specFindings: [SpecFinding] = []
+    private var specFindingCount = 0
+
+    private func noteFaultAnswer(_ x: Exchange) {
+        for (i, rr) in records.enumerated() where !faultAnswered.contains(i) {
+            if rr.record.faults.contains(where: { $0.status == x.status && $0.pattern.matches(method: x.method, path: x.path) != nil }) {
+                faultAnswered.insert(i)
+            }
+        }
+    }
     /// Webhook signatures checked with the given secret, and how many it verified.
     private var signatureChecks = 0, signatureMatches = 0
     /// Webhooks whose signature could not be checked because redaction changed their body.
@@ -130,6 +150,11 @@ public final class Evaluator {
                                       unknownEventTypes: unknownEventTypes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                                       warnings: warnings, policies: checklist.policies)
         result.blockers = Self.blockers(run)
+        if writtenByProxy, options.spec != nil {
+            result.specChecked = true
+            result.specFindings = specFindings
+            result.specFindingCount = specFindingCount
+        }
         return result
     }
 
@@ -144,6 +169,12 @@ public final class Evaluator {
     // MARK: - Processing in time order
 
     func process(_ entry: consuming LogEntry, parsedRequest: ParsedBody? = nil) {
+        if writtenByProxy, let spec = options.spec {
+            for f in SpecConformance.findings(in: entry, spec: spec) {
+                if specFindings.count < SpecFinding.kept { specFindings.append(f) }
+                specFindingCount += 1
+            }
+        }
         if stats.firstAt == nil || entry.startedAt < stats.firstAt! { stats.firstAt = entry.startedAt }
         if stats.lastAt == nil || entry.startedAt > stats.lastAt! { stats.lastAt = entry.startedAt }
         switch entry.kind {
@@ -190,6 +221,7 @@ public final class Evaluator {
     }
 
     private func callback(_ x: Exchange) {
+        if writtenByProxy { noteFaultAnswer(x) }
         if let endpoint = endpoints.endpoint(method: x.method, path: x.path) { tokens.audit(x, endpoint: endpoint) }
         if x.accepted { remember(x) }
         correlator.callback(x)
@@ -308,9 +340,17 @@ public struct RecordProgress: Sendable {
 extension Evaluator {
     /// Processes every held entry that started before `t`: for a live run, whose lines may arrive out of order
     /// only while an exchange that started earlier is still in flight.
+    ///
+    /// The engine's clock then moves to `t`: exchanges of a live session that nothing joined for
+    /// the correlation window are then bound, as later entries would bind them in a log read after the fact.
     public func advance(before t: Double) {
         while let top = heap.peekTime, top < t { let (e, parsed) = heap.pop()!; process(e, parsedRequest: parsed) }
+        if t.isFinite { correlator.caughtUp(to: t) }
     }
+
+    /// Exchanges the correlation engine holds, not yet bound to a record (a live session has settled only once
+    /// there are none).
+    public var unboundGroups: Int { correlator.pendingCount }
 
     /// Where record `id` stands at time `now`, given what has been processed.
     public func progress(_ id: String, now: Double, grace: Double = 0.3) -> RecordProgress? {

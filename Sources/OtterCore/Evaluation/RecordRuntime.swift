@@ -175,6 +175,13 @@ final class RecordRuntime {
             v.status = .failed; v.reason = problem
             return v
         }
+        // The proxy never alters traffic: a record that needs Otter to answer with an injected fault is judged only
+        // when Otter gave such an answer itself.
+        if ev.writtenByProxy, let f = record.faults.first, let i = ev.recordIndex[record.id], !ev.faultAnswered.contains(i) {
+            v.reason = "needs otter-cert run: the record needs Otter to answer \(f.status) to \(f.method) \(f.path.text), which the proxy never does "
+                + "(it forwards traffic unchanged), and no such answer passed; replay it with otter-cert run, which injects it"
+            return v
+        }
         guard steps["trigger"] != nil else {
             let missing = record.steps.first { steps[$0.name] == nil } ?? record.trigger
             switch missing.source {

@@ -128,6 +128,16 @@ public struct EvaluationResult: Sendable {
     /// Why this run cannot certify whatever its records say (TLS verification was off …); empty for most runs.
     public var blockers: [String] = []
 
+    /// Departures from the OpenAPI description in a proxy's log, of either side, in log order (the first
+    /// `SpecFinding.kept`); `specFindingCount` counts them all. Only a proxy's log is checked (`specChecked`): in a
+    /// run, Otter's side is the harness's own, and checked by its tests. They are findings, not verdicts: a record is
+    /// judged by its checks alone, and a departure on Otter's side is never the partner's failure.
+    public var specFindings: [SpecFinding] = []
+    /// How many departures there were in all.
+    public var specFindingCount = 0
+    /// Whether the log was checked against the spec exchange by exchange (a proxy's log, with the spec at hand).
+    public var specChecked = false
+
     /// Certified: every record was judged (in this run or, when rerun, in the attempt that last ran it), the run was
     /// not interrupted, nothing blocks it, no line of the log was left unread (unless ignored), and every required
     /// record passed.

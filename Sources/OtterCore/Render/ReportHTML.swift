@@ -69,6 +69,14 @@ public enum ReportHTML {
             }
             h += "</ul></section>\n"
         }
+        // The spec check of a proxy's log, both sides.
+        if let note = ReportFormat.specFindingsNote(r) {
+            h += "<section class=\"spec\"><h2>OpenAPI conformance</h2>\n<p>\(esc(note))</p>\n"
+            if !r.specFindings.isEmpty {
+                h += "<ul>\n" + r.specFindings.map { "<li>\(esc(ReportFormat.specFindingLine($0)))</li>\n" }.joined() + "</ul>\n"
+            }
+            h += "</section>\n"
+        }
         // What holds for every record.
         if !r.policies.isEmpty {
             h += "<section class=\"policies\"><h2>Policies for every record</h2>\n" + sourceList(r.policies.flatMap(SourceLine.lines)) + "</section>\n"

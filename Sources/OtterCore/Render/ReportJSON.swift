@@ -74,6 +74,15 @@ public enum ReportJSON {
         o["counts"] = .object(JSONObject([("total", .number(Double(r.verdicts.count))), ("passed", .number(Double(r.count(.passed)))),
                                           ("failed", .number(Double(r.count(.failed)))), ("skipped", .number(Double(r.count(.skipped))))]))
         o["records"] = .array(r.verdicts.map { record($0, r) })
+        if r.specChecked {
+            o["specFindings"] = .object(JSONObject([
+                ("count", .number(Double(r.specFindingCount))),
+                ("findings", .array(r.specFindings.map { f in
+                    .object(JSONObject([("side", .string(f.side.rawValue)), ("line", .number(Double(f.line))),
+                                        ("exchange", .string(f.exchange)), ("problem", .string(f.problem))]))
+                })),
+            ]))
+        }
         o["warnings"] = .array(r.warnings.map { .string($0) })
         o["unknownEventTypes"] = .array(r.unknownEventTypes.map { .object(JSONObject([("eventType", .string($0.eventType)), ("count", .number(Double($0.count)))])) })
         var stats = JSONObject([("entries", .number(Double(r.stats.entries))), ("webhooks", .number(Double(r.stats.webhooks))),

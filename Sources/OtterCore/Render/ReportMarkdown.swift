@@ -27,6 +27,10 @@ public enum ReportMarkdown {
             m += "\nSource: *spec* is what the Otter OpenAPI states, *policy* what Otter's certification adds. Policies for every record:\n\n"
             for l in r.policies.flatMap(SourceLine.lines) { m += "- " + line(l) + "\n" }
         }
+        if let note = ReportFormat.specFindingsNote(r) {
+            m += "\n### OpenAPI conformance\n\n\(md(note))\n"
+            if !r.specFindings.isEmpty { m += "\n" + r.specFindings.map { "- " + md(ReportFormat.specFindingLine($0)) + "\n" }.joined() }
+        }
         let failing = r.verdicts.filter { $0.status != .passed }
         if !failing.isEmpty {
             m += "\n### Records not passed\n"

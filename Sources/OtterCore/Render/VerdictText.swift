@@ -54,6 +54,7 @@ public struct VerdictText {
         for b in r.blockers { s += "\n" + style.fail("Not certified: ") + b }
         if r.blockers.isEmpty, let tls = ReportFormat.tlsNote(r) { s += "\n" + style.skip("⚠ " + tls) }
         if !failedRequired.isEmpty { s += "\n" + "Required records not passed: " + failedRequired.joined(separator: ", ") }
+        if let note = ReportFormat.specFindingsNote(r) { s += "\n" + (r.specFindingCount > 0 ? style.skip(note) : note) }
         return s
     }
 
@@ -73,6 +74,8 @@ public struct VerdictText {
         if !r.unknownEventTypes.isEmpty {
             lines.append("note: webhook event types no record uses: " + r.unknownEventTypes.map { "\($0.eventType) (\($0.count))" }.joined(separator: ", "))
         }
+        for f in r.specFindings.prefix(20) { lines.append("spec: " + ReportFormat.specFindingLine(f)) }
+        if r.specFindingCount > 20 { lines.append("spec: … \(r.specFindingCount - 20) more in report.json") }
         lines.append(summary(r, style: style))
         return lines.joined(separator: "\n")
     }
