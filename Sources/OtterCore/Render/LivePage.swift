@@ -80,6 +80,11 @@ public enum LivePage {
         return h + "</tbody></table></section>\n"
     }
 
+    /// `root` without its first line (the live bar, with the time it was rendered): what tells two renderings apart.
+    public static func content(_ root: String) -> Substring {
+        root.firstIndex(of: "\n").map { root[root.index(after: $0)...] } ?? root[...]
+    }
+
     /// The page's title: how many records are settled and the verdict so far.
     public static func title(_ s: LiveSnapshot?) -> String {
         guard let s else { return "otter-cert live view · starting" }

@@ -195,7 +195,7 @@ public final class LiveView: @unchecked Sendable {
     private func stream(_ w: HTTPStreamWriter) {
         w.whenGone { [weak self] in self?.changed() }
         guard w.write(ServerSentEvents.retry(milliseconds: 2000)) else { return }
-        var sent = ""
+        var sent: Substring = ""
         var lastWrite = Date()
         var seen = -1
         while true {
@@ -207,9 +207,10 @@ public final class LiveView: @unchecked Sendable {
             condition.unlock()
             if isStopped || !w.isOpen { return }
             let now = current()
-            if now.root != sent {
+            // The time in the live bar alone is no news; seconds left counting down are.
+            if LivePage.content(now.root) != sent || now.final {
                 guard w.write(ServerSentEvents.frame(event: now.final ? "final" : "update", id: String(now.generation), data: now.root)) else { return }
-                sent = now.root
+                sent = LivePage.content(now.root)
                 lastWrite = Date()
                 if now.final { return }
             } else if Date().timeIntervalSince(lastWrite) > 15 {
