@@ -155,6 +155,6 @@ public final class LogFollower: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard let evaluator else { return nil }
-        return evaluator.snapshot(now: Date().timeIntervalSince1970, only: only)
+        return evaluator.snapshot(now: Date().timeIntervalSince1970, only: only, ended: ended)
     }
 }
