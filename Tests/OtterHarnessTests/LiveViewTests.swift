@@ -3,6 +3,9 @@ import OtterCore
 import OtterHTTP
 @testable import OtterHarness
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The live view's server on real loopback sockets: the page, the event stream, the token, and what never reaches
 /// the page (secrets a partner echoed, redacted by the event log before anything is judged).
@@ -127,8 +130,65 @@ final class LiveViewTests: XCTestCase {
         XCTAssertTrue(try get(port, "/").text.contains("starting"))
         XCTAssertEqual(try get(port, "/report.json").status, 404)
         let c = try XCTUnwrap(RawClient(port: port))
-        c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+        c.send("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
         XCTAssertEqual(c.readResponse()?.status, 405)
+    }
+
+    /// Without a token, a loopback view answers only to a loopback Host: a page elsewhere that points its own name at
+    /// 127.0.0.1 (DNS rebinding) cannot read it.
+    func testALoopbackViewAnswersOnlyToALoopbackHost() throws {
+        let (_, port) = try view { nil }
+        for host in ["127.0.0.1", "127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"] {
+            let c = try XCTUnwrap(RawClient(port: port))
+            c.send("GET / HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+            XCTAssertEqual(c.readResponse()?.status, 200, host)
+        }
+        for host in ["evil.example:\(port)", "127.0.0.1.evil.example", "[::2]:1"] {
+            let c = try XCTUnwrap(RawClient(port: port))
+            c.send("GET / HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+            XCTAssertEqual(c.readResponse()?.status, 403, host)
+        }
+        let c = try XCTUnwrap(RawClient(port: port))
+        c.send("GET / HTTP/1.0\r\n\r\n")
+        XCTAssertEqual(c.readResponse()?.status, 403, "no Host at all")
+    }
+
+    /// Streams are bounded (each holds a server thread); a HEAD takes no stream's place, and a closed one frees its own.
+    func testStreamsAreBoundedAndFreedAndHeadTakesNoPlace() throws {
+        var config = LiveView.Configuration()
+        config.maxStreams = 2
+        let v = try LiveView(configuration: config, state: { nil })
+        let url = try v.start()
+        defer { v.stop() }
+        let port = try XCTUnwrap(Int(url.split(separator: ":").last?.filter(\.isNumber) ?? ""))
+        for _ in 0..<10 {
+            let h = try XCTUnwrap(RawClient(port: port))
+            h.send("HEAD /events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            XCTAssertEqual(h.readResponse(head: true)?.status, 200)
+        }
+        func open() throws -> RawClient {
+            let c = try XCTUnwrap(RawClient(port: port))
+            c.send("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            return c
+        }
+        let a = try open(), b = try open()
+        for c in [a, b] {
+            let got = c.readUntil("starting", timeout: 5)
+            XCTAssertTrue(got.contains("HTTP/1.1 200") && got.contains("event: update") && got.contains("starting"),
+                          "even the state before anything is judged is sent at once: \(got)")
+        }
+        let third = try open()
+        XCTAssertEqual(third.readResponse()?.status, 503)
+        _ = a  // closed below: its place is freed
+        Glibc.shutdown(a.fd, Int32(SHUT_RDWR))
+        let deadline = Date().addingTimeInterval(5)
+        var reopened = false
+        while Date() < deadline && !reopened {
+            let d = try open()
+            reopened = d.readResponse(head: true)?.status == 200
+            if !reopened { usleep(100_000) }
+        }
+        XCTAssertTrue(reopened, "a closed stream's place was not freed")
     }
 
     func testANonLoopbackAddressNeedsAToken() throws {

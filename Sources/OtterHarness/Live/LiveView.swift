@@ -77,6 +77,19 @@ public final class LiveView: @unchecked Sendable {
         }
     }
 
+    /// Whether the request's `Host` names a loopback address (any port). Without a token a loopback view answers only
+    /// such requests: a web page elsewhere cannot read it by pointing a name of its own at 127.0.0.1 (DNS rebinding).
+    public static func loopbackAuthority(_ request: HTTPRequest) -> Bool {
+        guard var a = request.authority, !a.isEmpty else { return false }
+        if a.hasPrefix("[") {
+            guard let close = a.firstIndex(of: "]") else { return false }
+            a = String(a[a.index(after: a.startIndex)..<close])
+        } else if let colon = a.lastIndex(of: ":") {
+            a = String(a[..<colon])
+        }
+        return isLoopback(a)
+    }
+
     public let configuration: Configuration
     private let state: State
     private var server: HTTPServer?
@@ -162,6 +175,11 @@ public final class LiveView: @unchecked Sendable {
             return HTTPResponse(status: 401, headers: headers,
                                 body: Array("401: this live view needs its token (?token=… or Authorization: Bearer …)\n".utf8))
         }
+        if configuration.token == nil && !Self.loopbackAuthority(req) {
+            headers.add("Content-Type", "text/plain; charset=utf-8")
+            return HTTPResponse(status: 403, headers: headers,
+                                body: Array("403: this live view answers only to a loopback Host (127.0.0.1, localhost, [::1]); to share it, listen elsewhere with --live-view-token\n".utf8))
+        }
         guard req.method == "GET" || req.method == "HEAD" else {
             headers.add("Allow", "GET, HEAD")
             return HTTPResponse(status: 405, headers: headers)
@@ -172,15 +190,19 @@ public final class LiveView: @unchecked Sendable {
             headers.add("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src data:")
             return HTTPResponse(status: 200, headers: headers, body: Array(current().page.utf8))
         case "/events":
+            headers.add("Content-Type", ServerSentEvents.contentType)
+            // A HEAD request gets the head only (the server never runs a producer for it): it takes no stream's place.
+            if req.method == "HEAD" { return HTTPResponse(status: 200, headers: headers) }
             condition.lock()
             let full = streams >= configuration.maxStreams
             if !full { streams += 1 }
             condition.unlock()
             if full {
+                headers.remove("Content-Type")
+                headers.add("Content-Type", "text/plain; charset=utf-8")
                 headers.add("Retry-After", "5")
                 return HTTPResponse(status: 503, headers: headers, body: Array("too many live views open\n".utf8))
             }
-            headers.add("Content-Type", ServerSentEvents.contentType)
             return .streaming(headers: headers) { [self] w in
                 defer { condition.lock(); streams -= 1; condition.unlock() }
                 stream(w)
@@ -195,7 +217,7 @@ public final class LiveView: @unchecked Sendable {
     private func stream(_ w: HTTPStreamWriter) {
         w.whenGone { [weak self] in self?.changed() }
         guard w.write(ServerSentEvents.retry(milliseconds: 2000)) else { return }
-        var sent: Substring = ""
+        var sent: Substring?
         var lastWrite = Date()
         var seen = -1
         while true {

@@ -46,8 +46,10 @@ public final class LogFollower: @unchecked Sendable {
     /// stop first, or the first line is not a run line).
     public static func waitForType(path: String, stop: () -> Bool, pollInterval: Double = 0.1) -> IntegrationType?? {
         while !stop() {
-            if let d = FileManager.default.contents(atPath: path), d.contains(UInt8(ascii: "\n")) {
-                return .some(LogReader.recordedIntegrationType(path: path))
+            if let h = FileHandle(forReadingAtPath: path) {
+                let head = (try? h.read(upToCount: 64 * 1024)) ?? Data()
+                try? h.close()
+                if head.contains(UInt8(ascii: "\n")) || head.count == 64 * 1024 { return .some(LogReader.recordedIntegrationType(path: path)) }
             }
             Thread.sleep(forTimeInterval: pollInterval)
         }

@@ -17,7 +17,7 @@ public final class Runner: @unchecked Sendable {
     public let redaction: LiveRedactor
     /// Called on each exchange logged (a live view's `changed`); set before `run()`.
     public var onLogged: (@Sendable () -> Void)?
-    /// The run's live engine while `run()` judges (for `liveSnapshot`).
+    /// The run's live engine once `run()` judges (for `liveSnapshot`).
     private let liveJudge = Locked<LiveJudge?>(nil)
 
     /// What a run produced.
@@ -102,7 +102,6 @@ public final class Runner: @unchecked Sendable {
         // The same engine `observe` uses, fed each exchange once as it is logged: it says when a record is settled.
         let judge = LiveJudge(evaluator: Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas), log: log, inFlight: { [sandbox] in sandbox.oldestInFlight })
         liveJudge.update { $0 = judge }
-        defer { liveJudge.update { $0 = nil } }
         let context = RecordContext(checklist: checklist, scaled: scaled, endpoints: endpoints, schemas: schemas, log: log,
                                     sandbox: sandbox, client: client, judge: judge)
         let ran = try runRecords(records, context)
@@ -127,7 +126,7 @@ public final class Runner: @unchecked Sendable {
     }
 
     /// What a live view shows while the run judges: the live engine's verdicts so far and where each record stands
-    /// (the records the run runs); nil before the run started judging and once it has ended.
+    /// (the records the run runs); nil before the run started judging (after it, the last state of the live engine).
     public func liveSnapshot() -> LiveSnapshot? {
         guard let judge = liveJudge.read({ $0 }) else { return nil }
         let now = Date().timeIntervalSince1970
