@@ -51,7 +51,9 @@ enum ObserveCommand {
             return try ObserveFollow.run(c, path: follow)
         }
         if c.args.value("live-view") != nil { throw HarnessError.input("--live-view applies to --follow FILE (a saved log is judged at once: open its report.html)") }
-        guard let logPath = c.args.value("log") else { throw HarnessError.input("give --log FILE (or - for standard input), or --follow FILE") }
+        guard let logPath = c.args.value("log") else {
+            throw UsageError("missing required option '--log' (or --follow FILE)\nRun 'otter-cert observe --help' for usage.", commandPath: ["observe"])
+        }
         var obs = try Observer(files: try c.files()).observe(type: try c.type(orFromLog: logPath), checklistPath: c.args.value("checklist"),
                                                              openapiPath: c.args.value("openapi"),
                                                              logPath: logPath, leniency: c.leniency,
