@@ -288,4 +288,28 @@ final class LiveViewTests: XCTestCase {
         guard case .unreadable(let w)? = result else { return XCTFail("\(String(describing: result))") }
         XCTAssertTrue(w.contains("shrank"), w)
     }
+
+    /// A partner's deeply nested answer (as deep as the JSON parser takes) is judged and pretty-printed when the page is
+    /// rendered: the server renders on a large stack, so the page is served, not a crash.
+    func testADeeplyNestedBodyIsRenderedNotACrash() throws {
+        let depth = 510
+        let deep = "{\"a\":" + String(repeating: "[", count: depth - 1) + String(repeating: "]", count: depth - 1) + "}"
+        XCTAssertNoThrow(try JSONValue.parse(deep))
+        let (endpoints, schemas) = try Repo.endpointsAndSchemas()
+        let ev = Evaluator(checklist: try Repo.checklist(.delivery), endpoints: endpoints, schemas: schemas)
+        var changed = 0
+        for (i, line) in try Repo.passingLog(.delivery).enumerated() {
+            var e = try LogCodec.decode(try JSONValue.parse(line), lineNumber: i + 1)
+            if e.kind == .webhook, var r = e.response { r.body = deep; e.response = r; changed += 1 }
+            if e.kind == .callback, var q = e.request { q.body = deep; e.request = q }
+            ev.consume(e)
+        }
+        XCTAssertGreaterThan(changed, 5)
+        ev.advance(before: .infinity)
+        let snap = ev.snapshot(now: Date().timeIntervalSince1970)
+        let (_, port) = try view { (snap, ReportSource(log: "events.jsonl", format: "jsonl")) }
+        let page = try get(port, "/")
+        XCTAssertEqual(page.status, 200)
+        XCTAssertGreaterThan(page.text.filter { $0 == "[" }.count, depth, "the deep body is in the evidence")
+    }
 }

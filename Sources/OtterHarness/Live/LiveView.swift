@@ -243,6 +243,18 @@ public final class LiveView: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on a thread with the stack a run judges on (8 MB) and waits for it: asking the live engine may make
+    /// it judge a partner's deeply nested body, and rendering pretty-prints it, which a server thread's 1 MB may not hold.
+    static func onLargeStack<T>(_ body: @escaping () -> T) -> T {
+        let box = LargeStackBox(body)
+        let done = DispatchSemaphore(value: 0)
+        let t = Thread { box.value = box.body(); done.signal() }
+        t.stackSize = 8 << 20
+        t.start()
+        done.wait()
+        return box.value!
+    }
+
     /// The rendered content now, shared by every client: rendered again at most every `minInterval` unless finished.
     private func current() -> (root: String, page: String, final: Bool, generation: Int) {
         let t = Date().timeIntervalSince1970
@@ -254,13 +266,22 @@ public final class LiveView: @unchecked Sendable {
         let pinned = finalState
         let g = generation
         condition.unlock()
-        let s = pinned ?? state()
-        let root = LivePage.root(s?.snapshot, source: s?.source ?? ReportSource(log: "", format: "jsonl"), at: t)
-        let page = LivePage.wrap(root: root, title: LivePage.title(s?.snapshot))
+        let (root, page) = Self.onLargeStack { [state] in
+            let s = pinned ?? state()
+            let root = LivePage.root(s?.snapshot, source: s?.source ?? ReportSource(log: "", format: "jsonl"), at: t)
+            return (root, LivePage.wrap(root: root, title: LivePage.title(s?.snapshot)))
+        }
         let final = pinned != nil
         condition.lock()
         cache = (t, g, root, page, final)
         condition.unlock()
         return (root, page, final, g)
     }
+}
+
+/// What `LiveView.onLargeStack` hands to its thread and back.
+private final class LargeStackBox<T>: @unchecked Sendable {
+    var value: T?
+    let body: () -> T
+    init(_ body: @escaping () -> T) { self.body = body }
 }
