@@ -17,6 +17,7 @@ enum DemoCommand {
         Examples:
           otter-cert demo
           otter-cert demo --type pos --fault skip-callback --report-dir /tmp/demo
+          otter-cert demo --type orders --live-view 127.0.0.1:0   # prints "Live view: http://127.0.0.1:PORT/"
         """,
         options: [OptionSpec(name: "type", short: "t", valueName: "type", help: "Integration type to certify.",
                              defaultValue: "delivery", allowed: IntegrationType.allCases.map(\.rawValue)),
@@ -28,7 +29,7 @@ enum DemoCommand {
                   OptionSpec(name: "timeout-scale", valueName: "x", help: "Multiply every deadline and window.", defaultValue: "1"),
                   OptionSpec(name: "token-ttl", valueName: "seconds", help: "Lifetime of the sandbox's access tokens (30 days by default; 5 shows the partner refreshing them).",
                              defaultValue: String(SandboxConfiguration.specTokenTTL)),
-                  .flag("quiet", short: "q", help: "No live progress; print only the summary.")],
+                  .flag("quiet", short: "q", help: "No live progress; print only the summary.")] + LiveViewOptions.options,
         arguments: [], subcommands: [])
 
     static func run(_ c: Context) throws -> Int32 {

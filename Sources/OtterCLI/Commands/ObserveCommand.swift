@@ -18,10 +18,19 @@ enum ObserveCommand {
           otter-cert observe --type delivery --log run/events.jsonl
           otter-cert observe --type pos --log capture.har --report-json report.json
           cat events.jsonl | otter-cert observe --type orders --log -
+          otter-cert observe --follow out/attempt-1/events.jsonl --live-view 127.0.0.1:8090
+
+        --follow FILE reads an event log as it grows, like `tail -f` (it may not exist yet), judging each line as it
+        arrives (with --live-view, in the browser). It ends when the run in the log has ended (every record it runs
+        has its end line), or on Ctrl-C or SIGTERM; then the whole file is judged exactly as --log FILE judges it, and
+        the verdict and reports are those of `observe --log FILE`. The type comes from --type, else from the log's run
+        line once it is there. A malformed line (unless --lenient) or a file that shrinks stops the following.
         """,
         options: [
             OtterCert.typeFromLogOption,
-            OptionSpec(name: "log", short: "l", valueName: "file", help: "Event log (.jsonl) or HAR capture (.har); - reads standard input.", required: true),
+            OptionSpec(name: "log", short: "l", valueName: "file", help: "Event log (.jsonl) or HAR capture (.har); - reads standard input. Required unless --follow."),
+            OptionSpec(name: "follow", short: "f", valueName: "file",
+                       help: "Follow this event log (.jsonl) as it grows, judging lines as they arrive; ends when the log's run ends, or on Ctrl-C/SIGTERM, then writes the usual output and reports."),
             OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
             OptionSpec(name: "openapi", valueName: "file",
                        help: "Judge by this OpenAPI description (JSON) instead of the bundled one, e.g. a newer Otter spec (see docs/openapi.md)."),
@@ -33,11 +42,18 @@ enum ObserveCommand {
                        env: "OTTER_CERT_WEBHOOK_SECRET", secret: true),
             OtterCert.lenientOption,
             .flag("quiet", short: "q", help: "Print only the summary."),
-        ],
+        ] + LiveViewOptions.options,
         arguments: [], subcommands: [])
 
     static func run(_ c: Context) throws -> Int32 {
-        let logPath = c.args.value("log") ?? "-"
+        if let follow = c.args.value("follow") {
+            if c.args.value("log") != nil { throw HarnessError.input("give --log FILE or --follow FILE, not both") }
+            return try ObserveFollow.run(c, path: follow)
+        }
+        if c.args.value("live-view") != nil { throw HarnessError.input("--live-view applies to --follow FILE (a saved log is judged at once: open its report.html)") }
+        guard let logPath = c.args.value("log") else {
+            throw UsageError("missing required option '--log' (or --follow FILE)\nRun 'otter-cert observe --help' for usage.", commandPath: ["observe"])
+        }
         var obs = try Observer(files: try c.files()).observe(type: try c.type(orFromLog: logPath), checklistPath: c.args.value("checklist"),
                                                              openapiPath: c.args.value("openapi"),
                                                              logPath: logPath, leniency: c.leniency,

@@ -42,7 +42,7 @@ enum RunCommand {
         OptionSpec(name: "openapi", valueName: "file",
                    help: "Serve and judge by this OpenAPI description (JSON) instead of the bundled one (see docs/openapi.md)."),
         .flag("quiet", short: "q", help: "No live progress; print only the summary."),
-    ]
+    ] + LiveViewOptions.options
 
     /// `--parallel N`, shared with `demo`.
     static let parallelOption = OptionSpec(
@@ -85,6 +85,7 @@ enum RunCommand {
           otter-cert run --type delivery --partner-url https://partner.example/otter/webhook \\
               --sandbox-listen 127.0.0.1:8089 --report-dir out --action-hook ./perform-action.sh
           otter-cert run --type delivery … --rerun-failed out/latest/report.json --report-dir out
+          otter-cert run --type pos … --report-dir out --live-view 127.0.0.1:8090   # then open http://127.0.0.1:8090/
 
         Secrets never reach the log, a report or the terminal: the webhook secret, the client id and secret, the
         credentials in --partner-url and every token the sandbox issues are masked by value wherever they appear
@@ -204,6 +205,15 @@ enum RunCommand {
         // A closed terminal (SIGHUP) ends the run the same way: `demo`'s partner must not outlive it.
         let stopSignals = StopSignals(interrupting: runner.wakeup)
         defer { stopSignals.restore() }
+        // The live view shows the run's live engine while it judges, then the report's verdicts.
+        let holdLive = try LiveViewOptions.holdSeconds(c)
+        let liveSource = ReportSource(log: o.reportDir.map { ReportWriter.logLabel(URL(fileURLWithPath: $0).appendingPathComponent("events.jsonl").path) } ?? "(in memory)",
+                                      format: "jsonl")
+        let liveView = try LiveViewOptions.start(c) { [weak runner] in
+            runner?.liveSnapshot().map { ($0, liveSource) }
+        }
+        defer { liveView?.stop() }
+        runner.onLogged = { [weak liveView] in liveView?.changed() }
         if !quiet {
             c.out.line(c.style.bold(redaction.text(banner ?? "otter-cert run · \(o.type.rawValue) · partner \(redaction.url(o.partnerURL))")))
         }
@@ -222,6 +232,9 @@ enum RunCommand {
                 logPath: logPath)
             try ReportWriter.write(obs, to: dir, logPath: logPath)
             reportLine = redaction.text("Report: \(dir)/report.html (also report.md, report.json, junit.xml, report.tap) · log: \(logPath)")
+            liveView?.finish(.final(outcome.result), source: obs.source)
+        } else {
+            liveView?.finish(.final(outcome.result), source: liveSource)
         }
         let code = outcome.interrupted ? OtterCert.Exit.interrupted
             : !outcome.harnessErrors.isEmpty ? OtterCert.Exit.environment
@@ -234,6 +247,7 @@ enum RunCommand {
         }
         c.out.line(redaction.text(VerdictText.summary(outcome.result, style: c.style)))
         if let reportLine { c.out.line(reportLine) }
+        if !outcome.interrupted { LiveViewOptions.hold(liveView, seconds: holdLive) { runner.wakeup.interrupted } }
         if outcome.interrupted {
             c.err.line("otter-cert: interrupted after \(outcome.ran.count) record(s); the log and the report hold what ran.")
             return done()

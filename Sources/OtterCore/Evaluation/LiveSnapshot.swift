@@ -41,7 +41,10 @@ extension Evaluator {
     /// The verdicts as of `now` from what has been processed, and where each record stands (`progress`), without
     /// finishing the evaluation (`finish` is destructive; this may be called any number of times). `only` restricts
     /// it to the records a run runs.
-    public func snapshot(now: Double, only: Set<String>? = nil) -> LiveSnapshot {
+    /// `ended` names the records whose run has ended (a run's end lines): a record whose trigger never came is settled
+    /// then, not before.
+    public func snapshot(now: Double, only: Set<String>? = nil, ended: Set<String> = []) -> LiveSnapshot {
+        func final(_ id: String) -> Bool { ended.contains(id) }
         var verdicts: [Verdict] = []
         var states: [LiveRecordState] = []
         for rr in records where only?.contains(rr.record.id) ?? true {
@@ -53,7 +56,14 @@ extension Evaluator {
                 states.append(LiveRecordState(id: id, phase: .notStarted, waitingFor: "its first step", secondsLeft: nil))
                 continue
             }
-            guard let p = progress(id, now: now) else { continue }
+            guard var p = progress(id, now: now) else { continue }
+            // `progress` is asked once every step was sent, so a trigger not in the log will not come; a snapshot is
+            // taken at any time, and a record whose trigger (a partner action in progress) is not logged yet waits for it.
+            if p.settled, rr.steps["trigger"] == nil, rr.harnessProblem == nil, rr.actionProblem == nil, !final(id) {
+                p.settled = false
+                p.waitingFor = "its trigger"
+                p.settlesBy = nil
+            }
             verdicts.append(p.verdict)
             states.append(LiveRecordState(id: id, phase: p.settled ? .settled : .waiting, waitingFor: p.settled ? "" : p.waitingFor,
                                           secondsLeft: p.settled ? nil : p.settlesBy.map { max(0, $0 - now) }))

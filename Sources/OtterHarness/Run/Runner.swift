@@ -15,6 +15,10 @@ public final class Runner: @unchecked Sendable {
     /// Knows the run's secrets, and learns each token the sandbox issues: the log, and the terminal lines shown
     /// through `progress`, are redacted with it.
     public let redaction: LiveRedactor
+    /// Called on each exchange logged (a live view's `changed`); set before `run()`.
+    public var onLogged: (@Sendable () -> Void)?
+    /// The run's live engine once `run()` judges (for `liveSnapshot`).
+    private let liveJudge = Locked<LiveJudge?>(nil)
 
     /// What a run produced.
     public struct Outcome: Sendable {
@@ -62,7 +66,7 @@ public final class Runner: @unchecked Sendable {
         defer { log.close() }
         // A log that cannot be written stops the run at once: a verdict needs the whole log.
         log.whenWriteFails { [wakeup] _ in wakeup.interrupt() }
-        let observation = log.observe { [wakeup] _ in wakeup.poke() }
+        let observation = log.observe { [wakeup, onLogged] _ in wakeup.poke(); onLogged?() }
         defer { observation.cancel() }
 
         var sandboxConfig = SandboxConfiguration(host: options.sandboxHost, port: options.sandboxPort, clientId: options.clientId,
@@ -97,6 +101,7 @@ public final class Runner: @unchecked Sendable {
         let records = scaled.records.filter { options.only?.contains($0.id) ?? true }
         // The same engine `observe` uses, fed each exchange once as it is logged: it says when a record is settled.
         let judge = LiveJudge(evaluator: Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas), log: log, inFlight: { [sandbox] in sandbox.oldestInFlight })
+        liveJudge.update { $0 = judge }
         let context = RecordContext(checklist: checklist, scaled: scaled, endpoints: endpoints, schemas: schemas, log: log,
                                     sandbox: sandbox, client: client, judge: judge)
         let ran = try runRecords(records, context)
@@ -118,6 +123,14 @@ public final class Runner: @unchecked Sendable {
                                            selected: options.only, earlier: options.earlierVerdicts)
         return Outcome(result: result, logPath: logPath, ran: ran, interrupted: wakeup.interrupted,
                        entries: log.entries, checklistSHA256: checklistSHA, harnessErrors: shared.read { $0.harnessErrors })
+    }
+
+    /// What a live view shows while the run judges: the live engine's verdicts so far and where each record stands
+    /// (the records the run runs); nil before the run started judging (after it, the last state of the live engine).
+    public func liveSnapshot() -> LiveSnapshot? {
+        guard let judge = liveJudge.read({ $0 }) else { return nil }
+        let now = Date().timeIntervalSince1970
+        return judge.look { $0.snapshot(now: now, only: options.only) }
     }
 
     /// The checklist the final verdict is computed with: every record for a full run, the records that ran otherwise.

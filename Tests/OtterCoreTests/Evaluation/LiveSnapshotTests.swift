@@ -46,4 +46,26 @@ final class LiveSnapshotTests: XCTestCase {
         XCTAssertEqual(s.records.map(\.id), ["DEL-01", "DEL-02"])
         XCTAssertEqual(s.records.map(\.phase), [.notStarted, .notStarted])
     }
+
+    /// A record whose setup is in the log but whose trigger (a partner action still being performed) is not yet, is
+    /// waiting for its trigger, not settled as "not observed"; once its run has ended it is settled.
+    func testARecordWhoseTriggerIsNotLoggedYetWaitsForIt() throws {
+        let (endpoints, schemas) = (try Repo.spec().endpoints, try Repo.spec().schemas)
+        let lines = try Repo.passingLog(.pos)
+        let cut = try XCTUnwrap(lines.firstIndex { $0.contains("\"record\":\"POS-05\",\"step\":\"trigger\"") })
+        let ev = Evaluator(checklist: try Repo.checklist(.pos), endpoints: endpoints, schemas: schemas)
+        var last = 0.0
+        for (i, l) in lines[..<cut].enumerated() {
+            let e = try LogCodec.decode(try JSONValue.parse(l), lineNumber: i + 1)
+            last = max(last, e.startedAt)
+            ev.consume(e)
+        }
+        ev.advance(before: last + 0.001)
+        let s = ev.snapshot(now: last + 0.5)
+        let pos05 = try XCTUnwrap(s.records.first { $0.id == "POS-05" })
+        XCTAssertEqual(pos05.phase, .waiting)
+        XCTAssertEqual(pos05.waitingFor, "its trigger")
+        let ended = ev.snapshot(now: last + 0.5, ended: ["POS-05"])
+        XCTAssertEqual(ended.records.first { $0.id == "POS-05" }?.phase, .settled)
+    }
 }
