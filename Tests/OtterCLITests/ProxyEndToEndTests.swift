@@ -127,6 +127,57 @@ final class ProxyEndToEndTests: XCTestCase {
         return .object(o)
     }
 
+    /// `--live-view` on the proxy: the page (as headless Chromium dumps it) shows the session's records as the traffic
+    /// settles them, and after Ctrl-C the verdict of the report.
+    func testTheLiveViewFollowsAProxySession() throws {
+        guard let chromium = LiveViewEndToEndTests.chromium else {
+            if CIReaderTools.inCI { XCTFail("chromium is missing; .ci/install-browser-tools installs it") }
+            throw XCTSkip("chromium is missing")
+        }
+        let dir = tmp.appendingPathComponent("live").path
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/bin/bash")
+        script.arguments = [Repo.path("Tests/Scripts/proxy-live-run.sh"), "pos", dir]
+        script.environment = env(["PROXY_EXTRA": "--live-view 127.0.0.1:0 --live-view-hold 20"])
+        script.standardOutput = FileHandle.nullDevice
+        script.standardError = FileHandle.nullDevice
+        try script.run()
+        defer { if script.isRunning { script.terminate() } }
+        var url: String?
+        let deadline = Date().addingTimeInterval(30)
+        while url == nil, Date() < deadline {
+            let log = (try? String(contentsOfFile: dir + "/proxy.log", encoding: .utf8)) ?? ""
+            url = log.split(separator: "\n").first { $0.hasPrefix("Live view: ") }.map { String($0.dropFirst("Live view: ".count).prefix { $0 != " " }) }
+            if url == nil { usleep(50_000) }
+        }
+        let u = try XCTUnwrap(url, "no 'Live view:' line in the proxy's output")
+        func dom() throws -> String {
+            let r = try runProcess(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                              "--user-data-dir=\(tmp.appendingPathComponent("profile-\(UUID().uuidString)").path)", "--dump-dom", u], timeout: 90)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return r.stdout
+        }
+        let during = try LiveViewEndToEndTests.Bar(try dom())
+        XCTAssertEqual(during.total, 18)
+        XCTAssertFalse(during.final, "the first look came after the session")
+        // The script sends Ctrl-C once the run is over; the report is written and the final view held.
+        let reportPath = dir + "/proxy/latest/report.json"
+        let end = Date().addingTimeInterval(240)
+        while !FileManager.default.fileExists(atPath: reportPath) && Date() < end { usleep(100_000) }
+        usleep(300_000)
+        let report = try Self.report(reportPath)
+        let finalDOM = try dom()
+        let last = try LiveViewEndToEndTests.Bar(finalDOM)
+        XCTAssertTrue(last.final)
+        XCTAssertGreaterThan(last.settled, during.settled)
+        XCTAssertEqual(last.certified, report["certified"]?.boolValue)
+        for r in report["records"]?.arrayValue ?? [] {
+            let id = r["id"]?.stringValue ?? "?", status = r["status"]?.stringValue ?? "?"
+            XCTAssertTrue(finalDOM.contains("data-record=\"\(id)\" data-phase=\"settled\" data-status=\"\(status)\""), "\(id) \(status)")
+        }
+        XCTAssertFalse(finalDOM.contains("proxy-client-secret-pos-Vb08"))
+    }
+
     /// With --until-settled the session ends by itself once what the traffic reached has settled, before the Ctrl-C
     /// the script would send once the run is over.
     func testUntilSettledEndsTheSessionByItself() throws {

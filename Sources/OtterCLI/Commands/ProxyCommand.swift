@@ -35,7 +35,8 @@ enum ProxyCommand {
           export OTTER_CERT_WEBHOOK_SECRET=… OTTER_CERT_CLIENT_ID=… OTTER_CERT_CLIENT_SECRET=…
           otter-cert proxy --type orders --otter-url https://sandbox.otter.example \\
               --partner-url https://partner.example/otter/webhook \\
-              --listen-api 127.0.0.1:8090 --listen-webhooks 127.0.0.1:8091 --report-dir call-2026-12-03
+              --listen-api 127.0.0.1:8090 --listen-webhooks 127.0.0.1:8091 --report-dir call-2026-12-03 \\
+              --live-view 127.0.0.1:8092     # open it in a browser, and share the screen on the call
         """,
         options: [
             OtterCert.typeOption,
@@ -62,7 +63,7 @@ enum ProxyCommand {
             OptionSpec(name: "openapi", valueName: "file",
                        help: "Judge by this OpenAPI description (JSON) instead of the bundled one (see docs/openapi.md)."),
             .flag("quiet", short: "q", help: "Print only the summary."),
-        ],
+        ] + LiveViewOptions.options,
         arguments: [], subcommands: [])
 
     static func run(_ c: Context) throws -> Int32 {
@@ -101,8 +102,14 @@ enum ProxyCommand {
 
     private static func session(_ o: ProxyOptions, _ c: Context) throws -> Int32 {
         let quiet = c.args.flag("quiet")
+        let holdLive = try LiveViewOptions.holdSeconds(c)
         let proxy = try Proxy(options: o, files: try c.files())
         try proxy.start()
+        // The live view shows the records as the traffic settles them, then the report's verdicts.
+        let liveSource = ReportSource(log: ReportWriter.logLabel(proxy.logPath), format: "jsonl")
+        let liveView = try LiveViewOptions.start(c) { [weak proxy] in proxy.map { ($0.snapshot(), liveSource) } }
+        defer { liveView?.stop() }
+        proxy.onForwarded = { [weak liveView] in liveView?.changed() }
         // Ctrl-C (and a polite kill, or a closed terminal) is how a session ends: the reports are then written.
         let stopSignals = StopSignals(interrupting: proxy.stop)
         defer { stopSignals.restore() }
@@ -124,7 +131,12 @@ enum ProxyCommand {
         } else {
             c.out.line(VerdictText.render(obs.result, style: c.style))
         }
+        liveView?.finish(.final(obs.result), source: obs.source)
         c.out.line("Report: \(o.reportDir)/report.html (also report.md, report.json, junit.xml, report.tap) · log: \(proxy.logPath) · \(proxy.exchanges) exchange(s) forwarded")
+        // The session is over (a first Ctrl-C may have ended it; the listeners are closed, so nothing else pokes):
+        // the final view is held for --live-view-hold, or until the next Ctrl-C.
+        let generation = proxy.stop.current
+        LiveViewOptions.hold(liveView, seconds: holdLive) { proxy.stop.current != generation }
         return obs.result.certified ? OtterCert.Exit.ok : OtterCert.Exit.notCertified
     }
 }

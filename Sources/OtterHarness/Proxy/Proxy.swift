@@ -55,6 +55,8 @@ public final class Proxy: @unchecked Sendable {
     let judge: LiveJudge
     /// Set by Ctrl-C (and a polite kill): the session ends.
     public let stop = Wakeup()
+    /// Called after each exchange is logged (a live view refreshes on it).
+    public nonisolated(unsafe) var onForwarded: (@Sendable () -> Void)?
 
     /// Reads the checklist and spec, and opens the log (nothing listens yet).
     public init(options: ProxyOptions, files: ProjectFiles) throws(HarnessError) {
@@ -146,6 +148,7 @@ public final class Proxy: @unchecked Sendable {
         defer {
             state.update { s in s.inFlight[number] = nil; s.exchanges += 1; s.lastAt = Date().timeIntervalSince1970 }
             stop.poke()
+            onForwarded?()
         }
         let target: String
         if toOtter {
