@@ -23,10 +23,10 @@ public struct Observer {
         }
     }
 
-    /// Reads the log at `path` (`-` for stdin) and evaluates it. With `leniency` other than `strict`, unreadable lines
-    /// are skipped and counted; unless they are ignored (`.ignore`), any of them keeps the result from certifying.
-    public func observe(type: IntegrationType, checklistPath: String? = nil, openapiPath: String? = nil, logPath: String,
-                        leniency: Leniency = .strict, webhookSecret: String?) throws(HarnessError) -> Observation {
+    /// The checklist (its SHA-256 and path) and the spec a log of `type` is judged by: the bundled ones or those
+    /// given, the checklist of that type, audited against the spec.
+    public func judgingBy(type: IntegrationType, checklistPath: String?, openapiPath: String?)
+        throws(HarnessError) -> (checklist: Checklist, sha256: String, path: String, spec: OpenAPISpec) {
         let path = checklistPath ?? files.checklist(type)
         let (checklist, sha) = try DataFiles.checklist(path, files: files)
         if checklist.integrationType != type {
@@ -34,6 +34,14 @@ public struct Observer {
         }
         let spec = try DataFiles.spec(files: files, path: openapiPath)
         try DataFiles.audit(checklist, path: path, spec: spec, files: files)
+        return (checklist, sha, path, spec)
+    }
+
+    /// Reads the log at `path` (`-` for stdin) and evaluates it. With `leniency` other than `strict`, unreadable lines
+    /// are skipped and counted; unless they are ignored (`.ignore`), any of them keeps the result from certifying.
+    public func observe(type: IntegrationType, checklistPath: String? = nil, openapiPath: String? = nil, logPath: String,
+                        leniency: Leniency = .strict, webhookSecret: String?) throws(HarnessError) -> Observation {
+        let (checklist, sha, path, spec) = try judgingBy(type: type, checklistPath: checklistPath, openapiPath: openapiPath)
         let endpoints = spec.endpoints, schemas = spec.schemas
         // The evaluator is made once the reader knows what the file says about itself (a HAR's stripped Authorization headers).
         let (evaluator, facts) = try LogReader(lenient: leniency.skips).read(path: logPath) { facts in

@@ -62,14 +62,10 @@ public final class Proxy: @unchecked Sendable {
     public init(options: ProxyOptions, files: ProjectFiles) throws(HarnessError) {
         self.options = options
         self.files = files
-        let checklistPath = options.checklistPath ?? files.checklist(options.type)
-        let (checklist, sha) = try DataFiles.checklist(checklistPath, files: files)
-        if checklist.integrationType != options.type {
-            throw .input("\(checklistPath) is the \(checklist.integrationType.rawValue) checklist, but --type is \(options.type.rawValue)")
-        }
+        let (checklist, sha, _, spec) = try Observer(files: files).judgingBy(type: options.type, checklistPath: options.checklistPath,
+                                                                             openapiPath: options.openapiPath)
         self.checklist = checklist
-        spec = try DataFiles.spec(files: files, path: options.openapiPath)
-        try DataFiles.audit(checklist, path: checklistPath, spec: spec, files: files)
+        self.spec = spec
         var redactor = Redactor(salt: RunSecrets.freshSalt())
         if let s = options.webhookSecret { redactor.learn(s, label: "webhook-secret") }
         if let s = options.clientSecret { redactor.learn(s, label: "client-secret") }
