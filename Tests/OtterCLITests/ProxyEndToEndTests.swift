@@ -178,6 +178,39 @@ final class ProxyEndToEndTests: XCTestCase {
         XCTAssertFalse(finalDOM.contains("proxy-client-secret-pos-Vb08"))
     }
 
+    /// `--inject DEL-11,DEL-12`: the proxy answers the first quote callback of each record's webhook with that record's
+    /// fault itself (the run's sandbox never sees those), lets the retries through, and judges the records as the run
+    /// does; a partner that does not retry fails them through the proxy too.
+    func testInjectAnswersANamedRecordsFaultInOttersPlace() throws {
+        let cases: [String?] = [nil, "no-retry"]
+        concurrently(cases, width: 2) { fault in
+            let s = try self.session("delivery", fault: fault, name: "inject-\(fault ?? "none")",
+                                     env: ["RUN_EXTRA": "--only DEL-11,DEL-12", "PROXY_EXTRA": "--inject DEL-11,DEL-12"])
+            let run = Self.statuses(try Self.report(s.dir + "/run/latest/report.json"))
+            let proxied = Self.statuses(try Self.report(s.dir + "/proxy/latest/report.json"))
+            let expected = fault == nil ? "passed" : "failed"
+            XCTAssertEqual(proxied["DEL-11"], expected, s.output)
+            XCTAssertEqual(proxied["DEL-11"], run["DEL-11"], s.output)
+            XCTAssertEqual(proxied["DEL-12"], run["DEL-12"], s.output)
+            if fault == nil { XCTAssertEqual(proxied["DEL-12"], "passed", s.output) }
+
+            func callbacks(_ path: String) throws -> [JSONValue] {
+                try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+                    .filter { $0["kind"]?.stringValue == "callback" && ($0["request"]?["url"]?.stringValue ?? "").hasSuffix("/quotes") }
+            }
+            let seen = try callbacks(s.dir + "/proxy/latest/events.jsonl")
+            let reached = try callbacks(s.dir + "/run/latest/events.jsonl")
+            let mine = seen.filter { $0["tags"]?.arrayValue?.contains(.string("injected-fault")) == true }
+            XCTAssertEqual(mine.compactMap { $0["response"]?["status"]?.intValue }.sorted(), [429, 503], s.output)
+            XCTAssertEqual(seen.count, reached.count + 2, "the two answers the proxy gave never reached Otter")
+            // Each went to a different webhook: the 503 and the 429 are not one call and its retry.
+            func eventId(_ x: JSONValue) -> String? {
+                x["request"]?["headers"]?.arrayValue?.first { $0[0]?.stringValue?.lowercased() == "x-event-id" }?[1]?.stringValue
+            }
+            XCTAssertEqual(Set(mine.compactMap(eventId)).count, 2, s.output)
+        }
+    }
+
     /// With --until-settled the session ends by itself once what the traffic reached has settled, before the Ctrl-C
     /// the script would send once the run is over.
     func testUntilSettledEndsTheSessionByItself() throws {
@@ -254,6 +287,8 @@ final class ProxyEndToEndTests: XCTestCase {
             (["--partner-url", "http://127.0.0.1:1/webhook"], "--otter-url"),
             (["--otter-url", "ftp://otter.example", "--partner-url", "http://127.0.0.1:1/webhook"], "--otter-url must be an http:// or https:// URL, got 'ftp://otter.example'"),
             (["--otter-url", "http://127.0.0.1:1", "--partner-url", "http://127.0.0.1:1/webhook", "--upstream-timeout", "0"], "--upstream-timeout must be a number of seconds above 0"),
+            (["--otter-url", "http://127.0.0.1:1", "--partner-url", "http://127.0.0.1:1/webhook", "--inject", "ORD-99"], "--inject ORD-99: no such record in the orders checklist"),
+            (["--otter-url", "http://127.0.0.1:1", "--partner-url", "http://127.0.0.1:1/webhook", "--inject", "ORD-01"], "--inject ORD-01: the record needs no injected fault (those that do: ORD-15)"),
         ]
         for (args, message) in cases {
             let r = try runProcess(Repo.binary, base + args, environment: env(), timeout: 30)
@@ -267,7 +302,7 @@ final class ProxyEndToEndTests: XCTestCase {
         XCTAssertTrue(same.stderr.contains("--listen-api and --listen-webhooks must be two addresses"), same.stderr)
         let help = try runProcess(Repo.binary, ["proxy", "--help"], environment: env(), timeout: 30)
         XCTAssertEqual(help.status, 0)
-        for option in ["--otter-url", "--partner-url", "--listen-api", "--listen-webhooks", "--until-settled", "--upstream-timeout", "502", "504"] {
+        for option in ["--otter-url", "--partner-url", "--listen-api", "--listen-webhooks", "--until-settled", "--upstream-timeout", "--inject", "502", "504"] {
             XCTAssertTrue(help.stdout.contains(option), option)
         }
     }

@@ -233,7 +233,7 @@ final class LiveViewTests: XCTestCase {
         let t = Timestamp.format(Date().timeIntervalSince1970 - 7200)
         for r in checklist.records { lines.append("{\"v\":1,\"seq\":\(lines.count + 1),\"record\":\"\(r.id)\",\"kind\":\"end\",\"startedAt\":\"\(t)\",\"durationMs\":0,\"tags\":[\"passed\"]}") }
         let half = lines.count / 2
-        FileManager.default.createFile(atPath: path, contents: Data((lines[..<half].joined(separator: "\n") + "\n{\"v\":1,").utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data((lines[..<half].joined(separator: "\n") + "\n{\"v\":1,").utf8))
         let (endpoints, schemas) = try Repo.endpointsAndSchemas()
         nonisolated(unsafe) let ev = Evaluator(checklist: checklist, endpoints: endpoints, schemas: schemas)
         let f = LogFollower(path: path)
@@ -269,13 +269,13 @@ final class LiveViewTests: XCTestCase {
         let checklist = try Repo.checklist(.delivery)
         let lines = try Repo.passingLog(.delivery)
         let bad = dir.appendingPathComponent("bad.jsonl").path
-        FileManager.default.createFile(atPath: bad, contents: Data((lines[0] + "\n{not json\n").utf8))
+        _ = FileManager.default.createFile(atPath: bad, contents: Data((lines[0] + "\n{not json\n").utf8))
         let f = LogFollower(path: bad)
         let end = f.follow(into: Evaluator(checklist: checklist), records: checklist.records.map(\.id), stop: { false }) {}
         guard case .unreadable(let why) = end else { return XCTFail("\(end)") }
         XCTAssertTrue(why.contains("line 2"), why)
         let shrink = dir.appendingPathComponent("shrink.jsonl").path
-        FileManager.default.createFile(atPath: shrink, contents: Data((lines.prefix(10).joined(separator: "\n") + "\n").utf8))
+        _ = FileManager.default.createFile(atPath: shrink, contents: Data((lines.prefix(10).joined(separator: "\n") + "\n").utf8))
         let g = LogFollower(path: shrink)
         g.pollInterval = 0.02
         nonisolated(unsafe) var result: LogFollower.End?

@@ -23,7 +23,8 @@ enum ProxyCommand {
         nothing is left to bind (untagged traffic is bound after 90 s without a related exchange). It then writes the
         same reports as `run` and `observe`: report.html, report.md, report.json, junit.xml, report.tap. Records that
         need an injected fault (a 429 or 5xx Otter must answer) are skipped as "needs otter-cert run" unless the traffic
-        holds such an answer.
+        holds such an answer, or --inject names them: the proxy then answers the first calls their fault matches
+        itself (logged with the tag injected-fault), and alters nothing else.
 
         An upstream that cannot be reached answers the caller 502 (refused, DNS, TLS) or 504 (no answer within
         --upstream-timeout), with the libcurl error in the log. The webhook listener speaks plain HTTP: put it behind a
@@ -59,6 +60,8 @@ enum ProxyCommand {
             OptionSpec(name: "cacert", valueName: "file", help: "CA bundle to verify the upstreams' TLS certificates with."),
             OptionSpec(name: "upstream-timeout", valueName: "seconds", help: "How long an upstream may take to answer before the caller gets 504.",
                        defaultValue: "30"),
+            OptionSpec(name: "inject", valueName: "ids",
+                       help: "Records whose injected fault the proxy gives in Otter's place, comma-separated (DEL-11,DEL-12): the first calls a fault matches are answered with it (a 503, a 429 with Retry-After) and not forwarded; nothing else is altered."),
             OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
             OptionSpec(name: "openapi", valueName: "file",
                        help: "Judge by this OpenAPI description (JSON) instead of the bundled one (see docs/openapi.md)."),
@@ -89,6 +92,7 @@ enum ProxyCommand {
         o.clientSecret = a.value("client-secret")
         o.checklistPath = a.value("checklist")
         o.openapiPath = a.value("openapi")
+        o.inject = RunCommand.onlyIDs(a, option: "inject").map { $0.sorted() } ?? []
         if let ca = a.value("cacert") {
             guard FileManager.default.isReadableFile(atPath: ca) else {
                 throw HarnessError.input("--cacert \(ca): no such readable file (give the PEM bundle of the CA that signed Otter's or the partner's certificate)")

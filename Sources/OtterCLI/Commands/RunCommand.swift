@@ -263,8 +263,8 @@ enum RunCommand {
     }
 
     /// `--only DEL-01,DEL-04` as a set of ids (nil when not given).
-    static func onlyIDs(_ a: ParsedArguments) -> Set<String>? {
-        a.value("only").map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) }
+    static func onlyIDs(_ a: ParsedArguments, option: String = "only") -> Set<String>? {
+        a.value(option).map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) }
     }
 
     /// `--token-ttl`, checked.

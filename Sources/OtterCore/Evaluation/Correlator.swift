@@ -369,6 +369,10 @@ final class Correlator {
     /// correlation window (a log read after the fact does this as later entries come).
     func caughtUp(to t: Double) { advance(to: t) }
 
+    /// The record the webhook with this eventId is bound to: nil while it is unknown or not bound yet, or belongs to
+    /// no record.
+    func record(ofEvent id: String) -> Int? { byEvent[id]?.group?.record }
+
     /// Groups of exchanges not bound to a record yet.
     var pendingCount: Int { pending.count }
 

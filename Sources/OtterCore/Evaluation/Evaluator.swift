@@ -352,6 +352,12 @@ extension Evaluator {
     /// there are none).
     public var unboundGroups: Int { correlator.pendingCount }
 
+    /// The id of the record the webhook with this eventId has been bound to, from what has been processed: nil while
+    /// the engine has not seen it, holds it unbound, or found it belongs to no record.
+    public func record(boundToEvent id: String) -> String? {
+        correlator.record(ofEvent: id).map { records[$0].record.id }
+    }
+
     /// Where record `id` stands at time `now`, given what has been processed.
     public func progress(_ id: String, now: Double, grace: Double = 0.3) -> RecordProgress? {
         guard let i = recordIndex[id] else { return nil }

@@ -175,11 +175,11 @@ final class RecordRuntime {
             v.status = .failed; v.reason = problem
             return v
         }
-        // The proxy never alters traffic: a record that needs Otter to answer with an injected fault is judged only
-        // when Otter gave such an answer itself.
+        // The proxy alters no traffic unless --inject names the record: a record that needs Otter to answer with an
+        // injected fault is judged only when such an answer passed (Otter's own, or the proxy's under --inject).
         if ev.writtenByProxy, let f = record.faults.first, let i = ev.recordIndex[record.id], !ev.faultAnswered.contains(i) {
-            v.reason = "needs otter-cert run: the record needs Otter to answer \(f.status) to \(f.method) \(f.path.text), which the proxy never does "
-                + "(it forwards traffic unchanged), and no such answer passed; replay it with otter-cert run, which injects it"
+            v.reason = "needs otter-cert run: the record needs Otter to answer \(f.status) to \(f.method) \(f.path.text), and no such answer passed "
+                + "(the proxy forwards traffic unchanged); give the proxy --inject \(record.id), or replay it with otter-cert run, which injects it"
             return v
         }
         guard steps["trigger"] != nil else {

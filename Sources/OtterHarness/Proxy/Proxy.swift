@@ -28,6 +28,9 @@ public struct ProxyOptions: Sendable {
     /// A checklist or OpenAPI description other than the bundled one.
     public var checklistPath: String?
     public var openapiPath: String?
+    /// Records whose injected faults the proxy gives in Otter's place (`--inject`): the first calls each fault
+    /// matches are answered with it, not forwarded; everything else passes unchanged.
+    public var inject: [String] = []
 
     public init(type: IntegrationType, otterURL: String, partnerURL: String, reportDir: String) {
         self.type = type; self.otterURL = otterURL; self.partnerURL = partnerURL; self.reportDir = reportDir
@@ -35,7 +38,8 @@ public struct ProxyOptions: Sendable {
 }
 
 /// `otter-cert proxy`: stands between a partner and Otter's real sandbox, in both directions, and judges the traffic
-/// as it flows. It never changes what it forwards: each request goes on over libcurl as it came (hop-by-hop headers
+/// as it flows. It never changes what it forwards (only `--inject` answers a few calls itself, with a named record's
+/// fault): each request goes on over libcurl as it came (hop-by-hop headers
 /// aside) and its answer comes back as it was given. Every exchange is appended to `events.jsonl`, redacted, as it
 /// happens; the same correlation engine as `observe` judges it live, and the reports at the end are `observe`'s on
 /// that log, with the spec findings of both sides.
@@ -53,6 +57,8 @@ public final class Proxy: @unchecked Sendable {
     private var webhookServer: HTTPServer?
     private let state = Locked((next: 0, inFlight: [Int: Double](), exchanges: 0, lastAt: 0.0))
     let judge: LiveJudge
+    /// The faults of the `--inject` records, and which webhook each went to.
+    private let injected: Locked<ProxyInjections>
     /// Set by Ctrl-C (and a polite kill): the session ends.
     public let stop = Wakeup()
     /// Called after each exchange is logged (a live view refreshes on it).
@@ -66,6 +72,18 @@ public final class Proxy: @unchecked Sendable {
                                                                              openapiPath: options.openapiPath)
         self.checklist = checklist
         self.spec = spec
+        var injectedRecords: [Record] = []
+        for id in options.inject {
+            guard let r = checklist.records.first(where: { $0.id == id }) else {
+                throw .input("--inject \(id): no such record in the \(options.type.rawValue) checklist")
+            }
+            guard !r.faults.isEmpty else {
+                let withFaults = checklist.records.filter { !$0.faults.isEmpty }.map(\.id)
+                throw .input("--inject \(id): the record needs no injected fault (those that do: \(withFaults.joined(separator: ", ")))")
+            }
+            injectedRecords.append(r)
+        }
+        injected = Locked(ProxyInjections(records: injectedRecords))
         var redactor = Redactor(salt: RunSecrets.freshSalt())
         if let s = options.webhookSecret { redactor.learn(s, label: "webhook-secret") }
         if let s = options.clientSecret { redactor.learn(s, label: "client-secret") }
@@ -161,7 +179,14 @@ public final class Proxy: @unchecked Sendable {
         let kind: LogEntry.Kind = !toOtter ? .webhook : request.path.hasSuffix("/v1/auth/token") ? .token : .callback
         var entry = LogEntry(seq: 0, direction: toOtter ? .partnerToOtter : .otterToPartner, kind: kind, startedAt: started, request: sent)
         let answer: HTTPResponse
-        if request.isBodyTruncated {
+        if toOtter, let hit = injection(for: request) {
+            // --inject: Otter's answer is the fault's, the request goes no further.
+            answer = hit.response
+            var m = Message(status: answer.status, headers: answer.headers.pairs)
+            m.setBody(answer.body)
+            entry.response = m
+            entry.tags = ["injected-fault"]
+        } else if request.isBodyTruncated {
             answer = .error(413, code: "payload_too_large", message: "the proxy forwards bodies of up to 1 MiB")
             var m = Message(status: answer.status, headers: answer.headers.pairs)
             m.setBody(answer.body)
@@ -201,6 +226,17 @@ public final class Proxy: @unchecked Sendable {
         entry.durationMs = max(0, Date().timeIntervalSince(request.receivedAt) * 1000)
         log.append(entry)
         return answer
+    }
+
+    /// The `--inject` fault to answer a partner's call with, if any: asked of the correlation engine only for a call
+    /// a fault could match (where its webhook is bound decides which record's fault it meets).
+    private func injection(for request: HTTPRequest) -> FaultPlan.Hit? {
+        guard injected.read({ $0.mightTake(method: request.method, path: request.path) }) else { return nil }
+        let eventId = request.headers["X-Event-Id"]
+        var binding = ProxyInjections.Binding.unknown
+        if let e = eventId, !e.isEmpty, let r = judge.look({ $0.record(boundToEvent: e) }) { binding = .record(r) }
+        let key = ProxyInjections.key(eventId: eventId, method: request.method, path: request.path)
+        return injected.update { $0.take(method: request.method, path: request.path, key: key, binding: binding) }
     }
 
     /// Exchanges forwarded so far.

@@ -1,5 +1,6 @@
 import Foundation
 import OtterCore
+import OtterHTTP
 
 /// The active record's injected faults and how many answers each still owes.
 /// Not thread-safe: `OtterSandbox` mutates it under its lock.
@@ -28,5 +29,27 @@ struct FaultPlan {
             return Hit(fault: f, n: pending[i].used)
         }
         return nil
+    }
+}
+
+extension FaultPlan.Hit {
+    /// The injected answer: the fault's status and headers, and a JSON error body (none for 204/304).
+    var response: HTTPResponse {
+        let f = fault
+        var r: HTTPResponse
+        if f.status == 204 || f.status == 304 || f.status < 200 {
+            r = HTTPResponse(status: f.status)
+        } else {
+            let code: String
+            switch f.status {
+            case 429: code = "rate_limited"
+            case 500: code = "internal"
+            case 502, 503, 504: code = "unavailable"
+            default: code = f.status >= 500 ? "internal" : "error"
+            }
+            r = .error(f.status, code: code, message: "injected by otter-cert (\(n) of \(f.times)); retry the same request")
+        }
+        for h in f.headers { r.headers.set(h.name, h.value) }
+        return r
     }
 }

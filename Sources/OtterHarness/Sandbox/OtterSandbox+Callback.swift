@@ -77,7 +77,7 @@ extension OtterSandbox {
         switch gate {
         case .fault(let hit):
             tags.append("injected-fault")
-            return faultResponse(hit)
+            return hit.response
         case .limited(let wait):
             var r = HTTPResponse.error(429, code: "rate_limited",
                                        message: "rate limit of \(limit ?? 0) calls per minute for \(label) exceeded; retry after \(wait) s")
@@ -128,25 +128,6 @@ extension OtterSandbox {
         return out
     }
 
-    /// An injected fault's answer: its status and headers, and a JSON error body (none for 204/304).
-    func faultResponse(_ hit: FaultPlan.Hit) -> HTTPResponse {
-        let f = hit.fault
-        var r: HTTPResponse
-        if f.status == 204 || f.status == 304 || f.status < 200 {
-            r = HTTPResponse(status: f.status)
-        } else {
-            let code: String
-            switch f.status {
-            case 429: code = "rate_limited"
-            case 500: code = "internal"
-            case 502, 503, 504: code = "unavailable"
-            default: code = f.status >= 500 ? "internal" : "error"
-            }
-            r = .error(f.status, code: code, message: "injected by otter-cert (\(hit.n) of \(f.times)); retry the same request")
-        }
-        for h in f.headers { r.headers.set(h.name, h.value) }
-        return r
-    }
 
     /// The endpoint's documented success, as the spec writes it: its first 2xx status; no body when the spec
     /// documents none (204, a bare 202); else the spec's example answer with this run's values in it
