@@ -533,10 +533,13 @@ final class Correlator {
     private func decide(_ g: Group) {
         g.flows.sort { ($0.t, $0.lineNumber) < ($1.t, $1.lineNumber) }
         g.callbacks.sort { ($0.t, $0.entry.seq) < ($1.t, $1.entry.seq) }
-        var best: (score: Int, r: Int, plan: [(Flow, Int)])?
+        var best: (score: Int, specific: Int, r: Int, plan: [(Flow, Int)])?
         for r in ev.records.indices {
             guard let (score, plan) = align(g, r) else { continue }
-            if best == nil || score < best!.score { best = (score, r, plan) }
+            // Equal fits go to the record that asks more of its webhooks (a quote request without a drop-off address
+            // is the unservable-quote record's, not the plain quote record's), then to the first in checklist order.
+            let specific = specificity(plan, r)
+            if best == nil || score < best!.score || (score == best!.score && specific > best!.specific) { best = (score, specific, r, plan) }
         }
         guard let best else {
             waitingActions.removeAll { a in g.flows.contains { $0 === a } }
@@ -548,6 +551,14 @@ final class Correlator {
             return
         }
         bindGroup(g, to: best.r, fromStep: best.plan)
+    }
+
+    /// How much record `r`'s webhook steps in `plan` ask of the content: the number of their match rules.
+    private func specificity(_ plan: [(Flow, Int)], _ r: Int) -> Int {
+        plan.reduce(0) { n, p in
+            if case .webhook(let w) = ev.records[r].record.steps[p.1].source { return n + w.match.count }
+            return n
+        }
     }
 
     /// The cost of reading group `g` as the next steps of record `r`, and which flow is which step; nil if it cannot be.

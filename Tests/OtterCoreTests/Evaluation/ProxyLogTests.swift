@@ -46,4 +46,39 @@ final class ProxyLogTests: XCTestCase {
         let r = try Repo.evaluate(.delivery, lines: log)
         XCTAssertFalse(r.verdicts.contains { $0.reason.hasPrefix("needs otter-cert run") })
     }
+    /// `proxy --inject DEL-11,DEL-12` on untagged traffic (Otter's own sandbox sends no record header): the proxy gives
+    /// the 503 and the 429 to the first two quote callbacks of the session, whichever records the integration manager
+    /// meant them for. The engine binds the groups that met them to DEL-11 and DEL-12 by their content, and every
+    /// other record to the rest; the unservable quote still goes to DEL-09, though DEL-03 is unbound and comes first.
+    func testInjectedAnswersOnAnUntaggedSessionsFirstQuotesBindToTheFaultRecords() throws {
+        var quotes = 0
+        var lines: [String] = []
+        for line in try proxyLog(dropFaults: true) {
+            guard case .object(var o) = try JSONValue.parse(line) else { continue }
+            if o["kind"]?.stringValue == "action" { continue }
+            o["record"] = nil; o["step"] = nil
+            if case .object(var request)? = o["request"], let headers = request["headers"]?.arrayValue {
+                request["headers"] = .array(headers.filter { !($0[0]?.stringValue?.lowercased().hasPrefix("x-otter-cert") ?? false) })
+                o["request"] = .object(request)
+            }
+            let isQuote = o["kind"]?.stringValue == "callback" && (o["request"]?["url"]?.stringValue ?? "").hasSuffix("/quotes")
+            if isQuote, quotes < 2, let started = o["startedAt"]?.stringValue.flatMap(Timestamp.parse) {
+                quotes += 1
+                var injected = o
+                let status = quotes == 1 ? 503 : 429
+                injected["response"] = .object(["status": .number(Double(status)), "headers": .array(status == 429 ? [.array([.string("Retry-After"), .string("2")])] : []),
+                                                "body": .string("{\"error\":\"injected\"}")])
+                injected["tags"] = .array([.string("injected-fault")])
+                lines.append(JSONValue.object(injected).serialized())
+                o["startedAt"] = .string(Timestamp.format(started + 2.5))  // the retry, after Retry-After
+            }
+            lines.append(JSONValue.object(o).serialized())
+        }
+        XCTAssertEqual(quotes, 2)
+        XCTAssertFalse(lines.contains { $0.contains("X-Otter-Cert-Record") || $0.contains("\"record\":") })
+        let r = try Repo.evaluate(.delivery, lines: lines)
+        XCTAssertEqual(r.verdicts.filter { $0.status != .passed }.map { "\($0.id) \($0.status) \($0.reason)" }, [])
+        XCTAssertTrue(r.verdicts.first { $0.id == "DEL-11" }!.reason.contains("after the 503"), r.verdicts.first { $0.id == "DEL-11" }!.reason)
+        XCTAssertTrue(r.verdicts.first { $0.id == "DEL-12" }!.reason.contains("after the 429"))
+    }
 }
