@@ -49,13 +49,7 @@ final class HookAndSignalTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: Repo.binary)
         p.arguments = args
         p.environment = environment ?? env()
-        let name = UUID().uuidString
-        let out = tmp.appendingPathComponent("\(name).out").path, err = tmp.appendingPathComponent("\(name).err").path
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle(forWritingAtPath: err)
-        p.standardInput = FileHandle.nullDevice
+        let (out, err) = sendOutputToFiles(p, in: tmp)
         let started = Date()
         try p.run()
         addTeardownBlock { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }

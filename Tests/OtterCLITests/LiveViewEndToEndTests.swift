@@ -95,13 +95,7 @@ final class LiveViewEndToEndTests: XCTestCase {
         env["NO_COLOR"] = "1"
         p.environment = env
         p.currentDirectoryURL = tmp
-        let name = UUID().uuidString
-        let out = tmp.appendingPathComponent("\(name).out").path, err = tmp.appendingPathComponent("\(name).err").path
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle(forWritingAtPath: err)
-        p.standardInput = FileHandle.nullDevice
+        let (out, err) = sendOutputToFiles(p, in: tmp)
         try p.run()
         addTeardownBlock { stopProcess(p) }
         return Launched(process: p, stdout: out, stderr: err)

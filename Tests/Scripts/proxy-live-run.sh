@@ -13,27 +13,12 @@
 # Everything listens on and talks to 127.0.0.1 only.
 set -euo pipefail
 
-usage() { echo "usage: $0 delivery|pos|orders [--fault NAME] OUT_DIR" >&2; exit 2; }
-[ $# -ge 2 ] || usage
-type="$1"; shift
-fault=""
-if [ "${1:-}" = "--fault" ]; then
-  [ $# -ge 3 ] || usage
-  fault="$2"; shift 2
-fi
-[ $# -eq 1 ] || usage
-out="$1"
-case "$type" in delivery|pos|orders) ;; *) usage ;; esac
-
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-cert="${OTTER_CERT:-$repo/.build/debug/otter-cert}"
-[ -x "$cert" ] || { echo "proxy-live-run: no otter-cert binary at $cert (swift build first)" >&2; exit 3; }
-cert="$(cd "$(dirname "$cert")" && pwd)/$(basename "$cert")"
-timeout_s="${PROXY_TIMEOUT:-600}"
-
 script=proxy-live-run
 # shellcheck source=live-lib.sh
 . "$repo/Tests/Scripts/live-lib.sh"
+live_args "$@"
+timeout_s="${PROXY_TIMEOUT:-600}"
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"

@@ -110,6 +110,19 @@ public struct ProcessResult: Sendable {
 }
 
 /// Stops a child for good: SIGTERM, then SIGKILL if it is still there after `grace` seconds.
+/// Sends a process's output to two fresh files in `dir` (read while it runs, without a pipe to drain) and its input
+/// from /dev/null: returns the files' paths.
+public func sendOutputToFiles(_ p: Process, in dir: URL) -> (stdout: String, stderr: String) {
+    let name = UUID().uuidString
+    let out = dir.appendingPathComponent("\(name).out").path, err = dir.appendingPathComponent("\(name).err").path
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    _ = FileManager.default.createFile(atPath: err, contents: nil)
+    p.standardOutput = FileHandle(forWritingAtPath: out)
+    p.standardError = FileHandle(forWritingAtPath: err)
+    p.standardInput = FileHandle.nullDevice
+    return (out, err)
+}
+
 public func stopProcess(_ p: Process, grace: TimeInterval = 2) {
     guard p.isRunning else { return }
     p.terminate()
