@@ -11,7 +11,7 @@ enum ProxyCommand {
         For the certification call itself, when the partner talks to Otter's own sandbox. Point the partner's Otter
         base URL at --listen-api, and Otter's webhook URL for the partner at --listen-webhooks. Each call the partner
         makes is forwarded to --otter-url, each webhook Otter sends to --partner-url, over libcurl (TLS verified;
-        --cacert for a private CA), and every answer comes back as it was given: the proxy never alters traffic.
+        --cacert for a private CA), and every answer comes back as it was given: the proxy alters no traffic (--inject aside, below).
 
         Every exchange of both directions is appended to DIR/attempt-N/events.jsonl as it happens, with the same
         redaction as a run (tokens, secrets and credentials masked). The correlation engine judges the records as the
@@ -23,8 +23,9 @@ enum ProxyCommand {
         nothing is left to bind (untagged traffic is bound after 90 s without a related exchange). It then writes the
         same reports as `run` and `observe`: report.html, report.md, report.json, junit.xml, report.tap. Records that
         need an injected fault (a 429 or 5xx Otter must answer) are skipped as "needs otter-cert run" unless the traffic
-        holds such an answer, or --inject names them: the proxy then answers the first calls their fault matches
-        itself (logged with the tag injected-fault), and alters nothing else.
+        holds such an answer, or --inject names them: the proxy then answers a call their fault matches itself, once
+        per record (the first such call of a webhook bound to that record, or to none yet; its retries go through),
+        logs it with the tag injected-fault, and does not forward it.
 
         An upstream that cannot be reached answers the caller 502 (refused, DNS, TLS) or 504 (no answer within
         --upstream-timeout), with the libcurl error in the log. The webhook listener speaks plain HTTP: put it behind a
@@ -61,7 +62,7 @@ enum ProxyCommand {
             OptionSpec(name: "upstream-timeout", valueName: "seconds", help: "How long an upstream may take to answer before the caller gets 504.",
                        defaultValue: "30"),
             OptionSpec(name: "inject", valueName: "ids",
-                       help: "Records whose injected fault the proxy gives in Otter's place, comma-separated (DEL-11,DEL-12): the first calls a fault matches are answered with it (a 503, a 429 with Retry-After) and not forwarded; nothing else is altered."),
+                       help: "Records whose injected fault the proxy gives in Otter's place, comma-separated (DEL-11,DEL-12): for each, one call its fault matches is answered with it (a 503, a 429 with Retry-After) and not forwarded; its retries and everything else pass unchanged."),
             OptionSpec(name: "checklist", valueName: "file", help: "Use this checklist file instead of the bundled one."),
             OptionSpec(name: "openapi", valueName: "file",
                        help: "Judge by this OpenAPI description (JSON) instead of the bundled one (see docs/openapi.md)."),
