@@ -28,8 +28,8 @@ public struct ProxyOptions: Sendable {
     /// A checklist or OpenAPI description other than the bundled one.
     public var checklistPath: String?
     public var openapiPath: String?
-    /// Records whose injected faults the proxy gives in Otter's place (`--inject`): the first calls each fault
-    /// matches are answered with it, not forwarded; everything else passes unchanged.
+    /// Records whose injected faults the proxy gives in Otter's place (`--inject`): one call each fault matches is
+    /// answered with it and not forwarded (`ProxyInjections` says which); its retries and everything else pass unchanged.
     public var inject: [String] = []
 
     public init(type: IntegrationType, otterURL: String, partnerURL: String, reportDir: String) {

@@ -28,8 +28,6 @@ struct ProxyInjections {
         planned = records.flatMap { r in r.faults.map { Planned(record: r.id, fault: $0) } }
     }
 
-    var isEmpty: Bool { planned.isEmpty }
-
     /// Whether some fault still owing answers could match the call (before asking where its webhook is bound).
     func mightTake(method: String, path: String) -> Bool {
         planned.contains { $0.used < $0.fault.times && $0.fault.pattern.matches(method: method, path: path) != nil }
