@@ -119,6 +119,37 @@ final class ProxyEndToEndTests: XCTestCase {
             print(bad[:5]); sys.exit(1 if bad else 0)
             """, Repo.path("docs/report.schema.json"), s.dir + "/proxy/latest/report.json"])
         XCTAssertEqual(check.status, 0, "report.json is not valid against docs/report.schema.json: \(check.stdout) \(check.stderr)")
+
+        // junit.xml: valid against the xunit schema (xmllint), green for a CI reader (junitparser: the partner passed),
+        // and the findings in the suite's output and properties, not as test cases.
+        let junit = s.dir + "/proxy/latest/junit.xml"
+        if let xmllint = CIReaderTools.onPath("xmllint") {
+            let lint = try runProcess(xmllint, ["--noout", "--schema", CIReaderTools.junitXSD, junit], timeout: 60)
+            XCTAssertEqual(lint.status, 0, lint.stderr)
+        } else if CIReaderTools.inCI { XCTFail("xmllint is missing") }
+        if let reader = CIReaderTools.python(importing: ["junitparser"]) {
+            let read = try runProcess(reader, ["-c", """
+                import sys, xml.etree.ElementTree as ET
+                from junitparser import JUnitXml
+                xml = JUnitXml.fromfile(sys.argv[1])
+                suite = next(iter(xml))
+                props = {p.name: p.value for p in suite.properties()}
+                cases = list(suite)
+                red = [c.name for c in cases if not c.is_passed and not c.is_skipped]
+                out = ET.parse(sys.argv[1]).getroot().find("testsuite").find("system-out").text
+                print(props["specFindings"], props["specFindingsOtter"], len(cases), len(red))
+                print(out)
+                """, junit], timeout: 60)
+            XCTAssertEqual(read.status, 0, read.stderr)
+            let lines = read.stdout.split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines.first, "\(findings.count) \(findings.count) \(Self.statuses(proxied).count) 0", read.stdout)
+            XCTAssertTrue(lines.dropFirst().first?.hasPrefix("OpenAPI conformance: Spec findings: \(findings.count) on Otter's side") == true, read.stdout)
+            XCTAssertEqual(lines.filter { $0.hasPrefix("Otter, line ") && $0.hasSuffix("POST /v1/orders → 200: $: missing required property \"storeId\"") }.count,
+                           findings.count, read.stdout)
+        } else if CIReaderTools.inCI { XCTFail("junitparser is missing") }
+        let tap = try String(contentsOfFile: s.dir + "/proxy/latest/report.tap", encoding: .utf8)
+        XCTAssertTrue(tap.contains("\n# OpenAPI conformance: Spec findings: \(findings.count) on Otter's side"), tap)
+        XCTAssertEqual(tap.components(separatedBy: "\n#   Otter, line ").count - 1, findings.count, tap)
     }
 
     static func removing(_ keys: ArraySlice<String>, from v: JSONValue) -> JSONValue {

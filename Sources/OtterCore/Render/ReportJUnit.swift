@@ -8,7 +8,9 @@ import Foundation
 /// case, `log: N unreadable lines`: a `<failure type="unreadable-lines">`, or `<skipped type="unreadable-lines-ignored">`
 /// when they were ignored (`--lenient=ignore`). The document validates against the Jenkins xunit plugin's
 /// `junit-10.xsd` (`Tests/Schemas/junit-10.xsd`), which has no `file` or `line` on a test case: where a record is in
-/// its checklist is the suite's `file` and each case's `<system-out>` (and the first lines of its failure text).
+/// its checklist is the suite's `file` and each case's `<system-out>` (and the first lines of its failure text). A proxy
+/// session's OpenAPI findings are the suite's `<system-out>` and two properties, never test cases: a finding about
+/// Otter is not the partner's failure.
 public enum ReportJUnit {
     /// Renders the XML: one test suite for the run, one test case per record. Deterministic.
     public static func render(_ r: EvaluationResult, source: ReportSource) -> String {
@@ -42,6 +44,10 @@ public enum ReportJUnit {
             props.append(("unreadableLines", String(r.stats.skippedLines)))
             props.append(("unreadableLinesIgnored", r.unreadableLinesIgnored ? "true" : "false"))
         }
+        if r.specChecked {
+            props.append(("specFindings", String(r.specFindingCount)))
+            props.append(("specFindingsOtter", String(r.specFindings.filter { $0.side == .otter }.count)))
+        }
         for (k, v) in props { x += "      <property name=\"\(a(k))\" value=\"\(a(v))\"/>\n" }
         x += "    </properties>\n"
         for (v, outcome) in zip(r.verdicts, outcomes) {
@@ -70,6 +76,12 @@ public enum ReportJUnit {
             let kind = r.unreadableLines > 0 ? "failure" : "skipped"
             x += "      <\(kind) type=\"\(r.unreadableLines > 0 ? "unreadable-lines" : "unreadable-lines-ignored")\" message=\"\(a(note))\">\(t(note))</\(kind)>\n"
             x += "    </testcase>\n"
+        }
+        // A proxy session's spec findings: the suite's output, not test cases (one about Otter is not the partner's
+        // failure, and one about the partner is judged by the records' own checks).
+        if let note = ReportFormat.specFindingsNote(r) {
+            let lines = [note] + r.specFindings.map(ReportFormat.specFindingLine)
+            x += "    <system-out>\(t(ReportMask.text("OpenAPI conformance: " + lines.joined(separator: "\n"))))</system-out>\n"
         }
         x += "  </testsuite>\n</testsuites>\n"
         return x

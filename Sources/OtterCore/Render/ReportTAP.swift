@@ -57,6 +57,11 @@ public enum ReportTAP {
             s += "  lines: [\(r.stats.skippedLineNumbers.map(String.init).joined(separator: ", "))]\n  ...\n"
         }
         if let tls = ReportFormat.tlsNote(r) { s += "# ⚠ \(line(tls))\n" }
+        // A proxy session's spec findings, as comments: no test point (a finding about Otter is not the partner's).
+        if let note = ReportFormat.specFindingsNote(r) {
+            s += "# OpenAPI conformance: \(line(note))\n"
+            for f in r.specFindings { s += "#   \(line(ReportFormat.specFindingLine(f)))\n" }
+        }
         let red = r.verdicts.filter { CIRecord.outcome($0).isRed }.count
         if let note = ReportFormat.coverageNote(r) { s += "# \(ReportFormat.headline(r)): \(note)\n" }
         if r.certified {
