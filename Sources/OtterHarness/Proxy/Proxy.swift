@@ -182,15 +182,11 @@ public final class Proxy: @unchecked Sendable {
         if toOtter, let hit = injection(for: request) {
             // --inject: Otter's answer is the fault's, the request goes no further.
             answer = hit.response
-            var m = Message(status: answer.status, headers: answer.headers.pairs)
-            m.setBody(answer.body)
-            entry.response = m
+            entry.response = Message(answer: answer)
             entry.tags = ["injected-fault"]
         } else if request.isBodyTruncated {
             answer = .error(413, code: "payload_too_large", message: "the proxy forwards bodies of up to 1 MiB")
-            var m = Message(status: answer.status, headers: answer.headers.pairs)
-            m.setBody(answer.body)
-            entry.response = m
+            entry.response = Message(answer: answer)
         } else {
             let result = client.send(ClientRequest(method: request.method, url: target, headers: headers, body: request.body,
                                                    timeout: options.upstreamTimeout, isCancelled: { [stop] in stop.interrupted },

@@ -41,8 +41,7 @@ struct ProxyInjections {
 
     /// The fault to answer this call with, counting the answer; nil to forward it.
     mutating func take(method: String, path: String, key: String, binding: Binding) -> FaultPlan.Hit? {
-        let owned = planned.indices.filter { planned[$0].owner == key }
-        if let first = owned.first {
+        if let first = planned.firstIndex(where: { $0.owner == key }) {
             // This webhook has met a fault already: only its record's faults, and each only `times` times.
             let record = planned[first].record
             for i in planned.indices where planned[i].record == record && planned[i].fault.pattern.matches(method: method, path: path) != nil {

@@ -262,8 +262,7 @@ public final class OtterSandbox: @unchecked Sendable {
             } else {
                 sent.setBody(request.body)
             }
-            var answer = Message(status: response.status, headers: response.headers.pairs)
-            answer.setBody(response.body)
+            let answer = Message(answer: response)
             return LogEntry(seq: 0, record: tag.record, step: tag.step, direction: .partnerToOtter, kind: kind, startedAt: started,
                             durationMs: max(0, finished.timeIntervalSince(request.receivedAt) * 1000),
                             request: sent, response: answer, tags: tags)
