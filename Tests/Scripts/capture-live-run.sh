@@ -28,7 +28,6 @@ mitmdump="${MITMDUMP:-$(command -v mitmdump || true)}"
 [ -x "$mitmdump" ] || { echo "capture-live-run: mitmdump not found (run .ci/install-test-tools)" >&2; exit 3; }
 timeout_s="${CAPTURE_TIMEOUT:-900}"
 
-
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 rm -rf "$out/capture.har" "$out/events.jsonl" "$out/report.json" "$out/partner.port" "$out/run"

@@ -109,7 +109,6 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
-/// Stops a child for good: SIGTERM, then SIGKILL if it is still there after `grace` seconds.
 /// Sends a process's output to two fresh files in `dir` (read while it runs, without a pipe to drain) and its input
 /// from /dev/null: returns the files' paths.
 public func sendOutputToFiles(_ p: Process, in dir: URL) -> (stdout: String, stderr: String) {
@@ -123,6 +122,7 @@ public func sendOutputToFiles(_ p: Process, in dir: URL) -> (stdout: String, std
     return (out, err)
 }
 
+/// Stops a child for good: SIGTERM, then SIGKILL if it is still there after `grace` seconds.
 public func stopProcess(_ p: Process, grace: TimeInterval = 2) {
     guard p.isRunning else { return }
     p.terminate()
