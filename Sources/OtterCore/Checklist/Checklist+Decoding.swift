@@ -325,7 +325,7 @@ extension FieldAssertion {
             check = .oneOf(xs.map(\.value))
         case "matches":
             let r = try c.string()
-            do { _ = try NSRegularExpression(pattern: r) } catch { throw c.error("invalid regular expression '\(r)'") }
+            guard RegexPattern(r) != nil else { throw c.error("invalid regular expression '\(r)'") }
             check = .matches(r)
         case "nonEmpty":
             guard try c.bool() else { throw c.error("nonEmpty takes true only") }

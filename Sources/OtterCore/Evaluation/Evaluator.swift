@@ -76,7 +76,7 @@ public final class Evaluator {
     /// Webhooks whose signature could not be checked because redaction changed their body.
     private var signatureRedacted = 0
     var earlierPatterns: [RequestPattern] = []
-    var regexCache: [String: NSRegularExpression] = [:]
+    var regexCache: [String: RegexPattern] = [:]
     var heap = EntryHeap()
     private var maxSeen = -Double.infinity
     private var finished = false
@@ -236,9 +236,9 @@ public final class Evaluator {
         }
     }
 
-    func regex(_ p: String) -> NSRegularExpression? {
+    func regex(_ p: String) -> RegexPattern? {
         if let r = regexCache[p] { return r }
-        let r = try? NSRegularExpression(pattern: p)
+        let r = RegexPattern(p)
         regexCache[p] = r
         return r
     }

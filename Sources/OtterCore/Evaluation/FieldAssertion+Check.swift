@@ -4,7 +4,7 @@ extension FieldAssertion {
     /// Checks the assertion on a JSON body; returns nil when it holds, else what was wrong.
     ///
     /// `unique` is judged by the caller, which knows earlier requests; here it only needs a value.
-    func failure(in body: JSONValue, vars: [String: String], regex: (String) -> NSRegularExpression?) -> (reason: String, expected: String?, seen: String?)? {
+    func failure(in body: JSONValue, vars: [String: String], regex: (String) -> RegexPattern?) -> (reason: String, expected: String?, seen: String?)? {
         let values = path.select(in: body)
         switch check {
         case .exists(let want):
@@ -26,7 +26,7 @@ extension FieldAssertion {
                 }
             case .matches(let pattern):
                 guard case .string(let s) = v else { return ("\(path) must be a string matching \(pattern), found \(v.typeName)", pattern, v.typeName) }
-                guard let re = regex(pattern), re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil else {
+                guard let re = regex(pattern), re.matches(s) else {
                     return ("\(path) was \(show(v)), expected to match \(pattern)", pattern, show(v))
                 }
             case .range(let lo, let hi):

@@ -204,22 +204,6 @@ final class SchemaStore: @unchecked Sendable {
 
 // MARK: - Compiled form
 
-/// A compiled `pattern` (thread-safe: NSRegularExpression is immutable once built).
-final class SchemaRegex: @unchecked Sendable {
-    let source: String
-    let regex: NSRegularExpression
-
-    init?(_ source: String) {
-        guard let r = try? NSRegularExpression(pattern: source, options: []) else { return nil }
-        self.source = source
-        regex = r
-    }
-
-    func matches(_ s: String) -> Bool {
-        regex.firstMatch(in: s, options: [], range: NSRange(location: 0, length: s.utf16.count)) != nil
-    }
-}
-
 /// Bit set of JSON Schema type names.
 struct SchemaTypes: OptionSet, Sendable, Hashable {
     let rawValue: UInt8
@@ -263,7 +247,7 @@ struct SchemaNode: Sendable {
     var enumValues: [JSONValue]?
     var minLength: Int?
     var maxLength: Int?
-    var pattern: SchemaRegex?
+    var pattern: RegexPattern?
     var format: SchemaFormat?
     var minimum: Double?
     var maximum: Double?
@@ -279,7 +263,7 @@ struct SchemaNode: Sendable {
     var minProperties: Int?
     var maxProperties: Int?
     var properties: [String: Int] = [:]
-    var patternProperties: [(SchemaRegex, Int)] = []
+    var patternProperties: [(RegexPattern, Int)] = []
     var additionalProperties: Int?
     var allOf: [Int] = []
     var anyOf: [Int] = []
@@ -426,13 +410,13 @@ struct SchemaCompiler {
         return d
     }
 
-    private func regex(_ v: JSONValue, _ at: [String]) throws(JSONSchemaError) -> SchemaRegex {
+    private func regex(_ v: JSONValue, _ at: [String]) throws(JSONSchemaError) -> RegexPattern {
         guard let s = v.stringValue else { throw fail(at, "expected a regular expression string") }
         return try regex(s, at)
     }
 
-    private func regex(_ s: String, _ at: [String]) throws(JSONSchemaError) -> SchemaRegex {
-        guard let r = SchemaRegex(s) else { throw fail(at, "invalid regular expression '\(s)'") }
+    private func regex(_ s: String, _ at: [String]) throws(JSONSchemaError) -> RegexPattern {
+        guard let r = RegexPattern(s) else { throw fail(at, "invalid regular expression '\(s)'") }
         return r
     }
 

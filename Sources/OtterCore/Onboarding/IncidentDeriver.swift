@@ -48,7 +48,7 @@ public final class IncidentDeriver {
     private var watermark: [String: Double] = [:]
     private var stormWindows: [String: [Double]] = [:]
     private var sinceSweep = 0
-    private var regexCache: [String: NSRegularExpression] = [:]
+    private var regexCache: [String: RegexPattern] = [:]
     private var offsetBucket = Int.min
     private var offsetValue = 0
 
@@ -70,9 +70,9 @@ public final class IncidentDeriver {
         return calendar.day(t, offset: offsetValue)
     }
 
-    private func regex(_ p: String) -> NSRegularExpression? {
+    private func regex(_ p: String) -> RegexPattern? {
         if let r = regexCache[p] { return r }
-        let r = try? NSRegularExpression(pattern: p)
+        let r = RegexPattern(p)
         regexCache[p] = r
         return r
     }

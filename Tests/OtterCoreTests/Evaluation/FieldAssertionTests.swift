@@ -12,7 +12,7 @@ final class FieldAssertionTests: XCTestCase {
     func failure(_ json: String, vars: [String: String] = [:]) throws -> String? {
         let node = JSONNode(try JSONValue.parse(json))
         let fa = try FieldAssertion(node: node)
-        return fa.failure(in: body, vars: vars) { try? NSRegularExpression(pattern: $0) }?.reason
+        return fa.failure(in: body, vars: vars) { RegexPattern($0) }?.reason
     }
 
     func testEachCheckPassesAndFailsWithAPreciseMessage() throws {
