@@ -4,7 +4,9 @@
 # (39 lines), and `otter-cert --version` (what starting the program costs), each run alternately with
 # `curl --version`, PAIRS pairs (default 21; the order inside a pair alternates, after one warm-up run of each):
 # wall time of the whole process (time.perf_counter around the child), medians and ratios, and below each line the
-# medians of its CPU time (user + system, from wait4), which other load on the machine disturbs less. Release build.
+# medians of its CPU time (user + system, from wait4), which other load on the machine disturbs less. Release build
+# with the Swift runtime linked in statically, as .ci/release builds the archive users install (STATIC=0: the plain
+# `swift build -c release`, which loads libswiftCore and Foundation as shared libraries, the form `swift run` gives).
 # With REF_BIN=path/to/an/older/otter-cert, that binary is run in the same pairs too, and its ratios are printed beside.
 # Usage: Tests/Scripts/bench-start.sh [PAIRS]     (BIN=… to time a given binary instead of building)
 # Issue 12's targets: checklist list <= 1.5x curl --version, observe on a 40-line log <= 2x.
@@ -12,8 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PAIRS="${1:-21}"
 if [ -z "${BIN:-}" ]; then
-  swift build -c release --product otter-cert >/dev/null
-  BIN=.build/release/otter-cert
+  flags=(-c release)
+  [ "${STATIC:-1}" = 0 ] || flags+=(--static-swift-stdlib)
+  swift build "${flags[@]}" --product otter-cert >/dev/null
+  BIN=$(swift build "${flags[@]}" --show-bin-path)/otter-cert
 fi
 command -v curl >/dev/null || { echo "bench-start: needs curl" >&2; exit 3; }
 
