@@ -46,7 +46,7 @@ public enum ReportJUnit {
         }
         if r.specChecked {
             props.append(("specFindings", String(r.specFindingCount)))
-            props.append(("specFindingsOtter", String(r.specFindings.filter { $0.side == .otter }.count)))
+            props.append(("specFindingsOtter", String(ReportFormat.otterSpecFindings(r))))
         }
         for (k, v) in props { x += "      <property name=\"\(a(k))\" value=\"\(a(v))\"/>\n" }
         x += "    </properties>\n"

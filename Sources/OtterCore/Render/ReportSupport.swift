@@ -130,13 +130,18 @@ enum ReportFormat {
     /// checked. `Spec findings: 2 on Otter's side (findings about Otter, not the partner's failures), none on the partner's.`
     static func specFindingsNote(_ r: EvaluationResult) -> String? {
         guard r.specChecked else { return nil }
-        let otter = r.specFindings.filter { $0.side == .otter }.count, partner = r.specFindings.count - otter
+        let otter = otterSpecFindings(r), partner = r.specFindings.count - otter
         if r.specFindingCount == 0 { return "Spec check: every exchange of both sides is as the OpenAPI description says." }
         func n(_ k: Int) -> String { k == 0 ? "none" : String(k) }
         var s = "Spec findings: \(n(otter)) on Otter's side" + (otter > 0 ? " (findings about Otter, not the partner's failures)" : "")
             + ", \(n(partner)) on the partner's"
         if r.specFindingCount > r.specFindings.count { s += " (the first \(r.specFindings.count) of \(r.specFindingCount) are listed)" }
         return s + "."
+    }
+
+    /// How many of the listed spec findings are about Otter's side.
+    static func otterSpecFindings(_ r: EvaluationResult) -> Int {
+        r.specFindings.filter { $0.side == .otter }.count
     }
 
     /// One finding for a list: `Otter, line 12: POST /v1/orders → 200: $.id: missing required property "id"`.
