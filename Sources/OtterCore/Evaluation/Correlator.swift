@@ -515,7 +515,7 @@ final class Correlator {
             if w.signature == .valid && f.invalidSignature == true { return nil }
             if group != nil, f.deliveries.count != w.deliveries { return nil }
             if let body = f.deliveries.first?.requestJSON {
-                for m in w.match where m.failure(in: body, vars: [:], regex: ev.regex) != nil { return nil }
+                for m in w.match where m.failure(in: body, vars: [:], regex: ev.regexes.pattern) != nil { return nil }
             }
             return 0
         case .action(let name, _):

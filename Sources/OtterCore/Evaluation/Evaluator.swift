@@ -76,7 +76,7 @@ public final class Evaluator {
     /// Webhooks whose signature could not be checked because redaction changed their body.
     private var signatureRedacted = 0
     var earlierPatterns: [RequestPattern] = []
-    var regexCache: [String: RegexPattern] = [:]
+    let regexes = RegexCache()
     var heap = EntryHeap()
     private var maxSeen = -Double.infinity
     private var finished = false
@@ -234,13 +234,6 @@ public final class Evaluator {
             let key = x.method + " " + x.path
             if acceptedPaths[key] == nil { acceptedPaths[key] = x.t }
         }
-    }
-
-    func regex(_ p: String) -> RegexPattern? {
-        if let r = regexCache[p] { return r }
-        let r = RegexPattern(p)
-        regexCache[p] = r
-        return r
     }
 
     /// Whether a webhook's signature is known to be invalid: tagged by the harness, or checked with the secret.

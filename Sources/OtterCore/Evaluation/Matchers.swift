@@ -93,7 +93,7 @@ final class AckMatcher: Matcher {
             }
         }
         for fa in spec.fields {
-            if let f = fa.failure(in: body, vars: record.vars, regex: ev.regex) {
+            if let f = fa.failure(in: body, vars: record.vars, regex: ev.regexes.pattern) {
                 return ("the answer's body: \(f.reason)", f.expected, f.seen)
             }
         }
@@ -251,7 +251,7 @@ final class RequestMatcher: Matcher {
                         }
                     }
                     if fa.path.select(in: body).isEmpty { out.append(Failure(rank: 6, reason: "\(fa.path) is missing", expected: "present", seen: "missing")) }
-                } else if let f = fa.failure(in: body, vars: record.vars, regex: ev.regex) {
+                } else if let f = fa.failure(in: body, vars: record.vars, regex: ev.regexes.pattern) {
                     out.append(Failure(rank: 6, reason: f.reason, expected: f.expected, seen: f.seen))
                 }
             }
@@ -395,7 +395,7 @@ final class SequenceMatcher: Matcher {
                 if state == from || (spec.order.firstIndex(of: from).map { i >= $0 } ?? false) { reachedFrom = true }
                 if reachedFrom, let body = s.body {
                     for fa in fields {
-                        if let f = fa.failure(in: body, vars: record.vars, regex: ev.regex) {
+                        if let f = fa.failure(in: body, vars: record.vars, regex: ev.regexes.pattern) {
                             return fail("status \(state): \(f.reason) (required from \(from) on)", s.entry, expected: f.expected, seenText: f.seen)
                         }
                     }
@@ -441,7 +441,7 @@ final class AbsentMatcher: Matcher {
         guard spec.path.match(x.path, bound: record.vars) != nil else { return }
         if spec.eventId, x.header("X-Event-Id") != eventId { return }
         if !spec.unless.isEmpty, let body = x.requestJSON,
-           spec.unless.allSatisfy({ $0.failure(in: body, vars: record.vars, regex: ev.regex) == nil }) { return }
+           spec.unless.allSatisfy({ $0.failure(in: body, vars: record.vars, regex: ev.regexes.pattern) == nil }) { return }
         violation = (x.entry, x.t - anchor)
     }
 

@@ -37,6 +37,18 @@ public final class RegexPattern: @unchecked Sendable {
     var isNative: Bool { native != nil }
 }
 
+/// Patterns by source, each compiled once (an invalid one is remembered as nil): one per evaluator or deriver.
+final class RegexCache {
+    private var compiled: [String: RegexPattern?] = [:]
+
+    func pattern(_ source: String) -> RegexPattern? {
+        if let known = compiled[source] { return known }
+        let r = RegexPattern(source)
+        compiled[source] = r
+        return r
+    }
+}
+
 /// The subset of patterns `RegexPattern` matches itself: an optional `^`, then atoms (an ASCII literal, an
 /// escaped ASCII punctuation mark, or a class `[…]` of ASCII letters, digits, ranges of them and a few marks),
 /// each with an optional greedy quantifier (`?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}`), then an optional `$`.

@@ -48,7 +48,7 @@ public final class IncidentDeriver {
     private var watermark: [String: Double] = [:]
     private var stormWindows: [String: [Double]] = [:]
     private var sinceSweep = 0
-    private var regexCache: [String: RegexPattern] = [:]
+    private let regexes = RegexCache()
     private var offsetBucket = Int.min
     private var offsetValue = 0
 
@@ -70,16 +70,9 @@ public final class IncidentDeriver {
         return calendar.day(t, offset: offsetValue)
     }
 
-    private func regex(_ p: String) -> RegexPattern? {
-        if let r = regexCache[p] { return r }
-        let r = RegexPattern(p)
-        regexCache[p] = r
-        return r
-    }
-
     private func holds(_ assertions: [FieldAssertion], on body: JSONValue?) -> Bool {
         guard let body else { return false }
-        return assertions.allSatisfy { $0.failure(in: body, vars: [:], regex: regex) == nil }
+        return assertions.allSatisfy { $0.failure(in: body, vars: [:], regex: regexes.pattern) == nil }
     }
 
     private func incident(_ store: String, day: Int, cause: String, at: Double, _ evidence: String) {
