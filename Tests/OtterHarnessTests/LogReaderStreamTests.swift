@@ -146,6 +146,79 @@ final class LogReaderStreamTests: XCTestCase {
         }
     }
 
+    /// A sink that keeps every entry in an object and hands the objects over as spent, noting the thread each is freed on.
+    final class Keeper: LogEntrySink {
+        final class Held {
+            let seq: Int, freed: Freed
+            init(_ seq: Int, _ freed: Freed) { self.seq = seq; self.freed = freed }
+            deinit { freed.note(seq, onMainThread: Thread.isMainThread) }
+        }
+        final class Freed: @unchecked Sendable {
+            private let lock = NSLock()
+            private(set) var onMain: [Int] = [], elsewhere: [Int] = []
+            func note(_ seq: Int, onMainThread: Bool) { lock.lock(); defer { lock.unlock() }; if onMainThread { onMain.append(seq) } else { elsewhere.append(seq) } }
+        }
+        let freed = Freed()
+        var held: [Held] = []
+        var asked = false
+        func consume(_ entry: LogEntry) { held.append(Held(entry.seq, freed)) }
+        func noteSkippedLine(_ line: Int) {}
+        func noteUnclassified() {}
+        func takeSpent() -> [AnyObject] { asked = true; defer { held = [] }; return held }
+    }
+
+    func testWhatTheSinkIsDoneWithIsFreedOnTheReaderThread() throws {
+        let path = try log(5000, replacing: [:])
+        var reader = LogReader()
+        reader.pipelined = true
+        let keeper = Keeper()
+        XCTAssertTrue(Thread.isMainThread)
+        try reader.read(path: path, into: keeper)
+        XCTAssertTrue(keeper.asked)
+        // The reader thread frees what was handed back before its last hand-over (batches of 512 lines); the rest, taken
+        // after it had finished, goes when the reading ends. Nothing is lost or freed twice.
+        let freed = keeper.freed, byReader = freed.elsewhere.count
+        XCTAssertEqual(freed.elsewhere + freed.onMain + keeper.held.map(\.seq), Array(1...5000))
+        XCTAssertGreaterThanOrEqual(byReader, 5000 - 2 * 512, "freed by the reader thread: \(byReader) of 5000")
+    }
+
+    func testObservingOnOneThreadOrTwoGivesTheSameReport() throws {
+        // The recorded runs, each repeated (later, with new sequence numbers) until it spans several hand-overs: the
+        // repeats are duplicates and strays, judged the same way whichever thread decoded them.
+        for type in IntegrationType.allCases {
+            let lines = try String(contentsOfFile: Repo.path("Fixtures/logs/\(type.rawValue)/pass.jsonl"), encoding: .utf8)
+                .split(separator: "\n").map(String.init)
+            var text = lines[0] + "\n"
+            var seq = 1
+            for round in 0..<40 {
+                for line in lines.dropFirst() {
+                    guard case .object(var o) = try JSONValue.parse(line), let at = o["startedAt"]?.stringValue,
+                          let t = Timestamp.parse(at) else { XCTFail("\(type): \(line)"); continue }
+                    seq += 1
+                    o["seq"] = .number(Double(seq))
+                    o["startedAt"] = .string(Timestamp.format(t + Double(round) * 3600))
+                    text += JSONValue.object(o).serialized() + "\n"
+                }
+            }
+            let path = tmp.appendingPathComponent("\(type.rawValue)-repeated.jsonl").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let judge = try Observer(files: Repo.files).judgingBy(type: type, checklistPath: nil, openapiPath: nil)
+            var reports: [String] = []
+            for pipelined in [false, true] {
+                var reader = LogReader()
+                reader.pipelined = pipelined
+                let evaluator = Evaluator(checklist: judge.checklist, endpoints: judge.spec.endpoints, schemas: judge.spec.schemas,
+                                          options: EvaluationOptions(spec: judge.spec))
+                try reader.read(path: path, into: evaluator)
+                let result = evaluator.finish()
+                XCTAssertEqual(result.stats.entries, seq, "\(type)")
+                reports.append(ReportJSON.make(result, source: ReportSource(log: "repeated.jsonl", format: "jsonl")).serialized(pretty: true))
+            }
+            XCTAssertGreaterThan(seq, 1024, "\(type): more lines than two hand-overs")
+            XCTAssertEqual(reports[0], reports[1], "\(type): one thread and two differ")
+        }
+    }
+
     func testALineTooLongIsRefusedOrSkippedAtItsNumber() throws {
         let long = String(repeating: "x", count: 3 << 20)
         let path = try log(3000, replacing: [1200: long])

@@ -204,14 +204,30 @@ public final class Evaluator {
             correlator.action(entry)
         case .webhook:
             stats.webhooks += 1
-            webhook(Exchange(entry, parsedRequest: parsedRequest))
+            let x = Exchange(entry, parsedRequest: parsedRequest)
+            webhook(x)
+            spent?.append(x)
         case .token:
             stats.tokens += 1
-            tokens.grant(Exchange(entry))
+            let x = Exchange(entry)
+            tokens.grant(x)
+            spent?.append(x)
         case .callback:
             stats.callbacks += 1
-            callback(Exchange(entry))
+            let x = Exchange(entry)
+            callback(x)
+            spent?.append(x)
         }
+    }
+
+    /// Processed exchanges (holding their log entries) since the last `takeSpent()`; nil until it is first called.
+    private var spent: [Exchange]?
+
+    /// What was processed since the last call, for a pipelined reader to drop on its thread (see `LogEntrySink`);
+    /// the first call starts the keeping.
+    public func takeSpent() -> [AnyObject] {
+        defer { spent = [] }
+        return spent ?? []
     }
 
     private func webhook(_ x: Exchange) {

@@ -16,10 +16,16 @@ public protocol LogEntrySink: AnyObject {
     func noteSkippedLine(_ line: Int)
     /// Counts a HAR entry that could not be classified.
     func noteUnclassified()
+    /// For a pipelined reader: the objects holding entries the sink has finished with since the last call, handed to the
+    /// reader thread that allocated the entries, to be freed there. (glibc's malloc serialises frees of another thread's
+    /// memory on that thread's arena lock: freed on the evaluating thread, they kept the two threads from running side by
+    /// side.) The sink keeps them only once this has been called; the default keeps nothing.
+    func takeSpent() -> [AnyObject]
 }
 
 extension LogEntrySink {
     public func consume(_ entry: LogEntry, parsedRequest: ParsedBody?) { consume(entry) }
+    public func takeSpent() -> [AnyObject] { [] }
 }
 
 extension Evaluator: LogEntrySink {}
@@ -41,12 +47,12 @@ public struct LogReader {
     public var lenient = false
     /// Decode JSON Lines on a second thread while the calling thread evaluates (else both on the calling thread).
     public var pipelined = LogReader.pipelinedByDefault
-    /// Whether readers decode on a second thread unless told otherwise: not by default. Measured on the 2-core
-    /// machine (100,000-line logs, 4 alternating pairs), two threads took as long as one (medians 2.22 / 2.23 s on
-    /// the POST-heavy mix, 1.75 / 1.79 s on the ping and status log) for 15-25% more CPU: the threads did not run
-    /// side by side (thousands of voluntary context switches a run), most likely as every entry decoded on one
-    /// thread is freed on the other, in another malloc arena.
-    public static let pipelinedByDefault = false
+    /// Whether readers decode on a second thread unless told otherwise: when the machine has more than one CPU.
+    /// The evaluating thread hands what it has taken back to the reader thread to free (`DecodedLines.giveBack`,
+    /// `LogEntrySink.takeSpent`): freed on the evaluating thread, every entry took the reader thread's malloc arena
+    /// lock, and the two threads spent their time waiting on it (3.4 million futex calls on a 50 MB log) instead of
+    /// running side by side. Measured in Tests/Scripts/bench-vs-jq.sh (see the README).
+    public static let pipelinedByDefault = ProcessInfo.processInfo.activeProcessorCount > 1
 
     /// Creates a reader.
     public init(lenient: Bool = false) { self.lenient = lenient }
@@ -157,7 +163,11 @@ public struct LogReader {
             thread.start()
             // However this ends (an error at a line, a read error), the reader thread is stopped and waited for.
             defer { pipe.stopAndWait() }
-            while let batch = pipe.next() { try take(batch) }
+            while let batch = pipe.next() {
+                try take(batch)
+                // Moved, not copied: the last reference must be the reader thread's.
+                pipe.giveBack(consume batch, made?.takeSpent() ?? [])
+            }
         } else {
             var failure: HarnessError?
             decoder.run(emit: { batch in
@@ -257,12 +267,25 @@ final class DecodedLines: @unchecked Sendable {
 
     /// The reader thread hands over a batch; false when the consumer stopped (the reader should stop too).
     func put(_ batch: [DecodedLine]) -> Bool {
+        var returned: [([DecodedLine], [AnyObject])] = []
+        defer { _ = returned }  // dropped here, on the reader thread that allocated them, once the lock is released
         condition.lock(); defer { condition.unlock() }
         while queue.count - head >= capacity && !stopped { producerWaits = true; condition.wait(); producerWaits = false }
         if stopped { return false }
         queue.append(batch)
+        swap(&returned, &self.returned)
         if consumerWaits { condition.broadcast() }
         return true
+    }
+
+    /// Batches the consumer has taken, with what the sink finished with, waiting for the reader thread to free them.
+    private var returned: [([DecodedLine], [AnyObject])] = []
+
+    /// The consumer hands back a batch it has taken and the sink's spent objects (`LogEntrySink.takeSpent`), for the
+    /// reader thread to free at its next `put`.
+    func giveBack(_ batch: consuming [DecodedLine], _ spent: consuming [AnyObject]) {
+        condition.lock(); defer { condition.unlock() }
+        returned.append((batch, spent))
     }
 
     /// The reader thread has handed over everything.
