@@ -182,6 +182,36 @@ final class LogReaderStreamTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(byReader, 5000 - 2 * 512, "freed by the reader thread: \(byReader) of 5000")
     }
 
+    func testABadLineFromAPipeThatStaysOpenStopsTheReadingAtOnce() throws {
+        // `tail -f log | otter-cert observe --log -`: the writer keeps the pipe open after a bad line. The error must
+        // come at once, not when (if ever) the next bytes arrive.
+        let fifo = tmp.appendingPathComponent("log.fifo").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let wrote = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let fd = open(fifo, O_WRONLY)
+            // Past the 64 KiB the reader takes first to tell the format, then the bad line.
+            let text = (1...2000).map { #"{"v":1,"seq":\#($0),"kind":"end","startedAt":"2026-11-29T10:00:00.000Z"}"# + "\n" }.joined()
+                + "{not json\n"
+            _ = text.withCString { write(fd, $0, strlen($0)) }
+            wrote.signal()
+            _ = release.wait(timeout: .now() + 30)
+            close(fd)
+        }
+        defer { release.signal() }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var failure = ""
+        Thread.detachNewThread {
+            var reader = LogReader()
+            reader.pipelined = true
+            do { try reader.read(path: fifo, into: Seen()) } catch { failure = "\(error)" }
+            done.signal()
+        }
+        XCTAssertEqual(wrote.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "the reader hung on the open pipe")
+        XCTAssertTrue(failure.contains(":2001: not valid JSON"), failure)
+    }
+
     func testObservingOnOneThreadOrTwoGivesTheSameReport() throws {
         // The recorded runs, each repeated (later, with new sequence numbers) until it spans several hand-overs: the
         // repeats are duplicates and strays, judged the same way whichever thread decoded them.
