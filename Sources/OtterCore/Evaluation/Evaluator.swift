@@ -108,14 +108,14 @@ public final class Evaluator {
     public func consume(_ entry: LogEntry) { consume(entry, parsedRequest: nil) }
 
     /// Feeds one log entry whose request body a reader already parsed (`entry.request?.json`), or nil.
-    public func consume(_ entry: LogEntry, parsedRequest: ParsedBody?) {
+    public func consume(_ entry: consuming LogEntry, parsedRequest: ParsedBody?) {
         precondition(!finished, "consume after finish")
         stats.entries += 1
         maxSeen = max(maxSeen, entry.startedAt)
-        heap.push(entry, parsedRequest)
+        heap.push(consume entry, parsedRequest)
         while let top = heap.peekTime, top < maxSeen - options.reorderWindowSeconds || heap.count > 100_000 {
             let (e, parsed) = heap.pop()!
-            process(e, parsedRequest: parsed)
+            process(consume e, parsedRequest: parsed)
         }
     }
 
@@ -128,7 +128,7 @@ public final class Evaluator {
     /// Evaluates what was consumed and returns a verdict per record.
     public func finish() -> EvaluationResult {
         if !finished {
-            while let item = heap.pop() { process(item.0, parsedRequest: item.1) }
+            while let (e, parsed) = heap.pop() { process(consume e, parsedRequest: parsed) }
             correlator.finish()
             finished = true
         }
@@ -204,17 +204,17 @@ public final class Evaluator {
             correlator.action(entry)
         case .webhook:
             stats.webhooks += 1
-            let x = Exchange(entry, parsedRequest: parsedRequest)
+            let x = Exchange(consume entry, parsedRequest: parsedRequest)
             webhook(x)
             spent?.append(x)
         case .token:
             stats.tokens += 1
-            let x = Exchange(entry)
+            let x = Exchange(consume entry)
             tokens.grant(x)
             spent?.append(x)
         case .callback:
             stats.callbacks += 1
-            let x = Exchange(entry)
+            let x = Exchange(consume entry)
             callback(x)
             spent?.append(x)
         }
@@ -353,7 +353,7 @@ extension Evaluator {
     /// The engine's clock then moves to `t`: exchanges of a live session that nothing joined for
     /// the correlation window are then bound, as later entries would bind them in a log read after the fact.
     public func advance(before t: Double) {
-        while let top = heap.peekTime, top < t { let (e, parsed) = heap.pop()!; process(e, parsedRequest: parsed) }
+        while let top = heap.peekTime, top < t { let (e, parsed) = heap.pop()!; process(consume e, parsedRequest: parsed) }
         if t.isFinite { correlator.caughtUp(to: t) }
     }
 

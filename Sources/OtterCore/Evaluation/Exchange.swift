@@ -8,13 +8,14 @@ final class Exchange {
     private var requestJSONState: JSONValue??
     private var responseJSONState: JSONValue??
 
-    init(_ entry: LogEntry, parsedRequest: ParsedBody? = nil) {
-        self.entry = entry
+    /// Takes the entry (moved in, not copied: a copy retains and releases each of its dozen references).
+    init(_ entry: consuming LogEntry, parsedRequest: ParsedBody? = nil) {
         if let parsedRequest { requestJSONState = .some(parsedRequest.json) }
         let m = entry.request?.method ?? ""
         // Methods are almost always logged in capitals already: then there is nothing to convert.
         method = m.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A } ? m : m.uppercased()
         path = entry.request?.path ?? ""
+        self.entry = entry
     }
 
     var t: Double { entry.startedAt }

@@ -87,7 +87,7 @@ public final class IncidentDeriver {
     public func consume(_ entry: LogEntry) { consume(entry, parsedRequest: nil) }
 
     /// Consumes one entry whose request body a reader already parsed (`entry.request?.json`), or nil.
-    public func consume(_ entry: LogEntry, parsedRequest: ParsedBody?) {
+    public func consume(_ entry: consuming LogEntry, parsedRequest: ParsedBody?) {
         stats.entries += 1
         switch entry.kind {
         case .webhook: webhook(entry, parsedRequest)

@@ -11,7 +11,7 @@ public protocol LogEntrySink: AnyObject {
     func consume(_ entry: LogEntry)
     /// Takes one entry with its request body already parsed (`entry.request?.json`, by a pipelined reader's thread,
     /// for webhooks, whose bodies every sink reads); nil when it was not. The default ignores it.
-    func consume(_ entry: LogEntry, parsedRequest: ParsedBody?)
+    func consume(_ entry: consuming LogEntry, parsedRequest: ParsedBody?)
     /// Counts a malformed line (its 1-based number) skipped in lenient mode.
     func noteSkippedLine(_ line: Int)
     /// Counts a HAR entry that could not be classified.
@@ -24,7 +24,7 @@ public protocol LogEntrySink: AnyObject {
 }
 
 extension LogEntrySink {
-    public func consume(_ entry: LogEntry, parsedRequest: ParsedBody?) { consume(entry) }
+    public func consume(_ entry: consuming LogEntry, parsedRequest: ParsedBody?) { consume(entry) }
     public func takeSpent() -> [AnyObject] { [] }
 }
 
@@ -142,7 +142,7 @@ public struct LogReader {
         func take(_ batch: [DecodedLine]) throws(HarnessError) {
             for item in batch {
                 switch item {
-                case .entry(let entry, let parsed): sink(entry).consume(entry, parsedRequest: parsed); entries += 1
+                case .entry(let entry, let parsed): sink(entry).consume(consume entry, parsedRequest: parsed); entries += 1
                 case .unreadable(let line, var e):
                     if lenient { skipped += 1; sink().noteSkippedLine(line); continue }
                     e.file = name
