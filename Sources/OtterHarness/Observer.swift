@@ -28,11 +28,16 @@ public struct Observer {
     public func judgingBy(type: IntegrationType, checklistPath: String?, openapiPath: String?)
         throws(HarnessError) -> (checklist: Checklist, sha256: String, path: String, spec: OpenAPISpec) {
         let path = checklistPath ?? files.checklist(type)
-        let (checklist, sha) = try DataFiles.checklist(path, files: files)
+        // The spec is read on another thread while this one reads the checklist; a checklist error still comes first.
+        let files = files
+        let specLoad = Background { () throws(HarnessError) in try DataFiles.spec(files: files, path: openapiPath) }
+        let checklist: Checklist, sha: String
+        do { (checklist, sha) = try DataFiles.checklist(path, files: files) } catch { _ = try? specLoad.value(); throw error }
         if checklist.integrationType != type {
+            _ = try? specLoad.value()
             throw .input("\(path) is the \(checklist.integrationType.rawValue) checklist, but --type is \(type.rawValue)")
         }
-        let spec = try DataFiles.spec(files: files, path: openapiPath)
+        let spec = try specLoad.value()
         try DataFiles.audit(checklist, path: path, spec: spec, files: files)
         return (checklist, sha, path, spec)
     }

@@ -62,6 +62,28 @@ final class ColdStartTests: XCTestCase {
         return file
     }
 
+    /// The OpenAPI description is read on another thread while the checklist is read: when both are wrong, the
+    /// checklist's error is still the one reported, as when they were read one after the other.
+    func testABadChecklistIsReportedBeforeABadOpenAPI() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("otter-cold-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let spec = dir.appendingPathComponent("spec.json").path, checklist = dir.appendingPathComponent("list.json").path
+        try "{\"openapi\": ".write(toFile: spec, atomically: true, encoding: .utf8)
+        try "[1,".write(toFile: checklist, atomically: true, encoding: .utf8)
+        let log = Repo.path("Fixtures/logs/delivery/pass.jsonl")
+        let bad = try otterCert(["observe", "--type", "delivery", "--log", log, "--checklist", checklist, "--openapi", spec])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.hasPrefix("otter-cert: error: \(checklist): "), bad.stderr)
+        let wrongType = try otterCert(["observe", "--type", "delivery", "--log", log, "--checklist", Repo.path("checklists/pos.json"),
+                                       "--openapi", spec])
+        XCTAssertEqual(wrongType.status, 2)
+        XCTAssertTrue(wrongType.stderr.contains("is the pos checklist, but --type is delivery"), wrongType.stderr)
+        let badSpec = try otterCert(["observe", "--type", "delivery", "--log", log, "--openapi", spec])
+        XCTAssertEqual(badSpec.status, 2)
+        XCTAssertTrue(badSpec.stderr.hasPrefix("otter-cert: error: \(spec): "), badSpec.stderr)
+    }
+
     /// A broken --openapi is reported where and as it always was when the command can use the broken schema: observe
     /// before judging (exit 2), run before it starts its sandbox; a schema only run's sandbox could use stops run only.
     func testABrokenOpenAPIIsRefusedBeforeAnythingIsJudged() throws {
