@@ -148,7 +148,8 @@ public final class IncidentDeriver {
         advance(store, to: e.startedAt)
         let path = req.path
         let status = e.response?.status
-        let answer = status.map { "answered \($0)" } ?? e.error.map { "no answer (\($0.kind))" } ?? "no answer recorded"
+        // Worded only for an incident (most calls are fine).
+        func answer() -> String { status.map { "answered \($0)" } ?? e.error.map { "no answer (\($0.kind))" } ?? "no answer recorded" }
         func matches(_ p: RequestPattern) -> Bool { p.matches(method: req.method, path: path) != nil }
 
         if rules.errorCallbacks.contains(where: matches) {
@@ -173,7 +174,7 @@ public final class IncidentDeriver {
         for rule in rules.requestFailures where matches(rule.request) {
             if let set = rule.status, !(status.map(set.contains) ?? false) { continue }
             if !rule.when.isEmpty && !holds(rule.when, on: e.response?.json) { continue }
-            let why = rule.when.isEmpty ? answer : answer + ", " + rule.when.map(\.description).joined(separator: ", ")
+            let why = rule.when.isEmpty ? answer() : answer() + ", " + rule.when.map(\.description).joined(separator: ", ")
             incident(store, day: d, cause: rule.cause, at: e.startedAt, "\(req.method) \(path) \(why)")
         }
         if let storm = rules.storm, let s = status, storm.status.contains(s) {

@@ -47,6 +47,10 @@ public struct LogReader {
     public var lenient = false
     /// Decode JSON Lines on a second thread while the calling thread evaluates (else both on the calling thread).
     public var pipelined = LogReader.pipelinedByDefault
+    /// When pipelined, whether the reader thread also parses webhook bodies (every sink reads them). Right when the
+    /// sink's work is as heavy as decoding (the evaluator); a light sink (the incident deriver) leaves them to its own
+    /// thread, which would otherwise wait for the reader.
+    public var webhookBodiesOnReaderThread = true
     /// Whether readers decode on a second thread unless told otherwise: when the machine has more than one CPU.
     /// The evaluating thread hands what it has taken back to the reader thread to free (`DecodedLines.giveBack`,
     /// `LogEntrySink.takeSpent`): freed on the evaluating thread, every entry took the reader thread's malloc arena
@@ -136,12 +140,12 @@ public struct LogReader {
             return s
         }
         let decoder = LineDecoder(fd: fd, name: name, lines: lines, atEnd: n == 0, maxLineBytes: maxLineBytes, lenient: lenient,
-                                  parseWebhookBodies: pipelined)
+                                  parseWebhookBodies: pipelined && webhookBodiesOnReaderThread)
         var entries = 0
         var skipped = 0
         func take(_ batch: [DecodedLine]) throws(HarnessError) {
-            for item in batch {
-                switch item {
+            for i in batch.indices {
+                switch batch[i] {  // read in place: a `for item in batch` copy of each line retains and releases it once more
                 case .entry(let entry, let parsed): sink(entry).consume(consume entry, parsedRequest: parsed); entries += 1
                 case .unreadable(let line, var e):
                     if lenient { skipped += 1; sink().noteSkippedLine(line); continue }

@@ -50,7 +50,9 @@ public struct OnboardingReader {
     @discardableResult
     public func read(_ paths: [String], into deriver: IncidentDeriver) throws(HarnessError) -> [String] {
         let files = try OnboardingReader.expand(paths)
-        let reader = LogReader(lenient: lenient)
+        var reader = LogReader(lenient: lenient)
+        // Deriving incidents is lighter than decoding: the deriver's thread parses the webhook bodies itself.
+        reader.webhookBodiesOnReaderThread = false
         for f in files { try reader.read(path: f, into: deriver) }
         return files
     }
