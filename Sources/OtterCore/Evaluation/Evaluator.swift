@@ -204,20 +204,20 @@ public final class Evaluator {
             correlator.action(entry)
         case .webhook:
             stats.webhooks += 1
-            let x = Exchange(consume entry, parsedRequest: parsedRequest)
-            webhook(x)
-            spent?.append(x)
+            webhook(kept(Exchange(consume entry, parsedRequest: parsedRequest)))
         case .token:
             stats.tokens += 1
-            let x = Exchange(consume entry)
-            tokens.grant(x)
-            spent?.append(x)
+            tokens.grant(kept(Exchange(consume entry)))
         case .callback:
             stats.callbacks += 1
-            let x = Exchange(consume entry)
-            callback(x)
-            spent?.append(x)
+            callback(kept(Exchange(consume entry)))
         }
+    }
+
+    /// `x`, kept for `takeSpent()` once a pipelined reader has asked for it.
+    private func kept(_ x: Exchange) -> Exchange {
+        spent?.append(x)
+        return x
     }
 
     /// Processed exchanges (holding their log entries) since the last `takeSpent()`; nil until it is first called.
