@@ -31,10 +31,10 @@ public struct Observer {
         // The spec is read on another thread while this one reads the checklist; a checklist error still comes first.
         let files = files
         let specLoad = Background { () throws(HarnessError) in try DataFiles.spec(files: files, path: openapiPath) }
-        let checklist: Checklist, sha: String
-        do { (checklist, sha) = try DataFiles.checklist(path, files: files) } catch { _ = try? specLoad.value(); throw error }
+        // On every way out the load is waited for, so no thread outlives the call.
+        defer { _ = try? specLoad.value() }
+        let (checklist, sha) = try DataFiles.checklist(path, files: files)
         if checklist.integrationType != type {
-            _ = try? specLoad.value()
             throw .input("\(path) is the \(checklist.integrationType.rawValue) checklist, but --type is \(type.rawValue)")
         }
         let spec = try specLoad.value()
