@@ -117,7 +117,7 @@ public enum ReportWriter {
         guard fd >= 0 else { throw .input("\(path): cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var hasher = SHA256Hasher()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var buffer = readBuffer()
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {

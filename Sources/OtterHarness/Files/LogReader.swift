@@ -112,7 +112,7 @@ public struct LogReader {
         defer { if fd != 0 { close(fd) } }
         let name = path == "-" ? "<stdin>" : path
         var lines = LineBuffer()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var buffer = readBuffer()
         // The head: enough to tell the format (and to salt a capture's redaction), at most 64 KiB or the whole input.
         var n = 0
         repeat {
@@ -351,7 +351,7 @@ final class LineDecoder: @unchecked Sendable {
         var batchBytes = 0
         var lineNumber = 0
         var discarding = false
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var buffer = readBuffer()
         // False when the consumer has stopped.
         func send() -> Bool {
             guard !batch.isEmpty else { return true }
@@ -521,7 +521,7 @@ public final class ImportedEventLog: @unchecked Sendable {
     /// Every line of the spool, in order, read with `pread` (so reads never disturb each other).
     private func lines(_ body: (ArraySlice<UInt8>) throws(HarnessError) -> Void) throws(HarnessError) {
         var cut = LineBuffer()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var buffer = readBuffer()
         var offset: off_t = 0
         while true {
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }

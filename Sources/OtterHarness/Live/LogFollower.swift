@@ -69,7 +69,7 @@ public final class LogFollower: @unchecked Sendable {
         var buffer: [UInt8] = []
         var offset = 0
         var lineNumber = 0
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var chunk = readBuffer()
         while true {
             if stop() { return .stopped }
             if fd < 0 {
