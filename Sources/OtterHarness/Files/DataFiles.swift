@@ -20,15 +20,33 @@ public enum DataFiles {
         // open(2) rather than FileHandle(forReadingAtPath:), which says nothing of why (permission, no descriptors left …).
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .input("\(path): cannot be read: \(String(cString: strerror(errno)))") }
-        let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        defer { try? h.close() }
-        var out: [UInt8] = []
-        while true {
-            let chunk: Data
-            do { chunk = try h.read(upToCount: 1 << 20) ?? Data() } catch { throw .input("\(path): read error: \(error.localizedDescription)") }
-            if chunk.isEmpty { break }
-            out.append(contentsOf: chunk)
-            if out.count > maxWholeFileBytes { throw .input("\(path): larger than \(maxWholeFileBytes >> 20) MiB") }
+        defer { close(fd) }
+        func tooLarge() -> HarnessError { .input("\(path): larger than \(maxWholeFileBytes >> 20) MiB") }
+        func readError(_ e: Int32) -> HarnessError { .input("\(path): read error: \(String(cString: strerror(e)))") }
+        // Straight into the array, sized by fstat; a pipe (size 0) or a file that grew meanwhile goes on in chunks.
+        var st = stat()
+        let size = fstat(fd, &st) == 0 && st.st_size > 0 ? Int(st.st_size) : 0
+        if size > maxWholeFileBytes { throw tooLarge() }
+        var failure: Int32 = 0, atEnd = false
+        var out = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, n in
+            n = 0
+            while n < buffer.count {
+                let r = read(fd, buffer.baseAddress! + n, buffer.count - n)
+                if r < 0 { if errno == EINTR { continue }; failure = errno; return }
+                if r == 0 { atEnd = true; return }
+                n += r
+            }
+        }
+        if failure != 0 { throw readError(failure) }
+        if !atEnd {
+            var chunk = readBuffer(1 << 16)
+            while true {
+                let r = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if r < 0 { if errno == EINTR { continue }; throw readError(errno) }
+                if r == 0 { break }
+                out.append(contentsOf: chunk[0..<r])
+                if out.count > maxWholeFileBytes { throw tooLarge() }
+            }
         }
         return out
     }
