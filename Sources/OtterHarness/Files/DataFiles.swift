@@ -180,7 +180,9 @@ public enum DataFiles {
     /// by `audit`, or by `OpenAPISpec.compileAllSchemas()`.
     public static func spec(files: ProjectFiles, path: String? = nil) throws(HarnessError) -> OpenAPISpec {
         let file = path ?? files.checklistsFile(openAPIPath)
-        return try spec(document: try json(file), file: file)
+        let s = try spec(document: try json(file), file: file)
+        LastSpec.keep(s)
+        return s
     }
 
     /// Reads an OpenAPI description already parsed from `file` (named in errors).
@@ -215,4 +217,21 @@ public enum DataFiles {
     public static let openAPIPath = "openapi/otter-public-api.json"
     /// Otter's certification process document (Spanish, as published), relative to `checklists/`.
     public static let processDocumentPath = "process/certification-process.es.txt"
+}
+
+/// The OpenAPI description read last, kept alive until the next is read, so that a command, which reads one and then
+/// exits, does not spend a tenth of its start-up freeing it: the tree of the 532 KB description took about a
+/// millisecond to free as `observe` returned, just before the process exited anyway. Each read still gets its own
+/// (nothing is shared between reads: a schema compiled for one is not compiled for the next).
+enum LastSpec {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var kept: OpenAPISpec?
+
+    static func keep(_ spec: OpenAPISpec) {
+        lock.lock()
+        let replaced = kept
+        kept = spec
+        lock.unlock()
+        _ = replaced  // freed here, outside the lock
+    }
 }
