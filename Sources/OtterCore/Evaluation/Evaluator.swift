@@ -269,23 +269,35 @@ public final class Evaluator {
     }
 }
 
-/// A min-heap of entries by (startedAt, rank, seq): the reorder window. Entries are held in boxes with their keys,
-/// so sifting moves one reference, not a `LogEntry` (a dozen fields to retain and release at every swap).
+/// The reorder window: entries taken out in (startedAt, rank, seq) order. Entries are held in boxes with their keys,
+/// so moving one moves a reference. A log is almost always written in order, so an entry not less than the last one
+/// that arrived in order joins a queue (sorted by construction, O(1)), and only the others go to a min-heap; the next
+/// entry is the lesser of the two fronts. (A heap alone sifted every entry through the 40,000 of a two-minute window
+/// of a busy log: a tenth of the evaluating thread.)
 struct EntryHeap {
     private final class Item {
         let t: Double
         let rank: Int
         let seq: Int
-        /// Taken (moved out, not copied) when the item leaves the heap.
+        /// Taken (moved out, not copied) when the item leaves the window.
         var entry: LogEntry?
         let parsed: ParsedBody?
         init(_ e: consuming LogEntry, _ p: ParsedBody?) { t = e.startedAt; rank = EntryHeap.rank(e); seq = e.seq; parsed = p; entry = e }
     }
 
+    /// Entries that arrived in order: `queue[head...]`, sorted; a slot is emptied as its item is taken, so that
+    /// what it holds (a parsed body, allocated by the reader thread) is released at once, not at the next compaction.
+    private var queue: [Item?] = []
+    private var head = 0
+    /// The others, a min-heap.
     private var items: [Item] = []
-    var count: Int { items.count }
+    var count: Int { queue.count - head + items.count }
     /// The start time of the first entry, if any.
-    var peekTime: Double? { items.first?.t }
+    var peekTime: Double? {
+        let q = head < queue.count ? queue[head]!.t : nil
+        guard let h = items.first?.t else { return q }
+        return q.map { min($0, h) } ?? h
+    }
 
     @inline(__always)
     private static func less(_ a: Item, _ b: Item) -> Bool {
@@ -306,7 +318,31 @@ struct EntryHeap {
     }
 
     mutating func push(_ e: consuming LogEntry, _ parsed: ParsedBody? = nil) {
-        items.append(Item(e, parsed))
+        let item = Item(e, parsed)
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        if let last = queue.last ?? nil, EntryHeap.less(item, last) { heapPush(item) } else { queue.append(item) }
+    }
+
+    mutating func pop() -> (LogEntry, ParsedBody?)? {
+        let top: Item
+        if head < queue.count, items.isEmpty || !EntryHeap.less(items[0], queue[head]!) {
+            top = queue[head].take()!
+            head += 1
+            // Drop what was taken once it is most of the array: each item is moved at most once.
+            if head >= 4096 && head * 2 >= queue.count { queue.removeFirst(head); head = 0 }
+        } else if !items.isEmpty {
+            top = heapPop()
+        } else {
+            return nil
+        }
+        return (top.entry.take()!, top.parsed)
+    }
+
+    private mutating func heapPush(_ item: Item) {
+        items.append(item)
         var i = items.count - 1
         while i > 0 {
             let p = (i - 1) / 2
@@ -315,8 +351,7 @@ struct EntryHeap {
         }
     }
 
-    mutating func pop() -> (LogEntry, ParsedBody?)? {
-        guard !items.isEmpty else { return nil }
+    private mutating func heapPop() -> Item {
         items.swapAt(0, items.count - 1)
         let top = items.removeLast()
         var i = 0
@@ -329,7 +364,7 @@ struct EntryHeap {
             if m == i { break }
             items.swapAt(i, m); i = m
         }
-        return (top.entry.take()!, top.parsed)
+        return top
     }
 }
 
