@@ -10,7 +10,7 @@ struct TokenAudit {
     }
 
     /// Granted tokens by their (redacted) value.
-    var grants: [String: Grant] = [:]
+    private(set) var grants: [String: Grant] = [:]
     /// Token calls seen (capped), for evidence.
     var exchanges: [LogEntry] = []
     /// Token calls that did not yield a client-credentials token, with why (capped).
@@ -38,19 +38,46 @@ struct TokenAudit {
         }
         let expiresIn = resp["expires_in"]?.doubleValue ?? 3600
         let granted = resp["scope"]?.stringValue ?? requested
+        grantsChanged += 1
         grants[token] = Grant(issuedAt: x.t, expiresAt: x.t + expiresIn,
                               scopes: Set(granted.split(separator: " ").map(String.init)), entry: x.entry)
     }
 
-    /// Why a call's Authorization is not a valid bearer token with `scope`, or nil when it is.
-    func problem(_ x: Exchange, scope: String?) -> String? {
-        guard let auth = x.header("Authorization") else { return "no Authorization header" }
+    /// What an Authorization header names: not a bearer token (why), or a token and its grant, if it was issued.
+    private enum Lookup {
+        case notBearer(String)
+        case token(Grant?)
+    }
+
+    /// The last Authorization header looked up, with `grantsChanged` as it was then: a partner sends the same token
+    /// on call after call, so splitting the header and hashing the token are done once per token, not once per call.
+    private var lastLookup: (header: String, grantsChanged: Int, lookup: Lookup)?
+    /// Counts changes to `grants`, so that a lookup made before one is not reused.
+    private var grantsChanged = 0
+
+    private func lookup(_ auth: String) -> Lookup {
         let parts = auth.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            return "Authorization is not a Bearer token (scheme '\(parts.first.map(String.init) ?? "")')"
+            return .notBearer("Authorization is not a Bearer token (scheme '\(parts.first.map(String.init) ?? "")')")
         }
-        guard let g = grants[String(parts[1])] else {
-            return "the bearer token was never issued by POST /v1/auth/token in this log"
+        return .token(grants[String(parts[1])])
+    }
+
+    /// Why a call's Authorization is not a valid bearer token with `scope`, or nil when it is.
+    mutating func problem(_ x: Exchange, scope: String?) -> String? {
+        guard let auth = x.header("Authorization") else { return "no Authorization header" }
+        let found: Lookup
+        if let last = lastLookup, last.grantsChanged == grantsChanged, last.header == auth {
+            found = last.lookup
+        } else {
+            found = lookup(auth)
+            lastLookup = (auth, grantsChanged, found)
+        }
+        let g: Grant
+        switch found {
+        case .notBearer(let why): return why
+        case .token(nil): return "the bearer token was never issued by POST /v1/auth/token in this log"
+        case .token(let grant?): g = grant
         }
         if x.t > g.expiresAt {
             return "the bearer token expired \(seconds(x.t - g.expiresAt)) before this call (expires_in \(formatNumber(g.expiresAt - g.issuedAt)) s)"
