@@ -86,6 +86,11 @@ final class Correlator {
     private var byKey: [String: Group] = [:]
     /// The same groups by the bare value, for finding a resource id among a path's segments with one look-up each.
     private var byValue: [String: Group] = [:]
+    /// Bit n set when a value of n UTF-8 bytes (63: of 63 or more) was ever in `byValue`: a path segment of another
+    /// length cannot name a group, so it is not decoded and hashed.
+    private var valueLengths: UInt64 = 0
+
+    private static func lengthBit(_ n: Int) -> UInt64 { 1 << UInt64(min(n, 63)) }
     private var byEvent: [String: Flow] = [:]
     /// EventIds of webhooks that belong to no record (recent ones), so their callbacks are not pinned elsewhere.
     private var strayEvents: Set<String> = []
@@ -312,7 +317,7 @@ final class Correlator {
             let key = k + "=" + v
             g.keys.insert(key)
             if byKey[key] == nil { byKey[key] = g }
-            if byValue[v] == nil { byValue[v] = g }
+            if byValue[v] == nil { byValue[v] = g; valueLengths |= Self.lengthBit(v.utf8.count) }
         }
     }
 
@@ -413,9 +418,18 @@ final class Correlator {
             }
             return nil
         }
-        // An ASCII path is cut at its slash bytes; only segments with a '%' are decoded.
-        for seg in path.utf8.split(separator: 0x2F) {
-            if let g = byValue[PathBytes.segmentValue(Substring(seg))] { return g }
+        // An ASCII path is cut at its slash bytes (empty segments skipped); only segments with a '%' are decoded,
+        // and a segment of a length no value has is not looked up.
+        let u = path.utf8
+        var start = u.startIndex
+        while start < u.endIndex {
+            let end = u[start...].firstIndex(of: 0x2F) ?? u.endIndex
+            if end > start {
+                let seg = u[start..<end]
+                if seg.contains(0x25) || valueLengths & Self.lengthBit(seg.count) != 0,
+                   let g = byValue[PathBytes.segmentValue(Substring(seg))] { return g }
+            }
+            start = end < u.endIndex ? u.index(after: end) : end
         }
         return nil
     }
