@@ -58,4 +58,17 @@ final class StaleTokenTests: XCTestCase {
         XCTAssertEqual(v.status, .failed)
         XCTAssertTrue(v.reason.contains("used again after the API answered 401"), v.reason)
     }
+
+    /// A token presented before the log's grant of it, then after: the early call is a token never issued, the later
+    /// ones are valid (the audit's lookup of a header is remembered only until a grant changes what it names).
+    func testATokenSeenBeforeItsGrantIsValidOnceGranted() throws {
+        var lines = try Repo.passingLog(.delivery)
+        let quote = try XCTUnwrap(lines.first { $0.contains("\"seq\":6,") && $0.contains("/quotes") })
+        // Before the token call (10:00:00.000), a call with the very token it will grant, refused 401.
+        lines.insert(try call(quote, seq: 9001, time: "2026-11-29T09:59:59.000Z", token: "<redacted:0d77157cb568>", status: 401,
+                              path: Self.other), at: 1)
+        let verdicts = try Repo.evaluate(.delivery, lines: lines).verdicts
+        XCTAssertEqual(verdicts.count, 12)
+        XCTAssertEqual(verdicts.filter { $0.status != .passed }.map { "\($0.id): \($0.reason)" }, [])
+    }
 }
