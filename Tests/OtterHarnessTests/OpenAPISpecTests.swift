@@ -41,6 +41,16 @@ final class OpenAPISpecTests: XCTestCase {
                        "fetch_credentials is answered with a body")
     }
 
+    func testTheSchemasTranslatedOnASecondThreadAreThoseTranslatedInline() throws {
+        // DataFiles.spec translates the component schemas aside while it reads the operations; the document (with its
+        // order: components, then the inline bodies and webhooks) must be the one a single pass builds.
+        let file = Repo.files.checklistsFile(DataFiles.openAPIPath)
+        let inline = try OpenAPISpec(document: try DataFiles.json(file)).schemaDocument
+        let aside = try DataFiles.spec(files: Repo.files).schemaDocument
+        XCTAssertEqual(aside.serialized(), inline.serialized())
+        XCTAssertGreaterThan(inline["$defs"]?.objectValue?.count ?? 0, 100)
+    }
+
     func testTranslationToDraft2020() throws {
         let doc = try Repo.spec().schemaDocument
         let text = doc.serialized()

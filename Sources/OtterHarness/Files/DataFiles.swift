@@ -188,7 +188,10 @@ public enum DataFiles {
     /// Reads an OpenAPI description already parsed from `file` (named in errors).
     public static func spec(document: JSONValue, file: String) throws(HarnessError) -> OpenAPISpec {
         do {
-            var s = try OpenAPISpec(document: document)
+            var s = try OpenAPISpec(document: document, aside: { work in
+                let translation = Background { () throws(HarnessError) in work() }
+                return { (try? translation.value()) ?? JSONObject() }  // `work` cannot throw
+            })
             s.file = file
             return s
         } catch { var e = error; e.file = file; throw .input(e.description) }
