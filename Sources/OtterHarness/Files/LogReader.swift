@@ -139,6 +139,8 @@ public struct LogReader {
             made = s
             return s
         }
+        // A log the head read held whole (up to 64 KiB) is decoded here: a second thread would cost more than it saves.
+        let pipelined = pipelined && n != 0
         let decoder = LineDecoder(fd: fd, name: name, lines: lines, atEnd: n == 0, maxLineBytes: maxLineBytes, lenient: lenient,
                                   parseWebhookBodies: pipelined && webhookBodiesOnReaderThread)
         var entries = 0
