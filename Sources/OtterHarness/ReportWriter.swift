@@ -69,14 +69,19 @@ public enum ReportWriter {
                 let probe = dest + ".check-\(getpid())"
                 defer { unlink(probe) }
                 try log.write(to: probe)
-                if try !keepsExistingLog(at: dest, sameAs: try sha256(path: probe)) { imported = log }
+                if try !keepsExistingLog(at: dest, sameAs: { () throws(HarnessError) in try sha256(path: probe) }) { imported = log }
             } else {
                 imported = log
             }
         } else if obs.source.format == "jsonl", let logPath, logPath != "-" {
             let src = URL(fileURLWithPath: logPath).resolvingSymlinksInPath().standardizedFileURL.path
             if src != URL(fileURLWithPath: dest).resolvingSymlinksInPath().standardizedFileURL.path,
-               try !keepsExistingLog(at: dest, sameAs: try sha256(path: logPath)) { copyFrom = logPath }
+               try !keepsExistingLog(at: dest, sameAs: { () throws(HarnessError) in
+                   if let known = obs.source.logSHA256 { return known }
+                   return try sha256(path: logPath)
+               }) {
+                copyFrom = logPath
+            }
         }
         var written: [String] = []
         for f in Format.allCases {
@@ -98,9 +103,9 @@ public enum ReportWriter {
 
     /// Whether `dest` already holds the log (same SHA-256): then it is kept as it is. A different log there is
     /// evidence of another run, and is never overwritten.
-    private static func keepsExistingLog(at dest: String, sameAs sha: String) throws(HarnessError) -> Bool {
+    private static func keepsExistingLog(at dest: String, sameAs sha: () throws(HarnessError) -> String) throws(HarnessError) -> Bool {
         guard FileManager.default.fileExists(atPath: dest) else { return false }
-        if (try? sha256(path: dest)) == sha { return true }
+        if try (try? sha256(path: dest)) == sha() { return true }
         throw .environment("\(dest) already holds another event log; a log is evidence and is never overwritten: give another --report-dir")
     }
 
@@ -128,6 +133,33 @@ public enum ReportWriter {
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
         return Digest.hex(hasher.finalize())
+    }
+
+    /// A log file's SHA-256 for the report, begun before the log is judged: a log over 1 MiB is hashed on a thread
+    /// of its own beside the judging (hashing the 712 MB benchmark log after judging it added a tenth to observe;
+    /// beside it, it fills the time the evaluating thread waits for the reader). A smaller log, or standard input,
+    /// is hashed afterwards as `withLogHash` does.
+    public final class PendingLogHash {
+        private let path: String
+        private let hashing: Background<String>?
+
+        public init(logPath: String) {
+            path = logPath
+            var st = stat()
+            if logPath != "-", stat(logPath, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 1 << 20 {
+                hashing = Background { () throws(HarnessError) in try ReportWriter.sha256(path: logPath) }
+            } else {
+                hashing = nil
+            }
+        }
+
+        /// The observation with the log's SHA-256 filled in.
+        public func filling(_ obs: Observer.Observation) throws(HarnessError) -> Observer.Observation {
+            guard let hashing else { return try withLogHash(obs, logPath: path) }
+            var o = obs
+            o.source.logSHA256 = try hashing.value()
+            return o
+        }
     }
 
     /// The observation with the log's SHA-256 filled in (when the log is a file, not standard input).

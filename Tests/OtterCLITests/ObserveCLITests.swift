@@ -96,6 +96,31 @@ final class ObserveCLITests: XCTestCase {
         }
     }
 
+    func testTheReportsLogHashIsSha256sumsForASmallLogAndALargeOne() throws {
+        // A log over 1 MiB is hashed on a thread of its own while it is judged; either way the report carries the
+        // file's SHA-256 as sha256sum computes it, and report.json/events.jsonl are written beside it.
+        let lines = try Repo.passingLog(.delivery)
+        let blank = String(repeating: " ", count: 1023)
+        for (name, padding) in [("small", 0), ("large", 1100)] {
+            let log = try write("\(name).jsonl", lines + Array(repeating: blank, count: padding))
+            let dir = tmp.appendingPathComponent("\(name)-report").path
+            let r = try cert("observe", "--type", "delivery", "--log", log, "--quiet", "--report-dir", dir)
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+            let sum = Process()
+            sum.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+            sum.arguments = [log]
+            let out = Pipe()
+            sum.standardOutput = out
+            try sum.run()
+            sum.waitUntilExit()
+            let expected = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))) as! [String: Any]
+            let source = try XCTUnwrap(json["source"] as? [String: Any])
+            XCTAssertEqual(source["sha256"] as? String, String(expected), name)
+            XCTAssertTrue(FileManager.default.contentsEqual(atPath: log, andPath: dir + "/events.jsonl"), name)
+        }
+    }
+
     func testObserveNamesTheFailingRecordAndExitsOne() throws {
         let c = try LogCase(path: Repo.path("Fixtures/cases/delivery/DEL-04-wrong-event-id.json"))
         let log = try write("events.jsonl", try c.apply(to: try Repo.passingLog(.delivery)))

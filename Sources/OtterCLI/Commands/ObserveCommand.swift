@@ -54,11 +54,12 @@ enum ObserveCommand {
         guard let logPath = c.args.value("log") else {
             throw UsageError("missing required option '--log' (or --follow FILE)\nRun 'otter-cert observe --help' for usage.", commandPath: ["observe"])
         }
+        let hash = ReportWriter.PendingLogHash(logPath: logPath)
         var obs = try Observer(files: try c.files()).observe(type: try c.type(orFromLog: logPath), checklistPath: c.args.value("checklist"),
                                                              openapiPath: c.args.value("openapi"),
                                                              logPath: logPath, leniency: c.leniency,
                                                              webhookSecret: c.args.value("webhook-secret"))
-        obs = try ReportWriter.withLogHash(obs, logPath: logPath)
+        obs = try hash.filling(obs)
         try print(obs, c, reportJSON: c.args.value("report-json"))
         if let dir = c.args.value("report-dir") { try ReportWriter.write(obs, to: dir, logPath: logPath) }
         return obs.result.certified ? OtterCert.Exit.ok : OtterCert.Exit.notCertified

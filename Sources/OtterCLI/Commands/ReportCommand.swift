@@ -34,9 +34,10 @@ enum ReportCommand {
     static func run(_ c: Context) throws -> Int32 {
         let logPath = c.args.value("log") ?? "-"
         guard let format = ReportWriter.Format(rawValue: c.args.value("format") ?? "html") else { throw HarnessError.input("unknown --format") }
+        let hash = ReportWriter.PendingLogHash(logPath: logPath)
         var obs = try Observer(files: try c.files()).observe(type: try c.type(orFromLog: logPath), checklistPath: c.args.value("checklist"), logPath: logPath,
                                                              leniency: c.leniency, webhookSecret: c.args.value("webhook-secret"))
-        obs = try ReportWriter.withLogHash(obs, logPath: logPath)
+        obs = try hash.filling(obs)
         let text = ReportWriter.render(obs, format: format)
         if let out = c.args.value("out") {
             try ReportWriter.write(text, to: out)
