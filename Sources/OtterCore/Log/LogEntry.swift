@@ -31,7 +31,7 @@ public struct LogEntry: Sendable {
     // The fields live in one shared box, copied on write: an entry is handed from the reader to the evaluator, through
     // the reorder heap and into its exchange, and each copy of the plain struct retained and released every one of its
     // dozen references (a tenth of observe's CPU). Now a copy is one reference, and a read borrows in place (`_read`).
-    @usableFromInline final class Fields: @unchecked Sendable {
+    @usableFromInline struct Fields: Sendable {
         @usableFromInline var seq: Int
         @usableFromInline var record: String?
         @usableFromInline var step: String?
@@ -47,107 +47,97 @@ public struct LogEntry: Sendable {
         @usableFromInline var action: ActionNote?
         @usableFromInline var run: RunNote?
         @usableFromInline var repeats: Repeats?
-
-        @usableFromInline init(seq: Int, record: String?, step: String?, direction: Direction?, kind: Kind, startedAt: Double,
-                               durationMs: Double, attempt: Int?, request: Message?, response: Message?, error: TransportFailure?,
-                               tags: [String], action: ActionNote?, run: RunNote?, repeats: Repeats?) {
-            self.seq = seq; self.record = record; self.step = step; self.direction = direction; self.kind = kind
-            self.startedAt = startedAt; self.durationMs = durationMs; self.attempt = attempt; self.request = request
-            self.response = response; self.error = error; self.tags = tags; self.action = action; self.run = run
-            self.repeats = repeats
-        }
-
-        @usableFromInline func copy() -> Fields {
-            Fields(seq: seq, record: record, step: step, direction: direction, kind: kind, startedAt: startedAt, durationMs: durationMs,
-                   attempt: attempt, request: request, response: response, error: error, tags: tags, action: action, run: run,
-                   repeats: repeats)
-        }
     }
 
-    @usableFromInline var fields: Fields
+    @usableFromInline final class Box: @unchecked Sendable {
+        @usableFromInline var fields: Fields
+        @usableFromInline init(_ fields: Fields) { self.fields = fields }
+    }
 
-    /// The box, made this entry's own before a change.
-    @inlinable var unique: Fields {
+    @usableFromInline var box: Box
+
+    /// The fields, in a box made this entry's own first, for a change.
+    @inlinable var unique: Box {
         mutating get {
-            if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
-            return fields
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            return box
         }
     }
 
     /// Sequence number in the log (1-based), or the line number when absent.
     @inlinable public var seq: Int {
-        _read { yield fields.seq }
-        _modify { yield &unique.seq }
+        _read { yield box.fields.seq }
+        _modify { yield &unique.fields.seq }
     }
     /// The record the harness was running, when known.
     @inlinable public var record: String? {
-        _read { yield fields.record }
-        _modify { yield &unique.record }
+        _read { yield box.fields.record }
+        _modify { yield &unique.fields.record }
     }
     /// The step of that record, when known.
     @inlinable public var step: String? {
-        _read { yield fields.step }
-        _modify { yield &unique.step }
+        _read { yield box.fields.step }
+        _modify { yield &unique.fields.step }
     }
     /// Direction of the exchange (nil for notes).
     @inlinable public var direction: Direction? {
-        _read { yield fields.direction }
-        _modify { yield &unique.direction }
+        _read { yield box.fields.direction }
+        _modify { yield &unique.fields.direction }
     }
     /// What the line records.
     @inlinable public var kind: Kind {
-        _read { yield fields.kind }
-        _modify { yield &unique.kind }
+        _read { yield box.fields.kind }
+        _modify { yield &unique.fields.kind }
     }
     /// When the request started, in seconds since 1970.
     @inlinable public var startedAt: Double {
-        _read { yield fields.startedAt }
-        _modify { yield &unique.startedAt }
+        _read { yield box.fields.startedAt }
+        _modify { yield &unique.fields.startedAt }
     }
     /// How long the exchange took, in milliseconds.
     @inlinable public var durationMs: Double {
-        _read { yield fields.durationMs }
-        _modify { yield &unique.durationMs }
+        _read { yield box.fields.durationMs }
+        _modify { yield &unique.fields.durationMs }
     }
     /// Attempt number for retried requests, when the sender counts them.
     @inlinable public var attempt: Int? {
-        _read { yield fields.attempt }
-        _modify { yield &unique.attempt }
+        _read { yield box.fields.attempt }
+        _modify { yield &unique.fields.attempt }
     }
     /// The request.
     @inlinable public var request: Message? {
-        _read { yield fields.request }
-        _modify { yield &unique.request }
+        _read { yield box.fields.request }
+        _modify { yield &unique.fields.request }
     }
     /// The response, when one came.
     @inlinable public var response: Message? {
-        _read { yield fields.response }
-        _modify { yield &unique.response }
+        _read { yield box.fields.response }
+        _modify { yield &unique.fields.response }
     }
     /// Why no response came (timeout, refused …), or for `harness` lines why the step could not be carried out.
     @inlinable public var error: TransportFailure? {
-        _read { yield fields.error }
-        _modify { yield &unique.error }
+        _read { yield box.fields.error }
+        _modify { yield &unique.fields.error }
     }
     /// Labels the harness attaches (`invalid-signature`).
     @inlinable public var tags: [String] {
-        _read { yield fields.tags }
-        _modify { yield &unique.tags }
+        _read { yield box.fields.tags }
+        _modify { yield &unique.fields.tags }
     }
     /// For `action` lines: the action name, its outcome and message.
     @inlinable public var action: ActionNote? {
-        _read { yield fields.action }
-        _modify { yield &unique.action }
+        _read { yield box.fields.action }
+        _modify { yield &unique.fields.action }
     }
     /// For `run` lines: the run's facts.
     @inlinable public var run: RunNote? {
-        _read { yield fields.run }
-        _modify { yield &unique.run }
+        _read { yield box.fields.run }
+        _modify { yield &unique.fields.run }
     }
     /// For `repeats` lines: which line was repeated, how often, until when.
     @inlinable public var repeats: Repeats? {
-        _read { yield fields.repeats }
-        _modify { yield &unique.repeats }
+        _read { yield box.fields.repeats }
+        _modify { yield &unique.fields.repeats }
     }
 
     /// Creates an entry.
@@ -155,9 +145,9 @@ public struct LogEntry: Sendable {
                 durationMs: Double = 0, attempt: Int? = nil, request: Message? = nil, response: Message? = nil,
                 error: TransportFailure? = nil, tags: [String] = [], action: ActionNote? = nil, run: RunNote? = nil,
                 repeats: Repeats? = nil) {
-        fields = Fields(seq: seq, record: record, step: step, direction: direction, kind: kind, startedAt: startedAt,
-                        durationMs: durationMs, attempt: attempt, request: request, response: response, error: error, tags: tags,
-                        action: action, run: run, repeats: repeats)
+        box = Box(Fields(seq: seq, record: record, step: step, direction: direction, kind: kind, startedAt: startedAt,
+                         durationMs: durationMs, attempt: attempt, request: request, response: response, error: error,
+                         tags: tags, action: action, run: run, repeats: repeats))
     }
 }
 
