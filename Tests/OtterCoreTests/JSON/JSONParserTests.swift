@@ -163,6 +163,29 @@ final class JSONParserTests: XCTestCase {
         XCTAssertEqual(parseError(tooDeep)?.offset, 512)
     }
 
+    func testEveryKindOfByteIsSeenWhereverItFallsInALongString() throws {
+        // A quote, backslash, control byte or non-ASCII byte is seen at every offset of a long string (as a scan
+        // several bytes at a time must too), in an unescaped string and in one with an escape before it.
+        for prefix in ["", "\\n"] {
+            for at in 0..<20 {
+                func doc(_ middle: [UInt8]) -> [UInt8] {
+                    Array("[\"".utf8) + Array(prefix.utf8) + Array(repeating: UInt8(ascii: "a"), count: at) + middle
+                        + Array(repeating: UInt8(ascii: "b"), count: 19 - at) + Array("\"]".utf8)
+                }
+                func text(_ middle: String) -> String { (prefix.isEmpty ? "" : "\n") + String(repeating: "a", count: at) + middle + String(repeating: "b", count: 19 - at) }
+                XCTAssertEqual(try JSONValue.parse(doc(Array(#"\""#.utf8))), [.string(text("\""))], "escaped quote at \(at)")
+                XCTAssertEqual(try JSONValue.parse(doc(Array(#"\\"#.utf8))), [.string(text("\\"))], "escaped backslash at \(at)")
+                XCTAssertEqual(try JSONValue.parse(doc(Array("é€😀".utf8))), [.string(text("é€😀"))], "UTF-8 at \(at)")
+                XCTAssertEqual(try JSONValue.parse(doc(Array("~ !".utf8))), [.string(text("~ !"))], "edges of printable ASCII at \(at)")
+                for bad: [UInt8] in [[0x00], [0x1F], [0x0A], [0x80], [0xC3], [0xFF], [0xED, 0xA0, 0x80]] {
+                    XCTAssertThrowsError(try JSONValue.parse(doc(bad)), "\(bad) at \(at)")
+                }
+                // The string ends early: the rest after the quote is not part of it.
+                XCTAssertThrowsError(try JSONValue.parse(doc(Array("\"".utf8))), "bare quote at \(at)")
+            }
+        }
+    }
+
     func testInvalidUTF8() {
         let cases: [[UInt8]] = [
             [0x22, 0xFF, 0x22],  // invalid byte
