@@ -226,8 +226,12 @@ public final class Evaluator {
     /// What was processed since the last call, for a pipelined reader to drop on its thread (see `LogEntrySink`);
     /// the first call starts the keeping.
     public func takeSpent() -> [AnyObject] {
-        defer { spent = [] }
-        return spent ?? []
+        guard var taken = spent else { spent = []; return [] }
+        spent = []
+        // What this thread parsed from an exchange nothing else holds any more is freed here, where it was allocated:
+        // only the entry (the reader's) goes back.
+        for i in taken.indices where isKnownUniquelyReferenced(&taken[i]) { taken[i].dropOwnParses() }
+        return taken
     }
 
     private func webhook(_ x: Exchange) {

@@ -7,10 +7,13 @@ final class Exchange {
     let path: String
     private var requestJSONState: JSONValue??
     private var responseJSONState: JSONValue??
+    /// Whether the request body came parsed by the reader (then it is the reader's to free).
+    private let requestParsedByReader: Bool
 
     /// Takes the entry (moved in, not copied: a copy retains and releases each of its dozen references).
     init(_ entry: consuming LogEntry, parsedRequest: ParsedBody? = nil) {
         if let parsedRequest { requestJSONState = .some(parsedRequest.json) }
+        requestParsedByReader = parsedRequest != nil
         let m = entry.request?.method ?? ""
         // Methods are almost always logged in capitals already: then there is nothing to convert.
         method = m.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A } ? m : m.uppercased()
@@ -19,6 +22,13 @@ final class Exchange {
     }
 
     var t: Double { entry.startedAt }
+
+    /// Forgets the bodies this exchange parsed itself (they are parsed again if asked for), so that they are freed
+    /// on the thread that parsed them, not where the exchange is freed.
+    func dropOwnParses() {
+        if !requestParsedByReader { requestJSONState = nil }
+        responseJSONState = nil
+    }
 
     /// The request body as JSON, nil when empty or not JSON.
     var requestJSON: JSONValue? {
