@@ -168,7 +168,9 @@ public struct LogReader {
             thread.stackSize = 8 << 20
             thread.start()
             // However this ends (an error at a line, a read error), the reader thread is stopped and waited for.
-            defer { pipe.stopAndWait() }
+            // What was handed back after the reader's last hand-over is freed here, as the reading ends: left in the
+            // queue, it went with the queue's last reference, which the finishing reader thread may drop after this returns.
+            defer { pipe.stopAndWait(); pipe.dropReturned() }
             while let batch = pipe.next() {
                 try take(batch)
                 // Moved, not copied: the last reference must be the reader thread's.
@@ -292,6 +294,15 @@ final class DecodedLines: @unchecked Sendable {
     func giveBack(_ batch: consuming [DecodedLine], _ spent: consuming [AnyObject]) {
         condition.lock(); defer { condition.unlock() }
         returned.append((batch, spent))
+    }
+
+    /// Frees, on the calling thread, what was handed back and not yet freed by the reader thread.
+    func dropReturned() {
+        condition.lock()
+        let left = returned
+        returned = []
+        condition.unlock()
+        _ = left
     }
 
     /// The reader thread has handed over everything.
