@@ -68,6 +68,11 @@ echo "run: $(grep -E '^(NOT )?CERTIFIED' "$out/run.log" | tail -n 1 || tail -n 1
 if [ "$rc" -gt 1 ]; then echo "proxy-live-run: otter-cert run exited $rc (see $out/run.log)" >&2; fi
 
 # 4. The session ends as on a call: Ctrl-C (unless --until-settled ended it already); the proxy writes its reports.
+# With --until-settled the proxy ends by itself once what it saw has settled, which it looks at twice a second: the
+# run, settled by the same windows, may exit first, so the proxy gets up to 5 s before the Ctrl-C.
+case " ${PROXY_EXTRA:-} " in
+  *" --until-settled "*) for _ in $(seq 1 50); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done ;;
+esac
 kill -INT "$proxy_pid" 2>/dev/null || true
 prc=0
 wait "$proxy_pid" || prc=$?
